@@ -1,0 +1,53 @@
+"use client";
+
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+
+const links = [
+  { href: "", label: "Overview" },
+  { href: "/goals", label: "Goals" },
+  { href: "/board", label: "Board" },
+  { href: "/sessions", label: "Sessions" },
+  { href: "/spend", label: "Spend" },
+  { href: "/context", label: "Context" },
+  { href: "/agents", label: "Agents & tokens" },
+  { href: "/audit", label: "Audit log" },
+];
+
+export function ProjectNav(props: {
+  slug: string;
+  name: string;
+  role: string;
+  email: string;
+}) {
+  const pathname = usePathname();
+  const base = `/projects/${props.slug}`;
+
+  return (
+    <nav className="sidebar" aria-label="Project">
+      <div className="brand">Flotilla</div>
+      <Link href="/projects">All projects</Link>
+      <div className="section-label">{props.name}</div>
+      {links.map((link) => {
+        const href = base + link.href;
+        const current =
+          link.href === "" ? pathname === base : pathname.startsWith(href);
+
+        return (
+          <Link
+            key={href}
+            href={href}
+            aria-current={current ? "page" : undefined}
+          >
+            {link.label}
+          </Link>
+        );
+      })}
+      <div className="section-label">You</div>
+      <Link href="/settings/tokens">Personal tokens</Link>
+      <div className="muted" style={{ padding: "0.4rem 0.6rem" }}>
+        {props.email} · {props.role}
+      </div>
+    </nav>
+  );
+}

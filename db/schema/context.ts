@@ -1,0 +1,96 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  bigserial,
+} from "drizzle-orm/pg-core";
+import { agents, projects } from "./identity";
+
+const tsvector = customType<{ data: string }>({
+  dataType: () => "tsvector",
+});
+
+export const contextDocuments = pgTable(
+  "context_documents",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    source: text("source").notNull().default("default"),
+    path: text("path").notNull(),
+    title: text("title").notNull(),
+    frontMatter: jsonb("front_matter").$type<Record<string, unknown>>(),
+    status: text("status").notNull().default("canonical"),
+    statusReason: text("status_reason"),
+    contentHash: text("content_hash").notNull(),
+    tokens: integer("tokens").notNull(),
+    lines: integer("lines").notNull(),
+    indexedAt: timestamp("indexed_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("context_documents_path_uq").on(t.projectId, t.source, t.path),
+  ],
+);
+
+export const contextSections = pgTable(
+  "context_sections",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => contextDocuments.id, { onDelete: "cascade" }),
+    ordinal: integer("ordinal").notNull(),
+    heading: text("heading").notNull(),
+    // Breadcrumb of headings, e.g. "Caching > Revalidation > revalidateTag".
+    headingPath: text("heading_path").notNull(),
+    level: integer("level").notNull(),
+    line: integer("line").notNull(),
+    body: text("body").notNull(),
+    tokens: integer("tokens").notNull(),
+    search: tsvector("search").generatedAlwaysAs(
+      sql`setweight(to_tsvector('english', coalesce("heading_path", '')), 'A') || setweight(to_tsvector('english', coalesce("body", '')), 'B')`,
+    ),
+  },
+  (t) => [
+    index("context_sections_doc_idx").on(t.documentId),
+    index("context_sections_search_idx").using("gin", t.search),
+  ],
+);
+
+// One row per question asked, answered or not.
+export const contextLookups = pgTable(
+  "context_lookups",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id").references(() => agents.id, {
+      onDelete: "set null",
+    }),
+    userId: text("user_id"),
+    query: text("query").notNull(),
+    answered: boolean("answered").notNull(),
+    sectionId: uuid("section_id").references(() => contextSections.id, {
+      onDelete: "set null",
+    }),
+    score: real("score"),
+    servedTokens: integer("served_tokens").notNull().default(0),
+    documentTokens: integer("document_tokens").notNull().default(0),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("context_lookups_project_idx").on(t.projectId, t.createdAt)],
+);

@@ -1,0 +1,4 @@
+export * from "./identity";
+export * from "./orchestration";
+export * from "./context";
+export * from "./observability";

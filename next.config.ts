@@ -1,0 +1,17 @@
+import type { NextConfig } from "next";
+
+const nextConfig: NextConfig = {
+  // These packages load WASM, native sockets or worker threads at run time;
+  // they are required from node_modules instead of being bundled.
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "postgres",
+    "pino",
+    "pino-pretty",
+    "gpt-tokenizer",
+  ],
+  // Several checkouts or test runs may build side by side.
+  distDir: process.env.FLOTILLA_NEXT_DIST_DIR ?? ".next",
+};
+
+export default nextConfig;

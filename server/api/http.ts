@@ -1,0 +1,249 @@
+import { ZodError, type ZodType, type z } from "zod";
+import type { Database } from "@/db/client";
+import { getDatabase } from "@/db/runtime";
+import { DatabaseBusyError } from "@/db/lock";
+import { DomainError, errorTable, type FieldIssue } from "@/server/errors";
+import { logger } from "@/server/log";
+import type { Actor } from "@/server/identity/actor";
+import {
+  authenticateAgent,
+  authenticatePerson,
+} from "@/server/identity/tokens";
+import { takeRequestToken } from "./rate-limit";
+
+// The HTTP transport for agents and people with tokens. A route declares
+// its input schemas and one handler that calls one domain function; this
+// module authenticates, parses, validates, maps errors and logs the request.
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+type RouteParams = Promise<Record<string, string | string[]>>;
+
+export interface RouteContext<A extends Actor, B, Q> {
+  db: Database;
+  actor: A;
+  body: B;
+  query: Q;
+  params: Record<string, string>;
+  request: Request;
+}
+
+interface RouteOptions<A extends Actor, BS extends ZodType, QS extends ZodType> {
+  body?: BS;
+  query?: QS;
+  maxBodyBytes?: number;
+  handler: (
+    ctx: RouteContext<A, z.infer<BS>, z.infer<QS>>,
+  ) => Promise<Response | object>;
+}
+
+export function jsonResponse(data: unknown, status = 200, headers?: HeadersInit) {
+  return Response.json(data, { status, headers });
+}
+
+export function errorResponse(error: DomainError, headers?: HeadersInit) {
+  return jsonResponse(
+    {
+      error: {
+        code: error.code,
+        message: error.message,
+        details: error.details ?? null,
+      },
+    },
+    error.status,
+    headers,
+  );
+}
+
+export function zodIssues(error: ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+}
+
+function validate<S extends ZodType>(schema: S, value: unknown, where: string) {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new DomainError(
+      "invalid_input",
+      `Invalid ${where}: ${parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+        .join("; ")}`,
+      zodIssues(parsed.error),
+    );
+  }
+
+  return parsed.data as z.infer<S>;
+}
+
+async function readJsonBody(request: Request, maxBytes: number) {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) {
+    throw new DomainError(
+      "payload_too_large",
+      `Request body is ${declared} bytes; the limit is ${maxBytes}`,
+      { limit: maxBytes },
+    );
+  }
+  const buffer = await request.arrayBuffer();
+  if (buffer.byteLength > maxBytes) {
+    throw new DomainError(
+      "payload_too_large",
+      `Request body is ${buffer.byteLength} bytes; the limit is ${maxBytes}`,
+      { limit: maxBytes },
+    );
+  }
+  if (buffer.byteLength === 0) return undefined;
+  const text = new TextDecoder().decode(buffer);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new DomainError(
+      "invalid_input",
+      `Request body is not valid JSON: ${(error as Error).message}`,
+      [{ path: "(body)", message: "not valid JSON" }],
+    );
+  }
+}
+
+function queryObject(url: URL): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(url.searchParams.keys())) {
+    const all = url.searchParams.getAll(key);
+    out[key] = all.length === 1 ? all[0] : all;
+  }
+
+  return out;
+}
+
+/** Maps anything thrown to a response; our own faults are logged as errors
+ * and their details are not shown. */
+export function toErrorResponse(error: unknown): Response {
+  if (error instanceof DomainError) return errorResponse(error);
+  if (error instanceof ZodError) {
+    return errorResponse(
+      new DomainError("invalid_input", "Invalid input", zodIssues(error)),
+    );
+  }
+  if (error instanceof DatabaseBusyError || isConnectionError(error)) {
+    logger.error({ err: error }, "database unavailable");
+
+    return errorResponse(
+      new DomainError("unavailable", "The database is unavailable; retry shortly"),
+      { "retry-after": "5" },
+    );
+  }
+  logger.error({ err: error }, "unhandled error");
+
+  return errorResponse(new DomainError("internal", "Internal error"));
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+
+  return (
+    code === "ECONNREFUSED" ||
+    code === "ENOTFOUND" ||
+    code === "CONNECT_TIMEOUT" ||
+    code === "CONNECTION_CLOSED" ||
+    code === "57P01"
+  );
+}
+
+function makeRoute<A extends Actor>(
+  kind: string,
+  authenticate: (db: Database, header: string | null) => Promise<A>,
+) {
+  return function route<
+    BS extends ZodType = ZodType<undefined>,
+    QS extends ZodType = ZodType<Record<string, unknown>>,
+  >(options: RouteOptions<A, BS, QS>) {
+    return async (
+      request: Request,
+      context: { params: RouteParams },
+    ): Promise<Response> => {
+      const started = performance.now();
+      const url = new URL(request.url);
+      let actor: A | null = null;
+      let response: Response;
+      try {
+        const { db } = await getDatabase();
+        actor = await authenticate(db, request.headers.get("authorization"));
+        const limited = takeRequestToken(
+          actor.kind === "agent" ? actor.tokenId : kind + actorKey(actor),
+        );
+        if (limited) {
+          throw new DomainError(
+            "rate_limited",
+            `Too many requests; retry in ${limited.retryAfterSeconds} s`,
+            { retryAfterSeconds: limited.retryAfterSeconds },
+          );
+        }
+        const rawParams = await context.params;
+        const params = Object.fromEntries(
+          Object.entries(rawParams ?? {}).map(([k, v]) => [
+            k,
+            Array.isArray(v) ? v.join("/") : v,
+          ]),
+        );
+        const hasBody = request.method !== "GET" && request.method !== "HEAD";
+        const rawBody = hasBody
+          ? await readJsonBody(
+              request,
+              options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+            )
+          : undefined;
+        const body = options.body
+          ? validate(options.body, rawBody ?? {}, "request body")
+          : (undefined as z.infer<BS>);
+        const query = options.query
+          ? validate(options.query, queryObject(url), "query parameters")
+          : ({} as z.infer<QS>);
+        const result = await options.handler({
+          db,
+          actor,
+          body,
+          query,
+          params,
+          request,
+        });
+        response = result instanceof Response ? result : jsonResponse(result);
+      } catch (error) {
+        response = toErrorResponse(error);
+        if (response.status === 429) {
+          const details = (error as DomainError).details as {
+            retryAfterSeconds: number;
+          };
+          response.headers.set("retry-after", String(details.retryAfterSeconds));
+        }
+      }
+      const fields = {
+        method: request.method,
+        route: url.pathname,
+        status: response.status,
+        durationMs: Math.round(performance.now() - started),
+        ...(actor ? { actor: actorKey(actor) } : {}),
+      };
+      if (response.status >= 500) logger.error(fields, "request");
+      else if (response.status >= 400) logger.warn(fields, "request");
+      else logger.info(fields, "request");
+
+      return response;
+    };
+  };
+}
+
+function actorKey(actor: Actor): string {
+  if (actor.kind === "agent") return `agent:${actor.agentId}`;
+  if (actor.kind === "user") return `user:${actor.userId}`;
+
+  return actor.label;
+}
+
+/** A route for agents, authenticated by an agent token. */
+export const agentRoute = makeRoute("agent", authenticateAgent);
+
+/** A route for people, authenticated by a personal access token. */
+export const personRoute = makeRoute("person", authenticatePerson);

@@ -1,0 +1,24 @@
+import { headers } from "next/headers";
+import { redirect } from "next/navigation";
+import { getDatabase } from "@/db/runtime";
+import { requireProjectRole } from "@/server/identity/access";
+import type { Role } from "@/server/identity/actor";
+import { sessionActor } from "@/server/identity/session";
+
+// Server components call these to learn who is signed in; a visitor who is
+// not is sent to the sign-in page.
+
+export async function requirePageActor() {
+  const actor = await sessionActor(await headers());
+  if (!actor) redirect("/sign-in");
+
+  return actor;
+}
+
+export async function requirePageProject(slug: string, role: Role = "viewer") {
+  const actor = await requirePageActor();
+  const { db } = await getDatabase();
+  const access = await requireProjectRole(db, actor, slug, role);
+
+  return { actor, db, ...access };
+}

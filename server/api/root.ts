@@ -1,0 +1,15 @@
+import { createCallerFactory, router } from "./trpc";
+import { identityRouter } from "./routers/identity";
+import { orchestrationRouter } from "./routers/orchestration";
+import { contextRouter } from "./routers/context";
+import { observabilityRouter } from "./routers/observability";
+
+export const appRouter = router({
+  identity: identityRouter,
+  orchestration: orchestrationRouter,
+  context: contextRouter,
+  observability: observabilityRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,78 @@
+// Domain errors, and the one table that maps them to HTTP statuses and tRPC
+// codes. Domain functions throw these; transports translate them.
+
+export type ErrorCode =
+  | "invalid_input"
+  | "unauthenticated"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "payload_too_large"
+  | "rate_limited"
+  | "unavailable"
+  | "internal";
+
+type TrpcCode =
+  | "BAD_REQUEST"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PAYLOAD_TOO_LARGE"
+  | "TOO_MANY_REQUESTS"
+  | "INTERNAL_SERVER_ERROR";
+
+export const errorTable: Record<ErrorCode, { status: number; trpc: TrpcCode }> =
+  {
+    invalid_input: { status: 400, trpc: "BAD_REQUEST" },
+    unauthenticated: { status: 401, trpc: "UNAUTHORIZED" },
+    forbidden: { status: 403, trpc: "FORBIDDEN" },
+    not_found: { status: 404, trpc: "NOT_FOUND" },
+    conflict: { status: 409, trpc: "CONFLICT" },
+    payload_too_large: { status: 413, trpc: "PAYLOAD_TOO_LARGE" },
+    rate_limited: { status: 429, trpc: "TOO_MANY_REQUESTS" },
+    unavailable: { status: 503, trpc: "INTERNAL_SERVER_ERROR" },
+    internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR" },
+  };
+
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown> | FieldIssue[],
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+
+  get status(): number {
+    return errorTable[this.code].status;
+  }
+}
+
+export const invalidInput = (message: string, issues: FieldIssue[] = []) =>
+  new DomainError("invalid_input", message, issues);
+export const notFound = (what: string, id?: string) =>
+  new DomainError("not_found", id ? `${what} ${id} was not found` : `${what} was not found`);
+export const forbidden = (message: string, details?: Record<string, unknown>) =>
+  new DomainError("forbidden", message, details);
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError("conflict", message, details);
+export const unauthenticated = (message: string) =>
+  new DomainError("unauthenticated", message);
+
+/** Unique-constraint violations from either driver. */
+export function isUniqueViolation(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if ((current as { code?: string }).code === "23505") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+
+  return false;
+}
