@@ -8,8 +8,9 @@ const TIMEOUT_MS = 3000;
 
 export async function GET() {
   try {
+    const handle = await getDatabase();
     const health = await Promise.race([
-      getDatabase().then(checkHealth),
+      checkHealth(handle),
       new Promise<never>((_, reject) =>
         setTimeout(() => reject(new Error("timed out")), TIMEOUT_MS),
       ),

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// `npm start`: builds the console when the build is missing or older than
+// the sources, then serves it on PORT (default 3000).
+import { spawnSync, spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..");
+const distDir = process.env.FLOTILLA_NEXT_DIST_DIR ?? ".next";
+const buildId = path.join(root, distDir, "BUILD_ID");
+const sourceDirs = ["app", "components", "server", "db", "package.json", "next.config.ts"];
+
+function newestMtime(target) {
+  const full = path.join(root, target);
+  if (!fs.existsSync(full)) return 0;
+  const stat = fs.statSync(full);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of fs.readdirSync(full)) {
+    newest = Math.max(newest, newestMtime(path.join(target, entry)));
+  }
+
+  return newest;
+}
+
+const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
+const sourcesAt = Math.max(...sourceDirs.map(newestMtime));
+const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
+
+if (builtAt < sourcesAt) {
+  console.log("Building the Flotilla console (first start or changed sources)…");
+  const build = spawnSync(process.execPath, [nextBin, "build"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const port = process.env.PORT ?? "3000";
+const server = spawn(
+  process.execPath,
+  [nextBin, "start", "-p", port, ...process.argv.slice(2)],
+  { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } },
+);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => server.kill(signal));
+}
+server.on("exit", (code) => process.exit(code ?? 0));
