@@ -1,0 +1,31 @@
+import { Command, CommanderError } from "commander";
+import { describeFailure, type RegisterCommand } from "./context";
+
+// Each command group lives in cli/commands/<group>.ts and exports a
+// `register(program)` function; add it to this list.
+const groups: Array<() => Promise<{ register: RegisterCommand }>> = [];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("flotilla")
+    .description("Operate a Flotilla instance from the command line")
+    .exitOverride();
+  for (const load of groups) (await load()).register(program);
+  try {
+    await program.parseAsync(argv);
+
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const failure = describeFailure(error);
+    const json = argv.includes("--json");
+    if (json) {
+      process.stderr.write(
+        `${JSON.stringify({ error: { message: failure.message } })}\n`,
+      );
+    } else {
+      process.stderr.write(`flotilla: ${failure.message}\n`);
+    }
+
+    return failure.code;
+  }
+}
