@@ -1,0 +1,170 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import type { DatabaseHandle } from "@/db/client";
+import { useDatabase } from "@/db/runtime";
+import { apiTokens } from "@/db/schema";
+import { notFound } from "@/server/errors";
+import { setClock } from "@/server/runtime";
+import { openTestDatabase, testKinds } from "@/tests/db";
+import { makeAgent, makeProject, makeUser, revokeToken } from "@/tests/fixtures";
+import { agentRoute, personRoute } from "./http";
+
+const echo = agentRoute({
+  body: z.object({ title: z.string().min(1), count: z.number().int() }),
+  maxBodyBytes: 200,
+  handler: async ({ actor, body }) => ({ agent: actor.agentName, body }),
+});
+const missing = agentRoute({
+  handler: async () => {
+    throw notFound("Task", "abc");
+  },
+});
+const crash = agentRoute({
+  handler: async () => {
+    throw new Error("secret internal detail");
+  },
+});
+const whoAmI = personRoute({
+  handler: async ({ actor }) => ({ email: actor.email }),
+});
+
+const params = { params: Promise.resolve({}) };
+
+function post(token: string | null, body: string, headers: Record<string, string> = {}) {
+  return new Request("http://test/api/agent/v1/echo", {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: token } : {}),
+      ...headers,
+    },
+    body,
+  });
+}
+
+describe.each(testKinds)("agent and person routes on %s", (kind) => {
+  let handle: DatabaseHandle;
+  let agentSecret: string;
+  let personSecret: string;
+  let agentTokenId: string;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase(kind);
+    useDatabase(handle);
+    const project = await makeProject(handle.db);
+    const agent = await makeAgent(handle.db, project.id, "builder");
+    agentSecret = agent.secret;
+    agentTokenId = agent.token.id;
+    personSecret = (await makeUser(handle.db)).secret;
+  });
+  afterAll(async () => {
+    useDatabase(null);
+    await handle.close();
+  });
+
+  async function call(request: Request, route = echo) {
+    const response = await route(request, params);
+
+    return { status: response.status, body: await response.json() };
+  }
+
+  it("passes a valid request to the handler with the agent's identity", async () => {
+    const result = await call(
+      post(`Bearer ${agentSecret}`, JSON.stringify({ title: "x", count: 2 })),
+    );
+    expect(result).toEqual({
+      status: 200,
+      body: { agent: "builder", body: { title: "x", count: 2 } },
+    });
+  });
+
+  it.each([
+    [null, 401, "Missing Authorization header"],
+    ["Basic abc", 401, "Bearer scheme"],
+    ["Bearer nope", 401, "start with flt_"],
+    ["Bearer flt_doesnotexist", 401, "Unknown token"],
+  ])("answers %s with %i", async (header, status, message) => {
+    const result = await call(post(header, "{}"));
+    expect(result.status).toBe(status);
+    expect(result.body.error.code).toBe("unauthenticated");
+    expect(result.body.error.message).toContain(message);
+  });
+
+  it("refuses a personal token on the agent API and vice versa", async () => {
+    const agentSide = await call(post(`Bearer ${personSecret}`, "{}"));
+    expect(agentSide.status).toBe(403);
+    const personSide = await call(
+      new Request("http://test/api/v1/me", {
+        headers: { authorization: `Bearer ${agentSecret}` },
+      }),
+      whoAmI,
+    );
+    expect(personSide.status).toBe(403);
+    expect(personSide.body.error.message).toContain("personal access token");
+  });
+
+  it("lists every invalid field with its path", async () => {
+    const result = await call(
+      post(`Bearer ${agentSecret}`, JSON.stringify({ title: "", count: 1.5 })),
+    );
+    expect(result.status).toBe(400);
+    expect(result.body.error.code).toBe("invalid_input");
+    const paths = result.body.error.details.map((d: { path: string }) => d.path);
+    expect(paths).toEqual(["title", "count"]);
+  });
+
+  it("answers malformed JSON with 400 and an oversized body with 413", async () => {
+    const bad = await call(post(`Bearer ${agentSecret}`, "{not json"));
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain("not valid JSON");
+    const big = await call(
+      post(`Bearer ${agentSecret}`, JSON.stringify({ title: "x".repeat(300), count: 1 })),
+    );
+    expect(big.status).toBe(413);
+    expect(big.body.error.code).toBe("payload_too_large");
+  });
+
+  it("maps domain errors through the error table and hides our own faults", async () => {
+    const lost = await call(post(`Bearer ${agentSecret}`, ""), missing);
+    expect(lost).toEqual({
+      status: 404,
+      body: {
+        error: { code: "not_found", message: "Task abc was not found", details: null },
+      },
+    });
+    const fault = await call(post(`Bearer ${agentSecret}`, ""), crash);
+    expect(fault.status).toBe(500);
+    expect(JSON.stringify(fault.body)).not.toContain("secret internal detail");
+  });
+
+  it("records when a token was last used", async () => {
+    const [token] = await handle.db
+      .select()
+      .from(apiTokens)
+      .where(eq(apiTokens.id, agentTokenId));
+    expect(token.lastUsedAt).toBeInstanceOf(Date);
+  });
+
+  it("refuses an expired token with 401 and a revoked one with 403", async () => {
+    const project = await makeProject(handle.db);
+    const expiring = await makeAgent(handle.db, project.id);
+    await handle.db
+      .update(apiTokens)
+      .set({ expiresAt: new Date(Date.now() + 60_000) })
+      .where(eq(apiTokens.id, expiring.token.id));
+    setClock(() => new Date(Date.now() + 120_000));
+    try {
+      const expired = await call(post(`Bearer ${expiring.secret}`, "{}"));
+      expect(expired.status).toBe(401);
+      expect(expired.body.error.message).toContain("expired");
+    } finally {
+      setClock(null);
+    }
+
+    await revokeToken(handle.db, expiring.token.id);
+    const revoked = await call(post(`Bearer ${expiring.secret}`, "{}"));
+    expect(revoked.status).toBe(403);
+    expect(revoked.body.error.message).toContain("revoked");
+  });
+});
