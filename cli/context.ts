@@ -60,15 +60,30 @@ export function emit(options: OutputOptions, data: unknown, human: string) {
   else process.stdout.write(`${human}\n`);
 }
 
-/** Turns a thrown error into a message and exit code. */
-export function describeFailure(error: unknown): { message: string; code: number } {
-  if (error instanceof CliError) return { message: error.message, code: error.exitCode };
-  if (error instanceof DomainError) {
-    const details = Array.isArray(error.details)
-      ? error.details.map((d) => `\n  ${d.path}: ${d.message}`).join("")
-      : "";
+export interface CliFailure {
+  message: string;
+  code: number;
+  /** The domain error's code and field details, for --json output. */
+  error?: { code: string; details: unknown };
+}
 
-    return { message: `${error.message}${details}`, code: 2 };
+/** Turns a thrown error into a message and exit code. */
+export function describeFailure(error: unknown): CliFailure {
+  if (error instanceof CliError) {
+    return { message: error.message, code: error.exitCode };
+  }
+  if (error instanceof DomainError) {
+    // The message already summarises the first field issues; list them only
+    // when it does not.
+    const issues = Array.isArray(error.details) ? error.details : [];
+    const unsaid = issues.filter((d) => !error.message.includes(d.message));
+    const lines = unsaid.map((d) => `\n  ${d.path}: ${d.message}`).join("");
+
+    return {
+      message: `${error.message}${lines}`,
+      code: 2,
+      error: { code: error.code, details: error.details ?? null },
+    };
   }
 
   return { message: (error as Error)?.message ?? String(error), code: 1 };

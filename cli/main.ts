@@ -3,7 +3,14 @@ import { describeFailure, type RegisterCommand } from "./context";
 
 // Each command group lives in cli/commands/<group>.ts and exports a
 // `register(program)` function; add it to this list.
-const groups: Array<() => Promise<{ register: RegisterCommand }>> = [];
+const groups: Array<() => Promise<{ register: RegisterCommand }>> = [
+  () => import("./commands/user"),
+  () => import("./commands/project"),
+  () => import("./commands/agent"),
+  () => import("./commands/token"),
+  () => import("./commands/goal"),
+  () => import("./commands/context"),
+];
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("flotilla")
@@ -20,7 +27,13 @@ export async function main(argv: string[]): Promise<number> {
     const json = argv.includes("--json");
     if (json) {
       process.stderr.write(
-        `${JSON.stringify({ error: { message: failure.message } })}\n`,
+        `${JSON.stringify({
+          error: {
+            code: failure.error?.code ?? "failed",
+            message: failure.message,
+            details: failure.error?.details ?? null,
+          },
+        })}\n`,
       );
     } else {
       process.stderr.write(`flotilla: ${failure.message}\n`);

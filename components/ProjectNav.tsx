@@ -2,6 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
+import { SignOutButton } from "./auth-sign-out";
 
 const links = [
   { href: "", label: "Overview" },
@@ -48,6 +49,7 @@ export function ProjectNav(props: {
       <div className="muted" style={{ padding: "0.4rem 0.6rem" }}>
         {props.email} · {props.role}
       </div>
+      <SignOutButton />
     </nav>
   );
 }

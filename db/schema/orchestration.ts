@@ -69,3 +69,31 @@ export const tasks = pgTable(
     index("tasks_holder_idx").on(t.holderAgentId),
   ],
 );
+
+// One row per claim: which agent held which task, from when until when.
+// Spend an agent reports is attributed to the task it held at that moment,
+// so the history is kept, not only the current holder on `tasks`.
+export const taskLeases = pgTable(
+  "task_leases",
+  {
+    leaseId: uuid("lease_id").primaryKey(),
+    taskId: uuid("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    claimedAt: timestamp("claimed_at", { withTimezone: true }).notNull(),
+    // Moves forward with every heartbeat; a lease that was never ended
+    // stopped counting at this moment.
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    // completed | failed | released | expired | cancelled
+    endReason: text("end_reason"),
+  },
+  (t) => [
+    index("task_leases_agent_idx").on(t.agentId, t.claimedAt),
+    index("task_leases_task_idx").on(t.taskId),
+  ],
+);

@@ -1,6 +1,7 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
 import { nextCookies } from "better-auth/next-js";
+import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
 import { account, session, user, verification } from "@/db/schema";
 import { config } from "@/server/config";
@@ -9,8 +10,13 @@ import { config } from "@/server/config";
 // are created by an admin, the CLI or the first-run setup page, never by
 // open sign-up.
 
-function buildAuth(db: Awaited<ReturnType<typeof getDatabase>>["db"]) {
-  const settings = config();
+export interface AuthSettings {
+  baseUrl: string;
+  authSecret: string;
+}
+
+/** An auth instance over `db`; tests build one against their own database. */
+export function buildAuth(db: Database, settings: AuthSettings = config()) {
   const origin = new URL(settings.baseUrl);
   const trusted = [settings.baseUrl];
   if (origin.hostname === "localhost") {

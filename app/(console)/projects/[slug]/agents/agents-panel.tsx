@@ -1,0 +1,168 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { fieldErrors, formError, formatTime } from "@/components/auth-ui";
+import { useTRPC } from "@/components/trpc";
+import { SecretNotice } from "@/components/auth-secret-notice";
+
+type Role = "viewer" | "operator" | "admin";
+
+const statusBadge = (status: string) =>
+  `badge ${status === "paused" ? "warn" : "ok"}`;
+
+export function AgentsPanel(props: { project: string; role: Role }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const input = { project: props.project };
+  const agents = useQuery(trpc.identity.agents.list.queryOptions(input));
+  const [secret, setSecret] = useState<{ name: string; value: string } | null>(
+    null,
+  );
+  // Changing an agent changes the agents list and the tokens list.
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({
+        queryKey: trpc.identity.agents.list.queryKey(input),
+      }),
+      queryClient.invalidateQueries({
+        queryKey: trpc.identity.tokens.list.queryKey(input),
+      }),
+    ]);
+  const create = useMutation(
+    trpc.identity.agents.create.mutationOptions({
+      onSuccess: async (made) => {
+        setSecret({ name: made.agent.name, value: made.secret });
+        await refresh();
+      },
+    }),
+  );
+  const pause = useMutation(
+    trpc.identity.agents.pause.mutationOptions({ onSuccess: refresh }),
+  );
+  const resume = useMutation(
+    trpc.identity.agents.resume.mutationOptions({ onSuccess: refresh }),
+  );
+  const errors = fieldErrors(create.error);
+  const canOperate = props.role !== "viewer";
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    create.mutate(
+      { project: props.project, name: String(form.get("name")) },
+      { onSuccess: () => formElement.reset() },
+    );
+  }
+
+  return (
+    <section className="panel" aria-labelledby="agents-heading">
+      <h2 id="agents-heading">Agents</h2>
+      {secret && (
+        <SecretNotice
+          title={`Token for agent ${secret.name}`}
+          secret={secret.value}
+          onDismiss={() => setSecret(null)}
+        />
+      )}
+      {agents.isPending && <p className="muted">Loading agents…</p>}
+      {agents.error && <p className="error">{agents.error.message}</p>}
+      {agents.data?.length === 0 && <p className="muted">No agents yet.</p>}
+      {agents.data && agents.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Agent</th>
+              <th>Status</th>
+              <th>Live tokens</th>
+              <th>Last token use</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {agents.data.map((agent) => (
+              <tr key={agent.id} data-agent={agent.name}>
+                <td>{agent.name}</td>
+                <td>
+                  <span className={statusBadge(agent.status)}>
+                    {agent.status}
+                  </span>
+                  {agent.pausedReason && (
+                    <div className="muted">{agent.pausedReason}</div>
+                  )}
+                </td>
+                <td>{agent.liveTokens}</td>
+                <td>{formatTime(agent.lastTokenUseAt)}</td>
+                <td>
+                  {canOperate && agent.status === "paused" && (
+                    <button
+                      type="button"
+                      aria-label={`Resume ${agent.name}`}
+                      disabled={resume.isPending}
+                      onClick={() =>
+                        resume.mutate({ ...input, agent: agent.id })
+                      }
+                    >
+                      Resume
+                    </button>
+                  )}
+                  {canOperate && agent.status !== "paused" && (
+                    <form
+                      className="row"
+                      onSubmit={(event) => {
+                        event.preventDefault();
+                        const form = new FormData(event.currentTarget);
+                        pause.mutate({
+                          ...input,
+                          agent: agent.id,
+                          reason: String(form.get("reason") ?? ""),
+                        });
+                      }}
+                    >
+                      <input
+                        name="reason"
+                        aria-label={`Reason to pause ${agent.name}`}
+                        placeholder="reason (optional)"
+                      />
+                      <button
+                        type="submit"
+                        className="danger"
+                        aria-label={`Pause ${agent.name}`}
+                        disabled={pause.isPending}
+                      >
+                        Pause
+                      </button>
+                    </form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {(pause.error ?? resume.error) && (
+        <p className="error" role="alert">
+          {(pause.error ?? resume.error)?.message}
+        </p>
+      )}
+      {props.role === "admin" && (
+        <form className="stack" onSubmit={submit} style={{ marginTop: "1rem" }}>
+          <label>
+            Agent name
+            <input name="name" required placeholder="builder-1" />
+            {errors.name && <span className="field-error">{errors.name}</span>}
+          </label>
+          {formError(create.error) && (
+            <p className="error" role="alert">
+              {formError(create.error)}
+            </p>
+          )}
+          <button type="submit" disabled={create.isPending}>
+            Create agent
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

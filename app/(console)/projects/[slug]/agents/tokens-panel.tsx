@@ -1,0 +1,169 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { fieldErrors, formError, formatTime } from "@/components/auth-ui";
+import { useTRPC } from "@/components/trpc";
+import { SecretNotice } from "@/components/auth-secret-notice";
+
+type Role = "viewer" | "operator" | "admin";
+
+const stateBadge = { active: "ok", expired: "muted", revoked: "danger" };
+
+export function TokensPanel(props: { project: string; role: Role }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const input = { project: props.project };
+  const tokens = useQuery(trpc.identity.tokens.list.queryOptions(input));
+  const agents = useQuery(trpc.identity.agents.list.queryOptions(input));
+  const [secret, setSecret] = useState<{ name: string; value: string } | null>(
+    null,
+  );
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({
+        queryKey: trpc.identity.tokens.list.queryKey(input),
+      }),
+      queryClient.invalidateQueries({
+        queryKey: trpc.identity.agents.list.queryKey(input),
+      }),
+    ]);
+  const create = useMutation(
+    trpc.identity.tokens.create.mutationOptions({
+      onSuccess: async (made) => {
+        setSecret({ name: made.agentName, value: made.secret });
+        await refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(
+    trpc.identity.tokens.revoke.mutationOptions({ onSuccess: refresh }),
+  );
+  const errors = fieldErrors(create.error);
+  const isAdmin = props.role === "admin";
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const days = String(form.get("expiresInDays") ?? "");
+    const name = String(form.get("name") ?? "").trim();
+    create.mutate({
+      project: props.project,
+      agent: String(form.get("agent")),
+      name: name || undefined,
+      expiresInDays: days ? Number(days) : undefined,
+    });
+  }
+
+  return (
+    <section className="panel" aria-labelledby="tokens-heading">
+      <h2 id="tokens-heading">Tokens</h2>
+      {secret && (
+        <SecretNotice
+          title={`New token for agent ${secret.name}`}
+          secret={secret.value}
+          onDismiss={() => setSecret(null)}
+        />
+      )}
+      {tokens.isPending && <p className="muted">Loading tokens…</p>}
+      {tokens.error && <p className="error">{tokens.error.message}</p>}
+      {tokens.data?.length === 0 && <p className="muted">No tokens yet.</p>}
+      {tokens.data && tokens.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Prefix</th>
+              <th>Name</th>
+              <th>Agent</th>
+              <th>State</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th>Expires</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.data.map((token) => (
+              <tr key={token.id}>
+                <td>
+                  <code>{token.prefix}…</code>
+                </td>
+                <td>{token.name}</td>
+                <td>{token.agentName}</td>
+                <td>
+                  <span className={`badge ${stateBadge[token.state]}`}>
+                    {token.state}
+                  </span>
+                </td>
+                <td>{formatTime(token.createdAt)}</td>
+                <td>{formatTime(token.lastUsedAt)}</td>
+                <td>{token.expiresAt ? formatTime(token.expiresAt) : "—"}</td>
+                <td>
+                  {isAdmin && token.state !== "revoked" && (
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Revoke ${token.prefix}`}
+                      disabled={revoke.isPending}
+                      onClick={() =>
+                        revoke.mutate({ ...input, tokenId: token.id })
+                      }
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {revoke.error && (
+        <p className="error" role="alert">
+          {revoke.error.message}
+        </p>
+      )}
+      {isAdmin && agents.data && agents.data.length > 0 && (
+        <form className="stack" onSubmit={submit} style={{ marginTop: "1rem" }}>
+          <h3>Create token</h3>
+          <label>
+            Agent
+            <select name="agent">
+              {agents.data.map((agent) => (
+                <option key={agent.id} value={agent.id}>
+                  {agent.name}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Token name
+            <input name="name" placeholder="ci runner" />
+            {errors.name && <span className="field-error">{errors.name}</span>}
+          </label>
+          <label>
+            Expires in days
+            <input
+              name="expiresInDays"
+              type="number"
+              min={1}
+              max={3650}
+              placeholder="never"
+            />
+            {errors.expiresInDays && (
+              <span className="field-error">{errors.expiresInDays}</span>
+            )}
+          </label>
+          {formError(create.error) && (
+            <p className="error" role="alert">
+              {formError(create.error)}
+            </p>
+          )}
+          <button type="submit" disabled={create.isPending}>
+            Create token
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

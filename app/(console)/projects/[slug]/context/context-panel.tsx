@@ -1,0 +1,258 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { formError } from "@/components/auth-ui";
+import { useTRPC } from "@/components/trpc";
+
+// The context page: ask a question as an agent would, see what is indexed,
+// upload markdown.
+
+const UPLOAD_BATCH = 100;
+const markdownFile = /\.(md|mdx)$/i;
+
+// React passes these through to the input; TypeScript's DOM types lack them.
+const folderPicker = { webkitdirectory: "", directory: "" } as Record<
+  string,
+  string
+>;
+
+/** The path a file is stored under: relative to the chosen folder. */
+function uploadPath(file: File): string {
+  const relative = file.webkitRelativePath;
+  if (!relative) return file.name;
+
+  return relative.split("/").slice(1).join("/") || file.name;
+}
+
+export function ContextPanel(props: { project: string; canUpload: boolean }) {
+  return (
+    <>
+      <SearchPanel project={props.project} />
+      <DocumentsPanel project={props.project} />
+      {props.canUpload && <UploadPanel project={props.project} />}
+    </>
+  );
+}
+
+function SearchPanel(props: { project: string }) {
+  const trpc = useTRPC();
+  const search = useMutation(trpc.context.search.mutationOptions());
+  const answer = search.data;
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const q = String(new FormData(event.currentTarget).get("q") ?? "").trim();
+    if (q) search.mutate({ project: props.project, q });
+  }
+
+  return (
+    <section className="panel" aria-labelledby="search-heading">
+      <h2 id="search-heading">Ask the docs</h2>
+      <form className="row" onSubmit={submit}>
+        <label style={{ flex: 1 }}>
+          Question
+          <input name="q" maxLength={1000} required />
+        </label>
+        <button type="submit" disabled={search.isPending}>
+          Search
+        </button>
+      </form>
+      {search.error && <p className="error">{formError(search.error)}</p>}
+      {answer && !answer.answered && (
+        <div aria-label="Answer">
+          <h3>No answer</h3>
+          <p className="muted">{answer.reason}</p>
+          {answer.alternatives.length > 0 && (
+            <>
+              <p>Nearest sections:</p>
+              <ul>
+                {answer.alternatives.map((alt) => (
+                  <li key={`${alt.path}:${alt.line}`}>
+                    {alt.headingPath} <code>{`${alt.path}:${alt.line}`}</code>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+      {answer?.answered && (
+        <div aria-label="Answer">
+          <h3>{answer.headingPath}</h3>
+          <div className="row">
+            <code>{`${answer.path}:${answer.line}`}</code>
+            <span
+              className={`badge ${answer.status === "canonical" ? "ok" : "warn"}`}
+            >
+              {answer.status}
+            </span>
+            <span className="muted">
+              {answer.tokens} tokens served of {answer.documentTokens} in the
+              file
+            </span>
+          </div>
+          <pre style={{ whiteSpace: "pre-wrap" }}>{answer.text}</pre>
+          {answer.alternatives.length > 0 && (
+            <>
+              <p className="muted">Also relevant:</p>
+              <ul>
+                {answer.alternatives.map((alt) => (
+                  <li key={`${alt.path}:${alt.line}`}>
+                    {alt.headingPath} <code>{`${alt.path}:${alt.line}`}</code>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function DocumentsPanel(props: { project: string }) {
+  const trpc = useTRPC();
+  const documents = useQuery(
+    trpc.context.documents.queryOptions({ project: props.project }),
+  );
+  const rows = documents.data ?? [];
+  const sections = rows.reduce((sum, d) => sum + d.sections, 0);
+  const tokens = rows.reduce((sum, d) => sum + d.tokens, 0);
+
+  return (
+    <section className="panel" aria-labelledby="documents-heading">
+      <h2 id="documents-heading">Documents</h2>
+      {documents.isPending && <p className="muted">Loading documents…</p>}
+      {documents.error && <p className="error">{documents.error.message}</p>}
+      {documents.data?.length === 0 && (
+        <p className="muted">
+          Nothing indexed yet. Upload markdown below or run{" "}
+          <code>flotilla context index DIR --project {props.project}</code>.
+        </p>
+      )}
+      {rows.length > 0 && (
+        <>
+          <p className="muted">
+            {rows.length} documents, {sections} sections, {tokens} tokens
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>Path</th>
+                <th>Title</th>
+                <th>Status</th>
+                <th>Sections</th>
+                <th>Tokens</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((doc) => (
+                <tr key={doc.id}>
+                  <td>
+                    <code>{doc.path}</code>
+                    {doc.source !== "default" && (
+                      <span className="muted"> ({doc.source})</span>
+                    )}
+                  </td>
+                  <td>{doc.title}</td>
+                  <td>
+                    <span
+                      className={`badge ${doc.status === "canonical" ? "ok" : "warn"}`}
+                      title={doc.statusReason ?? undefined}
+                    >
+                      {doc.status}
+                    </span>
+                  </td>
+                  <td>{doc.sections}</td>
+                  <td>{doc.tokens}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </section>
+  );
+}
+
+function UploadPanel(props: { project: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const upload = useMutation(trpc.context.upload.mutationOptions());
+  const [folder, setFolder] = useState(false);
+  const [outcome, setOutcome] = useState<string | null>(null);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const input = formElement.elements.namedItem("files") as HTMLInputElement;
+    const files = [...(input.files ?? [])].filter((f) =>
+      markdownFile.test(f.name),
+    );
+    if (files.length === 0) {
+      setOutcome("Choose at least one .md or .mdx file");
+
+      return;
+    }
+    setOutcome(null);
+    const totals = { indexed: 0, unchanged: 0, sections: 0 };
+    // Batches keep each request small when a whole folder is uploaded.
+    for (let i = 0; i < files.length; i += UPLOAD_BATCH) {
+      const batch = await Promise.all(
+        files.slice(i, i + UPLOAD_BATCH).map(async (file) => ({
+          path: uploadPath(file),
+          content: await file.text(),
+        })),
+      );
+      const summary = await upload
+        .mutateAsync({ project: props.project, files: batch })
+        .catch(() => null);
+      if (!summary) return;
+      totals.indexed += summary.indexed;
+      totals.unchanged += summary.unchanged;
+      totals.sections += summary.sections;
+    }
+    setOutcome(
+      `Indexed ${totals.indexed} files (${totals.sections} sections); ` +
+        `${totals.unchanged} unchanged`,
+    );
+    formElement.reset();
+    await queryClient.invalidateQueries({
+      queryKey: trpc.context.documents.queryKey({ project: props.project }),
+    });
+  }
+
+  return (
+    <section className="panel" aria-labelledby="upload-heading">
+      <h2 id="upload-heading">Upload markdown</h2>
+      <form className="stack" onSubmit={submit}>
+        <label>
+          <input
+            type="checkbox"
+            checked={folder}
+            onChange={(e) => setFolder(e.target.checked)}
+            style={{ width: "auto" }}
+          />{" "}
+          Upload a whole folder
+        </label>
+        <label>
+          Markdown files
+          <input
+            key={folder ? "folder" : "files"}
+            type="file"
+            name="files"
+            accept=".md,.mdx"
+            multiple
+            {...(folder ? folderPicker : {})}
+          />
+        </label>
+        <button type="submit" disabled={upload.isPending}>
+          Upload
+        </button>
+        {upload.error && <p className="error">{formError(upload.error)}</p>}
+        {outcome && <p role="status">{outcome}</p>}
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,288 @@
+"use client";
+
+import Link from "next/link";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { FormEvent } from "react";
+import { fieldErrors, formError } from "@/components/auth-ui";
+import { useTRPC } from "@/components/trpc";
+import { TaskActions } from "../task-actions";
+import { clock, statusLabels, usd, usdField } from "../ui";
+
+interface Props {
+  project: string;
+  goalId: string;
+  canOperate: boolean;
+}
+
+export function GoalDetail(props: Props) {
+  const trpc = useTRPC();
+  const goal = useQuery(
+    trpc.orchestration.goals.get.queryOptions(
+      { goalId: props.goalId },
+      { refetchInterval: 2_000 },
+    ),
+  );
+  const tasks = useQuery(
+    trpc.orchestration.tasks.list.queryOptions(
+      { project: props.project, goalId: props.goalId },
+      { refetchInterval: 1_000 },
+    ),
+  );
+  if (goal.error) return <p className="error">{goal.error.message}</p>;
+  if (!goal.data) return <p className="muted">Loading goal…</p>;
+  const g = goal.data;
+
+  return (
+    <>
+      <p>
+        <Link href={`/projects/${props.project}/goals`}>← Goals</Link>
+      </p>
+      <div className="row">
+        <h1 style={{ margin: 0 }}>{g.title}</h1>
+        <span className={`badge ${g.status === "active" ? "ok" : "muted"}`}>
+          {g.status}
+        </span>
+        {g.overBudget && <span className="badge danger">Over budget</span>}
+      </div>
+      {g.description && <p>{g.description}</p>}
+
+      <section className="panel" aria-labelledby="spend-heading">
+        <h2 id="spend-heading">Spend</h2>
+        <p>
+          Spent <strong>{usd(g.spendUsd)}</strong>
+          {g.budgetUsd === null ? (
+            <> with no budget set.</>
+          ) : (
+            <>
+              {" "}
+              of its <strong>{usd(g.budgetUsd)}</strong> budget.
+            </>
+          )}
+        </p>
+        {g.overBudget && (
+          <p className="error">
+            The budget is spent: agents cannot claim this goal&apos;s tasks
+            until the budget is raised.
+          </p>
+        )}
+        {props.canOperate && <EditGoal goal={g} />}
+      </section>
+
+      <section className="panel" aria-labelledby="tasks-heading">
+        <h2 id="tasks-heading">Tasks</h2>
+        {tasks.error && <p className="error">{tasks.error.message}</p>}
+        {tasks.data?.length === 0 && <p className="muted">No tasks yet.</p>}
+        {tasks.data && tasks.data.length > 0 && (
+          <table>
+            <thead>
+              <tr>
+                <th>Task</th>
+                <th>Status</th>
+                <th>Priority</th>
+                <th>Scope</th>
+                <th>Holder</th>
+                <th>Lease expires</th>
+                {props.canOperate && <th />}
+              </tr>
+            </thead>
+            <tbody>
+              {tasks.data.map((task) => (
+                <tr key={task.id} aria-label={`Task ${task.title}`}>
+                  <td>{task.title}</td>
+                  <td>{statusLabels[task.status]}</td>
+                  <td>{task.priority}</td>
+                  <td>
+                    <code>{task.scope.join(", ")}</code>
+                  </td>
+                  <td>{task.holder?.name ?? ""}</td>
+                  <td>{clock(task.leaseExpiresAt)}</td>
+                  {props.canOperate && (
+                    <td>
+                      <TaskActions task={task} />
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {props.canOperate && g.status !== "done" && (
+          <NewTask project={props.project} goalId={g.id} />
+        )}
+      </section>
+    </>
+  );
+}
+
+function EditGoal(props: {
+  goal: {
+    id: string;
+    title: string;
+    budgetUsd: number | null;
+    status: "active" | "paused" | "done";
+    updatedAt: Date;
+  };
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const update = useMutation(
+    trpc.orchestration.goals.update.mutationOptions({
+      onSuccess: () =>
+        queryClient.invalidateQueries(trpc.orchestration.goals.pathFilter()),
+    }),
+  );
+  const errors = fieldErrors(update.error);
+  const problem = formError(update.error);
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const status = String(form.get("status"));
+    update.mutate({
+      goalId: props.goal.id,
+      title: String(form.get("title") ?? ""),
+      // An empty budget field removes the budget.
+      budgetUsd: usdField(form.get("budgetUsd")) ?? null,
+      status: status === "paused" || status === "done" ? status : "active",
+    });
+  }
+
+  return (
+    <form
+      key={props.goal.updatedAt.toString()}
+      className="stack"
+      onSubmit={submit}
+      noValidate
+      aria-label="Edit goal"
+    >
+      <label>
+        Title
+        <input name="title" defaultValue={props.goal.title} />
+        {errors.title && <span className="field-error">{errors.title}</span>}
+      </label>
+      <label>
+        Budget in USD (empty for none)
+        <input
+          name="budgetUsd"
+          inputMode="decimal"
+          defaultValue={props.goal.budgetUsd ?? ""}
+          aria-invalid={!!errors.budgetUsd}
+        />
+        {errors.budgetUsd && (
+          <span className="field-error">{errors.budgetUsd}</span>
+        )}
+      </label>
+      <label>
+        Status
+        <select name="status" defaultValue={props.goal.status}>
+          <option value="active">active</option>
+          <option value="paused">paused</option>
+          <option value="done">done</option>
+        </select>
+      </label>
+      {problem && <p className="error">{problem}</p>}
+      {update.isSuccess && !update.isPending && (
+        <p className="muted" role="status">
+          Saved.
+        </p>
+      )}
+      <div>
+        <button type="submit" disabled={update.isPending}>
+          Save goal
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function NewTask(props: { project: string; goalId: string }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const create = useMutation(
+    trpc.orchestration.tasks.create.mutationOptions({
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries(
+            trpc.orchestration.tasks.list.pathFilter(),
+          ),
+          queryClient.invalidateQueries(trpc.orchestration.goals.pathFilter()),
+        ]),
+    }),
+  );
+  const errors = fieldErrors(create.error);
+  const problem = formError(create.error);
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const priority = String(form.get("priority") ?? "").trim();
+    create.mutate(
+      {
+        goalId: props.goalId,
+        title: String(form.get("title") ?? ""),
+        description: String(form.get("description") ?? ""),
+        priority: priority === "" ? 0 : Number(priority),
+        // One glob per line or separated by commas.
+        scope: String(form.get("scope") ?? "")
+          .split(/[\n,]/)
+          .map((glob) => glob.trim())
+          .filter((glob) => glob !== ""),
+        estimateUsd: usdField(form.get("estimateUsd")),
+      },
+      { onSuccess: () => formElement.reset() },
+    );
+  }
+
+  return (
+    <form
+      className="stack"
+      onSubmit={submit}
+      noValidate
+      aria-label="New task"
+      style={{ marginTop: "1rem" }}
+    >
+      <h3 style={{ margin: 0 }}>New task</h3>
+      <label>
+        Task title
+        <input name="title" aria-invalid={!!errors.title} />
+        {errors.title && <span className="field-error">{errors.title}</span>}
+      </label>
+      <label>
+        Task description
+        <textarea name="description" rows={2} />
+      </label>
+      <label>
+        Priority
+        <input name="priority" inputMode="numeric" placeholder="0" />
+        {errors.priority && (
+          <span className="field-error">{errors.priority}</span>
+        )}
+      </label>
+      <label>
+        Scope (path globs, one per line)
+        <textarea name="scope" rows={2} placeholder="src/api/**" />
+        {Object.entries(errors)
+          .filter(([path]) => path.startsWith("scope"))
+          .map(([path, message]) => (
+            <span key={path} className="field-error">
+              {message}
+            </span>
+          ))}
+      </label>
+      <label>
+        Estimate in USD (optional)
+        <input name="estimateUsd" inputMode="decimal" />
+        {errors.estimateUsd && (
+          <span className="field-error">{errors.estimateUsd}</span>
+        )}
+      </label>
+      {problem && <p className="error">{problem}</p>}
+      <div>
+        <button type="submit" disabled={create.isPending}>
+          Add task
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,60 @@
+"use client";
+
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useTRPC } from "@/components/trpc";
+
+// An operator's hands on a task: take it back from its holder, or withdraw
+// it. Both are audited by the domain.
+
+export function TaskActions(props: {
+  task: { id: string; title: string; status: string };
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  // A task changes the board, the goal's counts and the goals list.
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries(trpc.orchestration.tasks.list.pathFilter()),
+      queryClient.invalidateQueries(trpc.orchestration.goals.pathFilter()),
+    ]);
+  const release = useMutation(
+    trpc.orchestration.tasks.release.mutationOptions({ onSuccess: refresh }),
+  );
+  const cancel = useMutation(
+    trpc.orchestration.tasks.cancel.mutationOptions({ onSuccess: refresh }),
+  );
+  const held = ["claimed", "in_progress"].includes(props.task.status);
+  const open = held || props.task.status === "ready";
+  const error = release.error ?? cancel.error;
+  if (!open) return null;
+
+  return (
+    <div className="row">
+      {held && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={release.isPending}
+          aria-label={`Release ${props.task.title}`}
+          onClick={() => release.mutate({ taskId: props.task.id })}
+        >
+          Release
+        </button>
+      )}
+      <button
+        type="button"
+        className="secondary"
+        disabled={cancel.isPending}
+        aria-label={`Cancel ${props.task.title}`}
+        onClick={() => {
+          if (window.confirm(`Cancel task '${props.task.title}'?`)) {
+            cancel.mutate({ taskId: props.task.id });
+          }
+        }}
+      >
+        Cancel
+      </button>
+      {error && <span className="error">{error.message}</span>}
+    </div>
+  );
+}

@@ -1,0 +1,16 @@
+import { requirePageProject } from "@/server/api/page-auth";
+import { SpendPanel } from "./spend-panel";
+
+export default async function SpendPage(props: {
+  params: Promise<{ slug: string }>;
+}) {
+  const { slug } = await props.params;
+  const { project } = await requirePageProject(slug);
+
+  return (
+    <>
+      <h1>Spend</h1>
+      <SpendPanel project={project.slug} />
+    </>
+  );
+}

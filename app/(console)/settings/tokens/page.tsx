@@ -1,0 +1,18 @@
+import { AccountShell } from "@/components/auth-shell";
+import { requirePageActor } from "@/server/api/page-auth";
+import { PersonalTokensPanel } from "./personal-tokens-panel";
+
+export default async function PersonalTokensPage() {
+  const actor = await requirePageActor();
+
+  return (
+    <AccountShell email={actor.email}>
+      <h1>Personal access tokens</h1>
+      <p className="muted">
+        A personal token lets scripts read this instance's API as you, with
+        your roles. Send it as <code>Authorization: Bearer flt_…</code>.
+      </p>
+      <PersonalTokensPanel />
+    </AccountShell>
+  );
+}

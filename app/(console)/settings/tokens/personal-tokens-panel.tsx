@@ -1,0 +1,145 @@
+"use client";
+
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { fieldErrors, formError, formatTime } from "@/components/auth-ui";
+import { useTRPC } from "@/components/trpc";
+import { SecretNotice } from "@/components/auth-secret-notice";
+
+const stateBadge = { active: "ok", expired: "muted", revoked: "danger" };
+
+export function PersonalTokensPanel() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const tokens = useQuery(trpc.identity.personalTokens.list.queryOptions());
+  const [secret, setSecret] = useState<string | null>(null);
+  const refresh = () =>
+    queryClient.invalidateQueries({
+      queryKey: trpc.identity.personalTokens.list.queryKey(),
+    });
+  const create = useMutation(
+    trpc.identity.personalTokens.create.mutationOptions({
+      onSuccess: async (made) => {
+        setSecret(made.secret);
+        await refresh();
+      },
+    }),
+  );
+  const revoke = useMutation(
+    trpc.identity.personalTokens.revoke.mutationOptions({
+      onSuccess: refresh,
+    }),
+  );
+  const errors = fieldErrors(create.error);
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const days = String(form.get("expiresInDays") ?? "");
+    const name = String(form.get("name") ?? "").trim();
+    create.mutate(
+      {
+        name: name || undefined,
+        expiresInDays: days ? Number(days) : undefined,
+      },
+      { onSuccess: () => formElement.reset() },
+    );
+  }
+
+  return (
+    <>
+      {secret && (
+        <SecretNotice
+          title="Your new personal token"
+          secret={secret}
+          onDismiss={() => setSecret(null)}
+        />
+      )}
+      <section className="panel" aria-label="Your tokens">
+        {tokens.isPending && <p className="muted">Loading tokens…</p>}
+        {tokens.error && <p className="error">{tokens.error.message}</p>}
+        {tokens.data?.length === 0 && (
+          <p className="muted">You have no personal tokens.</p>
+        )}
+        {tokens.data && tokens.data.length > 0 && (
+          <table>
+            <thead>
+              <tr>
+                <th>Prefix</th>
+                <th>Name</th>
+                <th>State</th>
+                <th>Created</th>
+                <th>Last used</th>
+                <th>Expires</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {tokens.data.map((token) => (
+                <tr key={token.id}>
+                  <td>
+                    <code>{token.prefix}…</code>
+                  </td>
+                  <td>{token.name}</td>
+                  <td>
+                    <span className={`badge ${stateBadge[token.state]}`}>
+                      {token.state}
+                    </span>
+                  </td>
+                  <td>{formatTime(token.createdAt)}</td>
+                  <td>{formatTime(token.lastUsedAt)}</td>
+                  <td>{token.expiresAt ? formatTime(token.expiresAt) : "—"}</td>
+                  <td>
+                    {token.state !== "revoked" && (
+                      <button
+                        type="button"
+                        className="danger"
+                        aria-label={`Revoke ${token.prefix}`}
+                        disabled={revoke.isPending}
+                        onClick={() => revoke.mutate({ tokenId: token.id })}
+                      >
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <section className="panel">
+        <h2>New personal token</h2>
+        <form className="stack" onSubmit={submit}>
+          <label>
+            Token name
+            <input name="name" placeholder="spend report script" />
+            {errors.name && <span className="field-error">{errors.name}</span>}
+          </label>
+          <label>
+            Expires in days
+            <input
+              name="expiresInDays"
+              type="number"
+              min={1}
+              max={3650}
+              placeholder="never"
+            />
+            {errors.expiresInDays && (
+              <span className="field-error">{errors.expiresInDays}</span>
+            )}
+          </label>
+          {formError(create.error) && (
+            <p className="error" role="alert">
+              {formError(create.error)}
+            </p>
+          )}
+          <button type="submit" disabled={create.isPending}>
+            Create token
+          </button>
+        </form>
+      </section>
+    </>
+  );
+}

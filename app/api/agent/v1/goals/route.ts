@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { agentRoute } from "@/server/api/http";
+import { goalStatuses, listGoals } from "@/server/orchestration";
+
+// The goals of the agent's project, with task counts, spend and budget.
+export const GET = agentRoute({
+  query: z.object({ status: z.enum(goalStatuses).optional() }),
+  handler: async ({ db, actor, query }) => ({
+    goals: await listGoals(db, actor, {
+      project: actor.projectId,
+      status: query.status,
+    }),
+  }),
+});

@@ -1,0 +1,9 @@
+import { agentRoute } from "@/server/api/http";
+import { completeInput, completeTask } from "@/server/orchestration";
+
+// Mark the task done; only the holder of a live lease may.
+export const POST = agentRoute({
+  body: completeInput.omit({ taskId: true }),
+  handler: ({ db, actor, body, params }) =>
+    completeTask(db, actor, { ...body, taskId: params.id }),
+});

@@ -1,0 +1,9 @@
+import { agentRoute } from "@/server/api/http";
+import { failInput, failTask } from "@/server/orchestration";
+
+// Mark the task failed, with the reason; only the holder of a live lease may.
+export const POST = agentRoute({
+  body: failInput.omit({ taskId: true }),
+  handler: ({ db, actor, body, params }) =>
+    failTask(db, actor, { ...body, taskId: params.id }),
+});

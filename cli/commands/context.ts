@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import {
+  indexDirectory,
+  type IndexProgress,
+  type IndexSummary,
+} from "@/server/context";
+import { cliActor, emit, withDatabase } from "../context";
+
+// `flotilla context index DIR --project SLUG [--source NAME]`: a progress
+// bar on stderr when it is a terminal, a line every few seconds otherwise.
+
+interface IndexOptions {
+  project: string;
+  source?: string;
+  json?: boolean;
+}
+
+const BAR_WIDTH = 30;
+const LINE_INTERVAL_MS = 2000;
+
+/** Reports progress on stderr; returns a function that ends the display. */
+export function progressReporter(stream: NodeJS.WriteStream) {
+  const started = performance.now();
+  let lastLine = 0;
+  let drawn = false;
+
+  const report = (progress: IndexProgress) => {
+    const { done, total } = progress;
+    if (stream.isTTY) {
+      const filled = total ? Math.round((done / total) * BAR_WIDTH) : BAR_WIDTH;
+      const bar = "#".repeat(filled) + "-".repeat(BAR_WIDTH - filled);
+      const name = progress.path.slice(-40);
+      stream.write(`\r\x1b[2K[${bar}] ${done}/${total} ${name}`);
+      drawn = true;
+
+      return;
+    }
+    const elapsed = performance.now() - started;
+    if (done === total || elapsed - lastLine >= LINE_INTERVAL_MS) {
+      lastLine = elapsed;
+      stream.write(`indexed ${done}/${total} files\n`);
+    }
+  };
+  const finish = () => {
+    if (drawn) stream.write("\r\x1b[2K");
+  };
+
+  return { report, finish };
+}
+
+export function describeSummary(summary: IndexSummary): string {
+  return [
+    `Indexed ${summary.source} into ${summary.project} in ` +
+      `${(summary.durationMs / 1000).toFixed(1)} s:`,
+    `  files seen  ${summary.filesSeen}`,
+    `  indexed     ${summary.indexed} (${summary.sections} sections, ` +
+      `${summary.tokens} tokens)`,
+    `  unchanged   ${summary.unchanged}`,
+    `  removed     ${summary.removed}`,
+  ].join("\n");
+}
+
+export function register(program: Command) {
+  const context = program
+    .command("context")
+    .description("Index documents for agents' context lookups");
+
+  context
+    .command("index")
+    .description(
+      "Index a folder of markdown (.md, .mdx); unchanged files are skipped",
+    )
+    .argument("<dir>", "folder to index, recursively")
+    .requiredOption("--project <slug>", "the project")
+    .option("--source <name>", "source name (default: default)")
+    .option("--json", "print the summary as JSON")
+    .action(async (dir: string, options: IndexOptions) => {
+      const progress = progressReporter(process.stderr);
+      const summary = await withDatabase(({ db }) =>
+        indexDirectory(
+          db,
+          cliActor,
+          { project: options.project, dir, source: options.source },
+          progress.report,
+        ),
+      ).finally(progress.finish);
+      emit(options, summary, describeSummary(summary));
+    });
+}

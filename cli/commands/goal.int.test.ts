@@ -1,0 +1,70 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+// `flotilla goal` run as a user runs it, on an embedded database in a
+// temporary directory.
+
+const root = path.resolve(import.meta.dirname, "../..");
+
+function flotilla(dataDir: string, args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, FLOTILLA_DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>(
+    (resolve) => {
+      const child = spawn(process.execPath, ["cli/bin.mjs", ...args], {
+        cwd: root,
+        env,
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    },
+  );
+}
+
+describe("flotilla goal", () => {
+  let tmp: string;
+  let dataDir: string;
+  beforeAll(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "flotilla-goal-"));
+    dataDir = path.join(tmp, "data");
+  });
+  afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it("creates goals with a budget and lists them", async () => {
+    const project = await flotilla(dataDir, ["project", "create", "fleet"]);
+    expect(project.code).toBe(0);
+
+    const created = await flotilla(dataDir, [
+      "goal", "create", "--project", "fleet", "--title", "Ship v1",
+      "--description", "First release", "--budget-usd", "2.5", "--json",
+    ]);
+    expect(created.code).toBe(0);
+    const { goal } = JSON.parse(created.stdout) as {
+      goal: { title: string; budgetUsd: number; overBudget: boolean };
+    };
+    expect(goal).toMatchObject({
+      title: "Ship v1",
+      budgetUsd: 2.5,
+      overBudget: false,
+    });
+
+    const refused = await flotilla(dataDir, [
+      "goal", "create", "--project", "fleet", "--title", "Bad",
+      "--budget-usd", "-1",
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("budgetUsd: Must be 0 or more");
+
+    const listed = await flotilla(dataDir, ["goal", "list", "--project", "fleet"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/active {2}Ship v1 {2}\(0 tasks; spent \$0\.00, budget \$2\.50\)/);
+    expect(listed.stdout).not.toContain("Bad");
+  }, 90_000);
+});

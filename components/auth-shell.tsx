@@ -1,0 +1,22 @@
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { SignOutButton } from "./auth-sign-out";
+
+// The frame of pages outside a project: the projects list and settings.
+export function AccountShell(props: { email: string; children: ReactNode }) {
+  return (
+    <div className="shell">
+      <nav className="sidebar" aria-label="Account">
+        <div className="brand">Flotilla</div>
+        <Link href="/projects">Projects</Link>
+        <Link href="/settings/tokens">Personal tokens</Link>
+        <div className="section-label">You</div>
+        <div className="muted" style={{ padding: "0.4rem 0.6rem" }}>
+          {props.email}
+        </div>
+        <SignOutButton />
+      </nav>
+      <main className="main">{props.children}</main>
+    </div>
+  );
+}

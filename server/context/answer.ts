@@ -1,0 +1,404 @@
+import { sql, type SQL } from "drizzle-orm";
+import { z } from "zod";
+import { queryRows, type Database } from "@/db/client";
+import { contextLookups } from "@/db/schema";
+import type { Actor } from "@/server/identity/actor";
+import { requireProjectRole } from "@/server/identity/access";
+import { now } from "@/server/runtime";
+import { assertAgentActive } from "@/server/guardrails/agents";
+import { parseInput } from "@/server/identity/input";
+import { questionTerms } from "./question";
+
+// Answering: one section of a current document per question, or an honest
+// "no answer". Ranking is PostgreSQL full-text search, with each question
+// word weighed by how rare it is among the project's sections (IDF), since
+// ts_rank alone counts a common word like "page" as much as "bodySizeLimit".
+
+export const answerQuestionInput = z.object({
+  project: z.string().min(1),
+  q: z.string().trim().min(1).max(1000),
+  limit: z.number().int().min(1).max(4).optional(),
+});
+
+export interface SectionPointer {
+  path: string;
+  source: string;
+  heading: string;
+  headingPath: string;
+  line: number;
+  score: number;
+}
+
+export interface ContextAnswer extends SectionPointer {
+  answered: true;
+  question: string;
+  sectionId: string;
+  text: string;
+  tokens: number;
+  documentTokens: number;
+  documentTitle: string;
+  status: string;
+  statusReason: string | null;
+  /** Share of the question's weight that the section matched, 0..1. */
+  coverage: number;
+  alternatives: SectionPointer[];
+}
+
+export interface ContextNoAnswer {
+  answered: false;
+  question: string;
+  reason: string;
+  /** The nearest sections, too weak to serve, for a person to look at. */
+  alternatives: SectionPointer[];
+}
+
+export type ContextResult = ContextAnswer | ContextNoAnswer;
+
+/** Calibrated on the development questions: see bench/eval-context.ts. */
+export const answerThresholds = {
+  /** Share of the question's weight in words no document contains. */
+  maxUnknownShare: 0.3,
+  /** Share of the known words' weight the best section must match. */
+  minCoverage: 0.35,
+};
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+interface TermRow {
+  idx: number;
+  query: string;
+  df: number;
+}
+
+/** A plain word counts fully; a compound identifier (next/jest) only when
+ * the docs contain it, its parts carrying it otherwise; a joined pair
+ * (searchparams) only adds to the sections that contain it. */
+type TermRole = "word" | "compound" | "joined";
+
+interface Term {
+  word: string;
+  role: TermRole;
+  query: string;
+  df: number;
+  idf: number;
+}
+
+interface CandidateRow {
+  id: string;
+  document_id: string;
+  path: string;
+  source: string;
+  heading: string;
+  heading_path: string;
+  line: number;
+  tokens: number;
+  document_tokens: number;
+  document_title: string;
+  status: string;
+  status_reason: string | null;
+  rank_sum: number;
+  matched_idf: number;
+  heading_idf: number;
+  path_hits: number;
+  identifier_hits: number;
+  in_scope: boolean;
+}
+
+const servable = sql`d.status = 'canonical'`;
+
+/** Stems each word with PostgreSQL and counts the sections containing it. */
+async function weighTerms(
+  db: Database,
+  projectId: string,
+  candidates: Array<{ word: string; role: TermRole }>,
+): Promise<{ terms: Term[]; sections: number }> {
+  if (candidates.length === 0) return { terms: [], sections: 0 };
+  const words = candidates.map((c) => c.word);
+  const values = sql.join(
+    words.map((word, i) => sql`(${i}::int, ${word}::text)`),
+    sql`, `,
+  );
+  const rows = await queryRows<TermRow>(
+    db,
+    sql`select w.idx, plainto_tsquery('english', w.word)::text as query,
+          (select count(*)::int from context_sections s
+             join context_documents d on d.id = s.document_id
+            where s.project_id = ${projectId} and ${servable}
+              and s.search @@ plainto_tsquery('english', w.word)) as df
+        from (values ${values}) as w(idx, word)`,
+  );
+  const [{ count }] = await queryRows<{ count: number }>(
+    db,
+    sql`select count(*)::int as count from context_sections s
+          join context_documents d on d.id = s.document_id
+         where s.project_id = ${projectId} and ${servable}`,
+  );
+  const terms: Term[] = [];
+  const seen = new Set<string>();
+  for (const row of rows.sort((a, b) => a.idx - b.idx)) {
+    // Stop words stem to nothing; "cache" and "caching" stem alike.
+    if (!row.query || seen.has(row.query)) continue;
+    seen.add(row.query);
+    const df = Number(row.df);
+    const { role } = candidates[row.idx];
+    // A compound or joined form the docs never use says nothing.
+    if (df === 0 && role !== "word") continue;
+    terms.push({
+      word: words[row.idx],
+      role,
+      query: row.query,
+      df,
+      idf: Math.log(1 + (count - df + 0.5) / (df + 0.5)),
+    });
+  }
+
+  return { terms, sections: count };
+}
+
+async function rankSections(
+  db: Database,
+  projectId: string,
+  terms: Term[],
+  identifiers: string[],
+  scopes: string[],
+  sections: number,
+  limit: number,
+): Promise<CandidateRow[]> {
+  const present = terms.filter((t) => t.df > 0);
+  if (present.length === 0) return [];
+  // Words in more than a fifth of all sections ("use", "page") pick no
+  // candidates (that would rank thousands of rows for little weight); they
+  // still count for the candidates the rarer words found.
+  const commonDf = Math.max(50, sections * 0.2);
+  const anySelective = present.some((t) => t.df <= commonDf);
+  const termValues = sql.join(
+    present.map(
+      (t) =>
+        sql`(${t.query}::tsquery, ${t.idf}::float8, ${
+          !anySelective || t.df <= commonDf
+        }::boolean)`,
+    ),
+    sql`, `,
+  );
+  const identifierHits: SQL = identifiers.length
+    ? sql.join(
+        identifiers.map(
+          (id) => sql`(strpos(lower(s.body), ${id.toLowerCase()}) > 0)::int`,
+        ),
+        sql` + `,
+      )
+    : sql`0`;
+
+  // Stage one sums IDF-weighted ts_rank over every matching section; stage
+  // two looks closer at the best few hundred: does the section's own
+  // heading, or its document's path, name the question's words?
+  return queryRows<CandidateRow>(
+    db,
+    sql`with terms(q, idf, selective) as (values ${termValues}),
+        hits as (
+          select s.id,
+                 sum(t.idf * ts_rank(s.search, t.q, 1))::float8 as rank_sum,
+                 sum(t.idf)::float8 as matched_idf
+            from terms t
+            join context_sections s on s.search @@ t.q
+            join context_documents d on d.id = s.document_id
+           where s.project_id = ${projectId} and ${servable} and t.selective
+           group by s.id
+           order by sum(t.idf) * (1 + sum(t.idf * ts_rank(s.search, t.q, 1)))
+             desc
+           limit 200
+        ),
+        near as (
+          select h.id,
+                 sum(case when to_tsvector('english', s.heading) @@ t.q
+                     then t.idf else 0 end)::float8 as heading_idf,
+                 count(*) filter (where to_tsvector('english',
+                       translate(d.path, '/._-', '    ')) @@ t.q)::int
+                   as path_hits,
+                 sum(case when not t.selective and s.search @@ t.q
+                     then t.idf * ts_rank(s.search, t.q, 1) else 0 end)::float8
+                   as common_rank,
+                 sum(case when not t.selective and s.search @@ t.q
+                     then t.idf else 0 end)::float8 as common_idf
+            from hits h
+            join context_sections s on s.id = h.id
+            join context_documents d on d.id = s.document_id
+            cross join terms t
+           group by h.id
+        )
+        select s.id, s.document_id, d.path, d.source, s.heading,
+               s.heading_path, s.line, s.tokens,
+               d.tokens as document_tokens, d.title as document_title,
+               d.status, d.status_reason,
+               h.rank_sum + n.common_rank as rank_sum,
+               h.matched_idf + n.common_idf as matched_idf,
+               n.heading_idf, n.path_hits,
+               (${identifierHits})::int as identifier_hits,
+               (split_part(d.path, '/', 1) in (${sql.join(
+                 scopes.map((w) => sql`${w}`),
+                 sql`, `,
+               )}) and d.path like '%/%') as in_scope
+          from hits h
+          join near n on n.id = h.id
+          join context_sections s on s.id = h.id
+          join context_documents d on d.id = s.document_id
+         order by (h.matched_idf + n.common_idf)
+                  * (1 + h.rank_sum + n.common_rank) desc, s.tokens desc
+         limit ${limit}`,
+  );
+}
+
+function pointer(row: CandidateRow, score: number): SectionPointer {
+  return {
+    path: row.path,
+    source: row.source,
+    heading: row.heading,
+    headingPath: row.heading_path,
+    line: row.line,
+    score: Math.round(score * 1000) / 1000,
+  };
+}
+
+async function recordLookup(
+  db: Database,
+  actor: Actor,
+  projectId: string,
+  question: string,
+  answer: ContextResult,
+  sectionId: string | null,
+) {
+  await db.insert(contextLookups).values({
+    projectId,
+    agentId: actor.kind === "agent" ? actor.agentId : null,
+    userId: actor.kind === "user" ? actor.userId : null,
+    query: question,
+    answered: answer.answered,
+    sectionId,
+    score: answer.answered ? answer.score : null,
+    servedTokens: answer.answered ? answer.tokens : 0,
+    documentTokens: answer.answered ? answer.documentTokens : 0,
+    createdAt: now(),
+  });
+}
+
+/** Ranks the project's current sections for a question and serves the
+ * best one, or says there is no good answer. Every call is logged. */
+export async function answerQuestion(
+  db: Database,
+  actor: Actor,
+  input: z.input<typeof answerQuestionInput>,
+): Promise<ContextResult> {
+  const { project: slug, q, limit = 4 } = parseInput(answerQuestionInput, input);
+  const { project } = await requireProjectRole(db, actor, slug, "viewer");
+  // A paused agent is refused here as everywhere else it asks for work.
+  if (actor.kind === "agent") await assertAgentActive(db, actor.agentId);
+  const { words, identifiers, joined } = questionTerms(q);
+  const compound = /[^\p{L}\p{N}]/u;
+  const t0 = performance.now();
+  const { terms, sections } = await weighTerms(db, project.id, [
+    ...words.map((word) => ({
+      word,
+      role: (compound.test(word) ? "compound" : "word") as TermRole,
+    })),
+    ...joined.map((word) => ({ word, role: "joined" as const })),
+  ]);
+  const asked = terms.filter((t) => t.role !== "joined");
+  const unknown = asked.filter((t) => t.df === 0);
+  const knownIdf = sum(asked.filter((t) => t.df > 0).map((t) => t.idf));
+  const unknownShare = unknown.length
+    ? sum(unknown.map((t) => t.idf)) / (knownIdf + sum(unknown.map((t) => t.idf)))
+    : 0;
+  // A question that names a top-level folder ("app router", "pages")
+  // is scoped to it; exact words only, so "page" does not pick "pages/".
+  const scopes = q.toLowerCase().split(/[^\p{L}\p{N}_-]+/u).filter(Boolean);
+  const t1 = performance.now();
+  const rows = await rankSections(
+    db,
+    project.id,
+    terms,
+    identifiers,
+    scopes.length ? scopes : [""],
+    sections,
+    200,
+  );
+
+  if (process.env.CONTEXT_DEBUG) console.error("weigh", t1 - t0, "rank", performance.now() - t1);
+  const scored = rows
+    .map((row) => {
+      const coverage = knownIdf > 0 ? Math.min(1, row.matched_idf / knownIdf) : 0;
+      const identifierShare = identifiers.length
+        ? row.identifier_hits / identifiers.length
+        : 0;
+      const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
+      const score =
+        coverage * (1 + Math.log1p(row.rank_sum)) +
+        0.25 * identifierShare +
+        0.5 * headingShare +
+        0.1 * row.path_hits +
+        (row.in_scope ? 0.3 : 0);
+
+      return { row, coverage, score };
+    })
+    .sort((a, b) => b.score - a.score);
+
+  const best = scored[0];
+  const nearest = scored
+    .slice(0, limit)
+    .map(({ row, score }) => pointer(row, score));
+  let result: ContextResult;
+  if (unknown.length > 0 && unknownShare >= answerThresholds.maxUnknownShare) {
+    // The question is about something the documents never mention.
+    result = {
+      answered: false,
+      question: q,
+      reason: `No document mentions ${unknown.map((t) => `"${t.word}"`).join(", ")}`,
+      alternatives: nearest,
+    };
+  } else if (!best) {
+    result = {
+      answered: false,
+      question: q,
+      reason:
+        terms.length === 0
+          ? "The question has no searchable words"
+          : "No section contains the question's words",
+      alternatives: [],
+    };
+  } else if (best.coverage < answerThresholds.minCoverage) {
+    result = {
+      answered: false,
+      question: q,
+      reason: `The best section matches ${Math.round(best.coverage * 100)}% of the question's weight; below ${Math.round(answerThresholds.minCoverage * 100)}% is no answer`,
+      alternatives: nearest,
+    };
+  } else {
+    const [text] = await queryRows<{ body: string }>(
+      db,
+      sql`select body from context_sections where id = ${best.row.id}`,
+    );
+    result = {
+      answered: true,
+      question: q,
+      sectionId: best.row.id,
+      ...pointer(best.row, best.score),
+      text: text?.body ?? "",
+      tokens: best.row.tokens,
+      documentTokens: best.row.document_tokens,
+      documentTitle: best.row.document_title,
+      status: best.row.status,
+      statusReason: best.row.status_reason,
+      coverage: Math.round(best.coverage * 1000) / 1000,
+      alternatives: nearest.slice(1),
+    };
+  }
+  await recordLookup(
+    db,
+    actor,
+    project.id,
+    q,
+    result,
+    result.answered ? result.sectionId : null,
+  );
+
+  return result;
+}

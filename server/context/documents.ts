@@ -1,0 +1,109 @@
+import { and, asc, count, eq } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "@/db/client";
+import { contextDocuments, contextSections } from "@/db/schema";
+import { notFound } from "@/server/errors";
+import type { Actor } from "@/server/identity/actor";
+import { requireProjectRole } from "@/server/identity/access";
+import { parseInput } from "@/server/identity/input";
+
+// Reading what is indexed, for the console.
+
+export const listDocumentsInput = z.object({
+  project: z.string().min(1),
+  source: z.string().min(1).optional(),
+});
+
+export const getSectionInput = z.object({
+  project: z.string().min(1),
+  sectionId: z.uuid(),
+});
+
+export interface DocumentSummary {
+  id: string;
+  source: string;
+  path: string;
+  title: string;
+  status: string;
+  statusReason: string | null;
+  sections: number;
+  tokens: number;
+  lines: number;
+  indexedAt: Date;
+}
+
+export async function listDocuments(
+  db: Database,
+  actor: Actor,
+  input: z.input<typeof listDocumentsInput>,
+): Promise<DocumentSummary[]> {
+  const { project: slug, source } = parseInput(listDocumentsInput, input);
+  const { project } = await requireProjectRole(db, actor, slug, "viewer");
+  const rows = await db
+    .select({
+      id: contextDocuments.id,
+      source: contextDocuments.source,
+      path: contextDocuments.path,
+      title: contextDocuments.title,
+      status: contextDocuments.status,
+      statusReason: contextDocuments.statusReason,
+      tokens: contextDocuments.tokens,
+      lines: contextDocuments.lines,
+      indexedAt: contextDocuments.indexedAt,
+      sections: count(contextSections.id),
+    })
+    .from(contextDocuments)
+    .leftJoin(
+      contextSections,
+      eq(contextSections.documentId, contextDocuments.id),
+    )
+    .where(
+      and(
+        eq(contextDocuments.projectId, project.id),
+        source ? eq(contextDocuments.source, source) : undefined,
+      ),
+    )
+    .groupBy(contextDocuments.id)
+    .orderBy(asc(contextDocuments.source), asc(contextDocuments.path));
+
+  return rows.map((row) => ({ ...row, sections: Number(row.sections) }));
+}
+
+export async function getSection(
+  db: Database,
+  actor: Actor,
+  input: z.input<typeof getSectionInput>,
+) {
+  const { project: slug, sectionId } = parseInput(getSectionInput, input);
+  const { project } = await requireProjectRole(db, actor, slug, "viewer");
+  const [row] = await db
+    .select({
+      id: contextSections.id,
+      heading: contextSections.heading,
+      headingPath: contextSections.headingPath,
+      level: contextSections.level,
+      line: contextSections.line,
+      text: contextSections.body,
+      tokens: contextSections.tokens,
+      path: contextDocuments.path,
+      source: contextDocuments.source,
+      documentTokens: contextDocuments.tokens,
+      status: contextDocuments.status,
+      statusReason: contextDocuments.statusReason,
+    })
+    .from(contextSections)
+    .innerJoin(
+      contextDocuments,
+      eq(contextDocuments.id, contextSections.documentId),
+    )
+    .where(
+      and(
+        eq(contextSections.id, sectionId),
+        eq(contextSections.projectId, project.id),
+      ),
+    )
+    .limit(1);
+  if (!row) throw notFound("Section", sectionId);
+
+  return row;
+}

@@ -1,0 +1,5 @@
+// The context domain: documents indexed into sections, and answers.
+export * from "./answer";
+export * from "./documents";
+export * from "./indexer";
+export { sectionMarkdown, type MarkdownSection } from "./sectioner";

@@ -1,0 +1,336 @@
+import crypto from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "@/db/client";
+import { contextDocuments, contextSections } from "@/db/schema";
+import { invalidInput } from "@/server/errors";
+import type { Actor } from "@/server/identity/actor";
+import { requireProjectRole, type Project } from "@/server/identity/access";
+import { recordAudit } from "@/server/identity/audit";
+import { newId, now } from "@/server/runtime";
+import { parseInput } from "@/server/identity/input";
+import { sectionMarkdown } from "./sectioner";
+
+// Indexing: markdown files become documents and sections. Unchanged files
+// are skipped by content hash, so re-indexing a folder is incremental.
+
+// Bump when the sectioner changes what it produces: stored hashes then no
+// longer match and every file is sectioned again.
+const SECTIONER_VERSION = "s1";
+const FILES_PER_BATCH = 50;
+const SECTIONS_PER_INSERT = 500;
+const markdownFile = /\.(md|mdx)$/i;
+
+const sourceName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[\w.@-]+$/, "letters, digits, . _ - @ only");
+
+export const indexDirectoryInput = z.object({
+  project: z.string().min(1),
+  dir: z.string().min(1),
+  source: sourceName.default("default"),
+});
+
+const relativePath = z
+  .string()
+  .trim()
+  .min(1)
+  .max(1000)
+  .transform((p) => p.replaceAll("\\", "/").replace(/^(\.\/|\/)+/, ""))
+  .refine((p) => !p.split("/").includes(".."), "must not contain ..")
+  .refine((p) => markdownFile.test(p), "must end in .md or .mdx");
+
+export const indexDocumentsInput = z.object({
+  project: z.string().min(1),
+  source: sourceName.default("default"),
+  files: z
+    .array(
+      z.object({ path: relativePath, content: z.string().max(2_000_000) }),
+    )
+    .min(1)
+    .max(2000),
+});
+
+export interface IndexProgress {
+  /** Files looked at so far, out of `total`. */
+  done: number;
+  total: number;
+  path: string;
+}
+
+export interface IndexSummary {
+  project: string;
+  source: string;
+  filesSeen: number;
+  indexed: number;
+  unchanged: number;
+  removed: number;
+  /** Sections and tokens of the files indexed in this run. */
+  sections: number;
+  tokens: number;
+  durationMs: number;
+}
+
+interface SourceFile {
+  path: string;
+  content: string;
+}
+
+type ProgressListener = (progress: IndexProgress) => void;
+
+function contentHash(content: string): string {
+  const digest = crypto.createHash("sha256").update(content).digest("hex");
+
+  return `${SECTIONER_VERSION}:${digest}`;
+}
+
+/** Markdown files under `dir`, relative with forward slashes, sorted.
+ * Hidden folders and node_modules are skipped. */
+export async function listMarkdownFiles(dir: string): Promise<string[]> {
+  const root = path.resolve(dir);
+  const found: string[] = [];
+  async function walk(folder: string) {
+    const entries = await fs.readdir(folder, { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
+      const full = path.join(folder, entry.name);
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile() && markdownFile.test(entry.name)) {
+        found.push(path.relative(root, full).split(path.sep).join("/"));
+      }
+    }
+  }
+  await walk(root);
+
+  return found.sort();
+}
+
+async function storedHashes(db: Database, projectId: string, source: string) {
+  const rows = await db
+    .select({
+      id: contextDocuments.id,
+      path: contextDocuments.path,
+      contentHash: contextDocuments.contentHash,
+    })
+    .from(contextDocuments)
+    .where(
+      and(
+        eq(contextDocuments.projectId, projectId),
+        eq(contextDocuments.source, source),
+      ),
+    );
+
+  return new Map(rows.map((row) => [row.path, row]));
+}
+
+/** Writes one batch of changed files: document rows are upserted (so a
+ * document keeps its id and status), their sections replaced. */
+async function writeBatch(
+  db: Database,
+  project: Project,
+  source: string,
+  batch: SourceFile[],
+) {
+  const indexedAt = now();
+  const parsed = batch.map((file) => ({
+    file,
+    doc: sectionMarkdown(file.content, file.path),
+  }));
+  let sections = 0;
+  let tokens = 0;
+  await db.transaction(async (tx) => {
+    const documents = await tx
+      .insert(contextDocuments)
+      .values(
+        parsed.map(({ file, doc }) => ({
+          id: newId(),
+          projectId: project.id,
+          source,
+          path: file.path,
+          title: doc.title,
+          frontMatter: doc.frontMatter,
+          contentHash: contentHash(file.content),
+          tokens: doc.tokens,
+          lines: doc.lines,
+          indexedAt,
+        })),
+      )
+      .onConflictDoUpdate({
+        target: [
+          contextDocuments.projectId,
+          contextDocuments.source,
+          contextDocuments.path,
+        ],
+        set: {
+          title: sql`excluded.title`,
+          frontMatter: sql`excluded.front_matter`,
+          contentHash: sql`excluded.content_hash`,
+          tokens: sql`excluded.tokens`,
+          lines: sql`excluded.lines`,
+          indexedAt: sql`excluded.indexed_at`,
+        },
+      })
+      .returning({ id: contextDocuments.id, path: contextDocuments.path });
+    const idByPath = new Map(documents.map((d) => [d.path, d.id]));
+    await tx.delete(contextSections).where(
+      inArray(
+        contextSections.documentId,
+        documents.map((d) => d.id),
+      ),
+    );
+    const rows = parsed.flatMap(({ file, doc }) => {
+      const documentId = idByPath.get(file.path);
+      if (!documentId) throw new Error(`No document row for ${file.path}`);
+      tokens += doc.tokens;
+
+      return doc.sections.map((section) => ({
+        id: newId(),
+        projectId: project.id,
+        documentId,
+        ordinal: section.ordinal,
+        heading: section.heading,
+        headingPath: section.headingPath,
+        level: section.level,
+        line: section.line,
+        body: section.body,
+        tokens: section.tokens,
+      }));
+    });
+    sections = rows.length;
+    for (let i = 0; i < rows.length; i += SECTIONS_PER_INSERT) {
+      await tx
+        .insert(contextSections)
+        .values(rows.slice(i, i + SECTIONS_PER_INSERT));
+    }
+  });
+
+  return { sections, tokens };
+}
+
+interface IndexRun {
+  project: Project;
+  source: string;
+  paths: string[];
+  read: (path: string) => Promise<string>;
+  /** Whether documents of the source missing from `paths` are removed. */
+  removeMissing: boolean;
+  onProgress?: ProgressListener;
+}
+
+async function runIndex(db: Database, actor: Actor, run: IndexRun) {
+  const started = performance.now();
+  const { project, source } = run;
+  const stored = await storedHashes(db, project.id, source);
+  const summary: IndexSummary = {
+    project: project.slug,
+    source,
+    filesSeen: run.paths.length,
+    indexed: 0,
+    unchanged: 0,
+    removed: 0,
+    sections: 0,
+    tokens: 0,
+    durationMs: 0,
+  };
+
+  let batch: SourceFile[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const written = await writeBatch(db, project, source, batch);
+    summary.indexed += batch.length;
+    summary.sections += written.sections;
+    summary.tokens += written.tokens;
+    batch = [];
+  };
+  for (const [i, filePath] of run.paths.entries()) {
+    const content = await run.read(filePath);
+    if (stored.get(filePath)?.contentHash === contentHash(content)) {
+      summary.unchanged++;
+    } else {
+      batch.push({ path: filePath, content });
+      if (batch.length >= FILES_PER_BATCH) await flush();
+    }
+    run.onProgress?.({ done: i + 1, total: run.paths.length, path: filePath });
+  }
+  await flush();
+
+  if (run.removeMissing) {
+    const present = new Set(run.paths);
+    const gone = [...stored.values()].filter((d) => !present.has(d.path));
+    for (let i = 0; i < gone.length; i += SECTIONS_PER_INSERT) {
+      const ids = gone.slice(i, i + SECTIONS_PER_INSERT).map((d) => d.id);
+      await db
+        .delete(contextDocuments)
+        .where(inArray(contextDocuments.id, ids));
+    }
+    summary.removed = gone.length;
+  }
+  summary.durationMs = Math.round(performance.now() - started);
+
+  await recordAudit(db, actor, {
+    projectId: project.id,
+    action: "context.index",
+    targetType: "context_source",
+    targetId: source,
+    details: { ...summary },
+  });
+
+  return summary;
+}
+
+/** Indexes every .md/.mdx file under a folder into one source of a
+ * project; documents whose files are gone are removed. */
+export async function indexDirectory(
+  db: Database,
+  actor: Actor,
+  input: z.input<typeof indexDirectoryInput>,
+  onProgress?: ProgressListener,
+): Promise<IndexSummary> {
+  const { project: slug, dir, source } = parseInput(indexDirectoryInput, input);
+  const { project } = await requireProjectRole(db, actor, slug, "operator");
+  const root = path.resolve(dir);
+  const stat = await fs.stat(root).catch(() => null);
+  if (!stat?.isDirectory()) {
+    throw invalidInput(`${dir} is not a folder`, [
+      { path: "dir", message: "not a folder" },
+    ]);
+  }
+  const paths = await listMarkdownFiles(root);
+
+  return runIndex(db, actor, {
+    project,
+    source,
+    paths,
+    read: (p) => fs.readFile(path.join(root, p), "utf8"),
+    removeMissing: true,
+    onProgress,
+  });
+}
+
+/** Indexes uploaded files into a source; other documents are kept. */
+export async function indexDocuments(
+  db: Database,
+  actor: Actor,
+  input: z.input<typeof indexDocumentsInput>,
+): Promise<IndexSummary> {
+  const { project: slug, source, files } = parseInput(
+    indexDocumentsInput,
+    input,
+  );
+  const { project } = await requireProjectRole(db, actor, slug, "operator");
+  // The last copy of a path in one upload wins.
+  const contents = new Map(files.map((f) => [f.path, f.content]));
+
+  return runIndex(db, actor, {
+    project,
+    source,
+    paths: [...contents.keys()].sort(),
+    read: async (p) => contents.get(p) ?? "",
+    removeMissing: false,
+  });
+}

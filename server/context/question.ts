@@ -1,0 +1,114 @@
+// Turns a natural-language question into the words worth searching for.
+// Pure: the ranking SQL stems them and weighs each by how rare it is.
+
+export interface QuestionTerms {
+  /** Words and identifiers to search, lowercased, without duplicates. */
+  words: string[];
+  /** Adjacent plain words written together ("search params" gives
+   * "searchparams"), since docs name things `searchParams`. */
+  joined: string[];
+  /** Identifiers as written (`connection()`, `next/jest`, `bodySizeLimit`)
+   * that a good section contains literally. */
+  identifiers: string[];
+}
+
+// Words that say how a question is asked, not what it is about. PostgreSQL's
+// english configuration drops the common function words itself.
+const askingWords = new Set([
+  "want",
+  "wants",
+  "need",
+  "needs",
+  "way",
+  "ways",
+  "possible",
+  "able",
+  "please",
+  "know",
+  "tell",
+  "try",
+  "trying",
+  "also",
+  "really",
+  "actually",
+  "whats",
+  "hows",
+  "im",
+  "dont",
+  "doesnt",
+  "cant",
+  "instead",
+  "something",
+  "anything",
+  "thing",
+  "things",
+  "stuff",
+  "correct",
+  "right",
+  "proper",
+  "properly",
+  "best",
+  "good",
+  "okay",
+  "ok",
+  "e.g",
+  "eg",
+  "etc",
+  "vs",
+]);
+
+const wrappers = /^[\s"'`“”‘’(\[{<,;:!?*]+|[\s"'`“”‘’)\]}>,;:!?*.]+$/g;
+
+/** An identifier: calls, paths, dotted names, snake_case or camelCase. */
+function looksLikeIdentifier(word: string): boolean {
+  return (
+    /\(\)$/.test(word) ||
+    /[\w-]\/[\w[]/.test(word) ||
+    /\w\.\w/.test(word) ||
+    /[a-z]_[a-z]/i.test(word) ||
+    /[a-z][A-Z]/.test(word)
+  );
+}
+
+export function questionTerms(question: string): QuestionTerms {
+  const words: string[] = [];
+  const identifiers: string[] = [];
+  const joined: string[] = [];
+  let previousPlain: string | null = null;
+  const seen = new Set<string>();
+  const add = (word: string) => {
+    const lower = word.toLowerCase();
+    if (lower.length < 2 && !/\d/.test(lower)) return;
+    if (askingWords.has(lower.replace(/'/g, "")) || seen.has(lower)) return;
+    seen.add(lower);
+    words.push(lower);
+  };
+
+  for (const raw of question.split(/[\s—–]+/)) {
+    // "cookies()" keeps its parentheses; other wrapping punctuation goes.
+    const call = /^[^\w]*([\w.$/-]+\(\))[^\w]*$/.exec(raw);
+    const word = call ? call[1] : raw.replace(wrappers, "");
+    if (!word) continue;
+    if (looksLikeIdentifier(word)) {
+      if (!identifiers.includes(word)) identifiers.push(word);
+      const bare = word.replace(/\(\)$/, "");
+      add(bare);
+      // Parts too: the docs may write `nextUrl` where the question says
+      // request.nextUrl, or next/jest where it says next/jest's config.
+      for (const part of bare.split(/[./]+/)) if (part !== bare) add(part);
+      previousPlain = null;
+    } else {
+      const parts = word.split(/[^\p{L}\p{N}_'-]+/u).filter(Boolean);
+      for (const part of parts) add(part.replace(/^'+|'+$/g, ""));
+      const plain = parts.length === 1 && /^[a-z]{3,}$/i.test(word);
+      const lower = word.toLowerCase();
+      if (plain && previousPlain) {
+        const pair = previousPlain + lower;
+        if (!joined.includes(pair)) joined.push(pair);
+      }
+      previousPlain = plain ? lower : null;
+    }
+  }
+
+  return { words, identifiers, joined };
+}

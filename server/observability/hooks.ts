@@ -1,0 +1,79 @@
+import type { Database } from "@/db/client";
+import { invalidInput } from "@/server/errors";
+import { agentActivityDecision } from "@/server/guardrails/agents";
+import { now } from "@/server/runtime";
+import { storeEvents, type AgentActor, type IngestResult } from "./ingest";
+import {
+  fromHookBody,
+  hookBodySchema,
+  type HookBody,
+} from "./normalize/claude-code-hook";
+
+// POST /api/agent/v1/hooks/claude-code: records the hook as an event and
+// answers in the form Claude Code reads. Only PreToolUse asks a question;
+// every other event is answered with an empty object.
+
+export interface PreToolUseAnswer {
+  hookSpecificOutput: {
+    hookEventName: "PreToolUse";
+    permissionDecision: "allow" | "deny";
+    permissionDecisionReason?: string;
+  };
+}
+
+export type HookAnswer = PreToolUseAnswer | Record<string, never>;
+
+export interface HookReceipt {
+  answer: HookAnswer;
+  result: IngestResult;
+}
+
+export async function receiveClaudeCodeHook(
+  db: Database,
+  actor: AgentActor,
+  body: unknown,
+): Promise<HookReceipt> {
+  const parsed = hookBodySchema.safeParse(body);
+  if (!parsed.success) {
+    throw invalidInput(
+      "Not a Claude Code hook body: session_id and hook_event_name are " +
+        "required strings",
+      parsed.error.issues.map((i) => ({
+        path: i.path.map(String).join(".") || "(root)",
+        message: i.message,
+      })),
+    );
+  }
+  const hook = parsed.data as HookBody;
+  const event = fromHookBody(hook, now());
+
+  let answer: HookAnswer = {};
+  if (hook.hook_event_name === "PreToolUse") {
+    // A paused agent may not use tools; Claude Code shows the reason.
+    const decision = await agentActivityDecision(db, actor.agentId);
+    answer = {
+      hookSpecificOutput: decision.allowed
+        ? { hookEventName: "PreToolUse", permissionDecision: "allow" }
+        : {
+            hookEventName: "PreToolUse",
+            permissionDecision: "deny",
+            permissionDecisionReason: decision.reason,
+          },
+    };
+    event.status = decision.allowed ? "ok" : "denied";
+    event.output = decision.allowed
+      ? { permissionDecision: "allow" }
+      : {
+          permissionDecision: "deny",
+          rule: decision.rule,
+          reason: decision.reason,
+        };
+  }
+
+  const result = await storeEvents(db, actor, "claude-code", {
+    items: [{ index: 0, event }],
+    rejections: [],
+  });
+
+  return { answer, result };
+}

@@ -1,0 +1,276 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "@/db/client";
+import { useDatabase } from "@/db/runtime";
+import { openTestDatabase, testKinds } from "@/tests/db";
+import { createCaller } from "@/server/api/root";
+import type { Actor } from "@/server/identity/actor";
+import { POST as postEvents } from "@/app/api/agent/v1/events/route";
+import { POST as postHook } from "@/app/api/agent/v1/hooks/claude-code/route";
+import { POST as postTraces } from "@/app/api/otlp/v1/traces/route";
+import { POST as postLogs } from "@/app/api/otlp/v1/logs/route";
+import { GET as getSpend } from "@/app/api/v1/projects/[slug]/spend/route";
+import { GET as getSessionRoute } from "@/app/api/v1/projects/[slug]/sessions/[id]/route";
+import { makeAgent, makePerson, makeProject, readCase, readJsonLines } from "./testing";
+
+// The HTTP surface of observability, called as Next.js calls the handlers.
+
+type Params = Record<string, string>;
+
+function call(
+  handler: (
+    request: Request,
+    context: { params: Promise<Params> },
+  ) => Promise<Response>,
+  url: string,
+  init: { method?: string; token?: string; body?: string; type?: string },
+  params: Params = {},
+) {
+  const headers = new Headers();
+  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
+  if (init.body !== undefined) {
+    headers.set("content-type", init.type ?? "application/json");
+  }
+  const request = new Request(`http://localhost${url}`, {
+    method: init.method ?? "POST",
+    headers,
+    body: init.body,
+  });
+
+  return handler(request, { params: Promise.resolve(params) });
+}
+
+describe.each(testKinds)("observability routes on %s", (kind) => {
+  let handle: DatabaseHandle;
+  let agentToken: string;
+  let viewerToken: string;
+  let viewer: Extract<Actor, { kind: "user" }>;
+  const slug = `obs-http-${kind}`;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase(kind);
+    useDatabase(handle);
+    const project = await makeProject(handle.db, slug);
+    agentToken = (await makeAgent(handle.db, project.id, "runner")).secret;
+    const person = await makePerson(handle.db, `lead@${kind}.test`, "viewer");
+    viewerToken = person.secret;
+    viewer = person.actor;
+  });
+  afterAll(async () => {
+    useDatabase(null);
+    await handle.close();
+  });
+
+  it("answers Claude Code hooks; PreToolUse gets a permission decision", async () => {
+    const bodies = readJsonLines("hooks/session-basic.jsonl");
+    const answers: unknown[] = [];
+    for (const body of bodies) {
+      const response = await call(postHook, "/api/agent/v1/hooks/claude-code", {
+        token: agentToken,
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(200);
+      answers.push(await response.json());
+    }
+    expect(answers[0]).toEqual({});
+    expect(answers[2]).toEqual({
+      hookSpecificOutput: {
+        hookEventName: "PreToolUse",
+        permissionDecision: "allow",
+      },
+    });
+  });
+
+  it("accepts native batches and reports counts", async () => {
+    const body = JSON.stringify({
+      events: [
+        {
+          id: "h-1",
+          sessionId: "http-1",
+          type: "llm_call",
+          time: "2026-11-30T10:00:00Z",
+          model: "gpt-5",
+          usage: { inputTokens: 1000, outputTokens: 1000 },
+        },
+        { id: "h-2", sessionId: "http-1", type: "nope", time: "x" },
+      ],
+    });
+    const first = await call(postEvents, "/api/agent/v1/events", {
+      token: agentToken,
+      body,
+    });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({
+      accepted: 1,
+      duplicate: 0,
+      rejected: 1,
+      rejections: [{ index: 1 }],
+    });
+    const replay = await call(postEvents, "/api/agent/v1/events", {
+      token: agentToken,
+      body,
+    });
+    expect(await replay.json()).toMatchObject({ accepted: 0, duplicate: 1 });
+  });
+
+  it.each([
+    ["no token", {}, 401],
+    ["a person's token", { person: true }, 403],
+    ["bad JSON", { raw: "{" }, 400],
+    ["no events field", { raw: "{}" }, 400],
+    ["1,001 events", { count: 1001 }, 413],
+  ])("answers %s with %i", async (_, options, status) => {
+    const { person, raw, count } = options as {
+      person?: boolean;
+      raw?: string;
+      count?: number;
+    };
+    const body =
+      raw ??
+      JSON.stringify({
+        events: Array.from({ length: count ?? 1 }, (_, i) => ({ id: `x${i}` })),
+      });
+    const token =
+      Object.keys(options).length === 0
+        ? undefined
+        : person
+          ? viewerToken
+          : agentToken;
+    const response = await call(postEvents, "/api/agent/v1/events", {
+      token,
+      body,
+    });
+    expect(response.status).toBe(status);
+    const answer = (await response.json()) as { error: { code: string } };
+    expect(answer.error.code).toBeTruthy();
+  });
+
+  it("refuses a body over 1 MiB with 413", async () => {
+    const response = await call(postEvents, "/api/agent/v1/events", {
+      token: agentToken,
+      body: JSON.stringify({ events: [{ input: "x".repeat(1024 * 1024) }] }),
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it("ingests OTLP JSON traces and logs; refuses protobuf with 415", async () => {
+    const traces = await call(postTraces, "/api/otlp/v1/traces", {
+      token: agentToken,
+      body: readCase("otlp/genai-trace.json"),
+    });
+    expect(traces.status).toBe(200);
+    expect(await traces.json()).toEqual({});
+
+    const logs = await call(postLogs, "/api/otlp/v1/logs", {
+      token: agentToken,
+      body: readCase("otlp/claude-code-logs.json"),
+    });
+    expect(await logs.json()).toEqual({});
+
+    const partial = await call(postLogs, "/api/otlp/v1/logs", {
+      token: agentToken,
+      body: JSON.stringify({
+        resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: {} }] }] }],
+      }),
+    });
+    expect(await partial.json()).toMatchObject({
+      partialSuccess: { rejectedLogRecords: 1 },
+    });
+
+    const protobuf = await call(postTraces, "/api/otlp/v1/traces", {
+      token: agentToken,
+      body: "binary",
+      type: "application/x-protobuf",
+    });
+    expect(protobuf.status).toBe(415);
+    const answer = (await protobuf.json()) as { error: { message: string } };
+    expect(answer.error.message).toContain("http/json");
+  });
+
+  it("serves spend as JSON and CSV to a viewer with a personal token", async () => {
+    const url = `/api/v1/projects/${slug}/spend`;
+    const json = await call(
+      getSpend,
+      `${url}?from=2026-11-01&to=2026-12-31&group_by=model`,
+      { method: "GET", token: viewerToken },
+      { slug },
+    );
+    expect(json.status).toBe(200);
+    const report = (await json.json()) as {
+      rows: { model: string; costUsd: number }[];
+      totals: { costUsd: number };
+    };
+    // gpt-5: 1000*1.25 + 1000*10 = 11250 micro-dollars.
+    expect(report.rows.find((r) => r.model === "gpt-5")?.costUsd).toBe(0.01125);
+    expect(report.totals.costUsd).toBeGreaterThan(0);
+
+    const csv = await call(
+      getSpend,
+      `${url}?from=2026-11-01&to=2026-12-31&group_by=day,agent&format=csv`,
+      { method: "GET", token: viewerToken },
+      { slug },
+    );
+    expect(csv.headers.get("content-type")).toContain("text/csv");
+    const lines = (await csv.text()).trim().split("\r\n");
+    expect(lines[0]).toMatch(/^day,agent_id,agent,cost_usd,/);
+    expect(lines.length).toBeGreaterThan(1);
+
+    const bad = await call(
+      getSpend,
+      `${url}?group_by=planet`,
+      { method: "GET", token: viewerToken },
+      { slug },
+    );
+    expect(bad.status).toBe(400);
+
+    const agentAsked = await call(getSpend, url, { method: "GET", token: agentToken }, { slug });
+    expect(agentAsked.status).toBe(403);
+  });
+
+  it("serves a session with its events", async () => {
+    const sessionId = "7d3f2a10-5b8e-4c61-9a2f-0e1d4c5b6a70";
+    const response = await call(
+      getSessionRoute,
+      `/api/v1/projects/${slug}/sessions/${sessionId}`,
+      { method: "GET", token: viewerToken },
+      { slug, id: sessionId },
+    );
+    expect(response.status).toBe(200);
+    const detail = (await response.json()) as {
+      session: { eventCount: number; errorCount: number };
+      events: { type: string }[];
+    };
+    expect(detail.session).toMatchObject({ eventCount: 15, errorCount: 1 });
+    expect(detail.events).toHaveLength(15);
+
+    const missing = await call(
+      getSessionRoute,
+      `/api/v1/projects/${slug}/sessions/nope`,
+      { method: "GET", token: viewerToken },
+      { slug, id: "nope" },
+    );
+    expect(missing.status).toBe(404);
+  });
+
+  it("serves the console the same sessions and spend over tRPC", async () => {
+    const trpc = createCaller({ db: handle.db, actor: viewer });
+    const sessions = await trpc.observability.sessions.list({ project: slug });
+    expect(sessions.map((s) => s.externalId)).toContain("conv-2f9a");
+    const detail = await trpc.observability.sessions.detail({
+      project: slug,
+      sessionId: "conv-2f9a",
+    });
+    expect(detail.events).toHaveLength(4);
+    const spend = await trpc.observability.spend({
+      project: slug,
+      from: "2026-11-01",
+      to: "2026-12-31",
+      groupBy: ["day", "model"],
+    });
+    expect(spend.rows.length).toBeGreaterThan(0);
+    await expect(
+      createCaller({ db: handle.db, actor: null }).observability.spend({
+        project: slug,
+      }),
+    ).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+  });
+});

@@ -1,0 +1,129 @@
+import { z } from "zod";
+
+// Inputs of the orchestration domain functions. Transports reuse these so a
+// field error has the same path in the console, the agent API and the CLI.
+
+export const goalStatuses = ["active", "paused", "done"] as const;
+export type GoalStatus = (typeof goalStatuses)[number];
+
+export const taskStatuses = [
+  "ready",
+  "claimed",
+  "in_progress",
+  "done",
+  "failed",
+  "cancelled",
+] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+
+export const DEFAULT_LEASE_SECONDS = 300;
+
+const usd = z
+  .number({ error: "Must be a number of US dollars" })
+  .min(0, "Must be 0 or more")
+  .max(1_000_000_000, "Must be at most 1,000,000,000");
+const title = z
+  .string()
+  .trim()
+  .min(1, "Title is required")
+  .max(200, "Title must be at most 200 characters");
+const description = z.string().max(20_000);
+const id = z.uuid("Must be a UUID");
+const leaseSeconds = z
+  .number()
+  .int()
+  .min(10, "A lease lasts at least 10 seconds")
+  .max(3600, "A lease lasts at most 3600 seconds");
+
+export const createGoalInput = z.object({
+  project: z.string().min(1),
+  title,
+  description: description.default(""),
+  budgetUsd: usd.nullable().optional(),
+});
+
+export const updateGoalInput = z.object({
+  goalId: id,
+  title: title.optional(),
+  description: description.optional(),
+  /** null removes the budget. */
+  budgetUsd: usd.nullable().optional(),
+  status: z.enum(goalStatuses).optional(),
+});
+
+export const listGoalsInput = z.object({
+  project: z.string().min(1),
+  status: z.enum(goalStatuses).optional(),
+});
+
+export const goalIdInput = z.object({ goalId: id });
+
+export const createTaskInput = z.object({
+  goalId: id,
+  title,
+  description: description.default(""),
+  priority: z
+    .number()
+    .int("Priority must be a whole number")
+    .min(-1000)
+    .max(1000)
+    .default(0),
+  // Path globs relative to the repository, e.g. "src/api/**".
+  scope: z
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1, "A scope entry must not be empty")
+        .max(500)
+        .refine((glob) => !glob.includes("\0"), "Must not contain NUL"),
+    )
+    .max(100, "At most 100 scope entries")
+    .default([]),
+  estimateUsd: usd.nullable().optional(),
+});
+
+export const listTasksInput = z.object({
+  project: z.string().min(1),
+  goalId: id.optional(),
+  status: z.enum(taskStatuses).optional(),
+});
+
+export const taskIdInput = z.object({ taskId: id });
+
+export const claimInput = z.object({
+  goalId: id.optional(),
+  ttlSeconds: leaseSeconds.optional(),
+});
+
+export const heartbeatInput = z.object({
+  taskId: id,
+  leaseId: id.optional(),
+  ttlSeconds: leaseSeconds.optional(),
+});
+
+export const completeInput = z.object({
+  taskId: id,
+  leaseId: id.optional(),
+  result: z.string().max(100_000).optional(),
+});
+
+export const failInput = z.object({
+  taskId: id,
+  leaseId: id.optional(),
+  reason: z
+    .string()
+    .trim()
+    .min(1, "Say why the task failed")
+    .max(20_000),
+});
+
+export const releaseInput = z.object({
+  taskId: id,
+  leaseId: id.optional(),
+});
+
+export const operatorTaskInput = z.object({
+  taskId: id,
+  reason: z.string().trim().max(2000).optional(),
+});
