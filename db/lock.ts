@@ -11,7 +11,7 @@ export class DatabaseBusyError extends Error {
     readonly holder: LockInfo,
   ) {
     super(
-      `The embedded database at ${path.dirname(lockPath)} is in use by ` +
+      `The embedded database at ${lockPath.replace(/\.lock$/, "")} is in use by ` +
         `${holder.owner} (pid ${holder.pid}, since ${holder.since}). Stop ` +
         `it first, or point DATABASE_URL at PostgreSQL so several processes ` +
         `can share the database.`,

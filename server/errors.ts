@@ -8,6 +8,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "rate_limited"
   | "unavailable"
   | "internal";
@@ -19,6 +20,7 @@ type TrpcCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
   | "INTERNAL_SERVER_ERROR";
 
@@ -30,6 +32,7 @@ export const errorTable: Record<ErrorCode, { status: number; trpc: TrpcCode }> =
     not_found: { status: 404, trpc: "NOT_FOUND" },
     conflict: { status: 409, trpc: "CONFLICT" },
     payload_too_large: { status: 413, trpc: "PAYLOAD_TOO_LARGE" },
+    unsupported_media_type: { status: 415, trpc: "UNSUPPORTED_MEDIA_TYPE" },
     rate_limited: { status: 429, trpc: "TOO_MANY_REQUESTS" },
     unavailable: { status: 503, trpc: "INTERNAL_SERVER_ERROR" },
     internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR" },
@@ -58,7 +61,10 @@ export class DomainError extends Error {
 export const invalidInput = (message: string, issues: FieldIssue[] = []) =>
   new DomainError("invalid_input", message, issues);
 export const notFound = (what: string, id?: string) =>
-  new DomainError("not_found", id ? `${what} ${id} was not found` : `${what} was not found`);
+  new DomainError(
+    "not_found",
+    id ? `${what} ${id} was not found` : `${what} was not found`,
+  );
 export const forbidden = (message: string, details?: Record<string, unknown>) =>
   new DomainError("forbidden", message, details);
 export const conflict = (message: string, details?: Record<string, unknown>) =>

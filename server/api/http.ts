@@ -28,16 +28,28 @@ export interface RouteContext<A extends Actor, B, Q> {
   request: Request;
 }
 
-interface RouteOptions<A extends Actor, BS extends ZodType, QS extends ZodType> {
+interface RouteOptions<
+  A extends Actor,
+  BS extends ZodType,
+  QS extends ZodType,
+> {
   body?: BS;
   query?: QS;
   maxBodyBytes?: number;
+  /** Content types the body may have, and what to tell a client that
+   * sends another; absent means any body is read as JSON (so `curl -d`
+   * without a header works). */
+  mediaTypes?: { accepted: string[]; hint: string };
   handler: (
     ctx: RouteContext<A, z.infer<BS>, z.infer<QS>>,
   ) => Promise<Response | object>;
 }
 
-export function jsonResponse(data: unknown, status = 200, headers?: HeadersInit) {
+export function jsonResponse(
+  data: unknown,
+  status = 200,
+  headers?: HeadersInit,
+) {
   return Response.json(data, { status, headers });
 }
 
@@ -108,6 +120,23 @@ async function readJsonBody(request: Request, maxBytes: number) {
   }
 }
 
+function assertMediaType(
+  request: Request,
+  { accepted, hint }: { accepted: string[]; hint: string },
+) {
+  const type = (request.headers.get("content-type") ?? "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
+  if (!accepted.includes(type)) {
+    throw new DomainError(
+      "unsupported_media_type",
+      `Content-Type '${type || "(none)"}' is not supported: ${hint}`,
+      { accepted },
+    );
+  }
+}
+
 function queryObject(url: URL): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const key of new Set(url.searchParams.keys())) {
@@ -131,7 +160,10 @@ export function toErrorResponse(error: unknown): Response {
     logger.error({ err: error }, "database unavailable");
 
     return errorResponse(
-      new DomainError("unavailable", "The database is unavailable; retry shortly"),
+      new DomainError(
+        "unavailable",
+        "The database is unavailable; retry shortly",
+      ),
       { "retry-after": "5" },
     );
   }
@@ -189,6 +221,9 @@ function makeRoute<A extends Actor>(
           ]),
         );
         const hasBody = request.method !== "GET" && request.method !== "HEAD";
+        if (hasBody && options.mediaTypes) {
+          assertMediaType(request, options.mediaTypes);
+        }
         const rawBody = hasBody
           ? await readJsonBody(
               request,
@@ -216,7 +251,10 @@ function makeRoute<A extends Actor>(
           const details = (error as DomainError).details as {
             retryAfterSeconds: number;
           };
-          response.headers.set("retry-after", String(details.retryAfterSeconds));
+          response.headers.set(
+            "retry-after",
+            String(details.retryAfterSeconds),
+          );
         }
       }
       const fields = {

@@ -54,7 +54,9 @@ export interface ContextNoAnswer {
 
 export type ContextResult = ContextAnswer | ContextNoAnswer;
 
-/** Calibrated on the development questions: see bench/eval-context.ts. */
+/** Set on the 30 development questions (bench/eval-context.ts), where
+ * they separate the 3 unanswerable ones from the rest; too few cases to
+ * call them calibrated beyond that. */
 export const answerThresholds = {
   /** Share of the question's weight in words no document contains. */
   maxUnknownShare: 0.3,
@@ -118,21 +120,19 @@ async function weighTerms(
     words.map((word, i) => sql`(${i}::int, ${word}::text)`),
     sql`, `,
   );
-  const rows = await queryRows<TermRow>(
+  // Rarity is measured over all the project's sections, whatever their
+  // document's status: a word is as telling in a stale copy.
+  const rows = await queryRows<TermRow & { sections: number }>(
     db,
     sql`select w.idx, plainto_tsquery('english', w.word)::text as query,
           (select count(*)::int from context_sections s
-             join context_documents d on d.id = s.document_id
-            where s.project_id = ${projectId} and ${servable}
-              and s.search @@ plainto_tsquery('english', w.word)) as df
+            where s.project_id = ${projectId}
+              and s.search @@ plainto_tsquery('english', w.word)) as df,
+          (select count(*)::int from context_sections s
+            where s.project_id = ${projectId}) as sections
         from (values ${values}) as w(idx, word)`,
   );
-  const [{ count }] = await queryRows<{ count: number }>(
-    db,
-    sql`select count(*)::int as count from context_sections s
-          join context_documents d on d.id = s.document_id
-         where s.project_id = ${projectId} and ${servable}`,
-  );
+  const count = Number(rows[0]?.sections ?? 0);
   const terms: Term[] = [];
   const seen = new Set<string>();
   for (const row of rows.sort((a, b) => a.idx - b.idx)) {
@@ -160,10 +160,9 @@ async function rankSections(
   projectId: string,
   terms: Term[],
   identifiers: string[],
-  scopes: string[],
-  sections: number,
-  limit: number,
+  options: { scopes: string[]; sections: number; limit: number },
 ): Promise<CandidateRow[]> {
+  const { scopes, sections, limit } = options;
   const present = terms.filter((t) => t.df > 0);
   if (present.length === 0) return [];
   // Words in more than a fifth of all sections ("use", "page") pick no
@@ -201,8 +200,10 @@ async function rankSections(
                  sum(t.idf)::float8 as matched_idf
             from terms t
             join context_sections s on s.search @@ t.q
-            join context_documents d on d.id = s.document_id
-           where s.project_id = ${projectId} and ${servable} and t.selective
+           where s.project_id = ${projectId} and t.selective
+             and s.document_id in (
+               select d.id from context_documents d
+                where d.project_id = ${projectId} and ${servable})
            group by s.id
            order by sum(t.idf) * (1 + sum(t.idf * ts_rank(s.search, t.q, 1)))
              desc
@@ -248,6 +249,34 @@ async function rankSections(
   );
 }
 
+/** The final score: how much of the question a section covers, how well
+ * (IDF-weighted ts_rank), and whether its heading, its path and its text
+ * name the question's words and identifiers. */
+function scoreCandidates(
+  rows: CandidateRow[],
+  knownIdf: number,
+  identifierCount: number,
+) {
+  return rows
+    .map((row) => {
+      const coverage =
+        knownIdf > 0 ? Math.min(1, row.matched_idf / knownIdf) : 0;
+      const identifierShare = identifierCount
+        ? row.identifier_hits / identifierCount
+        : 0;
+      const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
+      const score =
+        coverage * (1 + Math.log1p(row.rank_sum)) +
+        0.25 * identifierShare +
+        0.5 * headingShare +
+        0.1 * row.path_hits +
+        (row.in_scope ? 0.3 : 0);
+
+      return { row, coverage, score };
+    })
+    .sort((a, b) => b.score - a.score);
+}
+
 function pointer(row: CandidateRow, score: number): SectionPointer {
   return {
     path: row.path,
@@ -288,13 +317,16 @@ export async function answerQuestion(
   actor: Actor,
   input: z.input<typeof answerQuestionInput>,
 ): Promise<ContextResult> {
-  const { project: slug, q, limit = 4 } = parseInput(answerQuestionInput, input);
+  const {
+    project: slug,
+    q,
+    limit = 4,
+  } = parseInput(answerQuestionInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   // A paused agent is refused here as everywhere else it asks for work.
   if (actor.kind === "agent") await assertAgentActive(db, actor.agentId);
   const { words, identifiers, joined } = questionTerms(q);
   const compound = /[^\p{L}\p{N}]/u;
-  const t0 = performance.now();
   const { terms, sections } = await weighTerms(db, project.id, [
     ...words.map((word) => ({
       word,
@@ -305,72 +337,47 @@ export async function answerQuestion(
   const asked = terms.filter((t) => t.role !== "joined");
   const unknown = asked.filter((t) => t.df === 0);
   const knownIdf = sum(asked.filter((t) => t.df > 0).map((t) => t.idf));
-  const unknownShare = unknown.length
-    ? sum(unknown.map((t) => t.idf)) / (knownIdf + sum(unknown.map((t) => t.idf)))
-    : 0;
+  const unknownIdf = sum(unknown.map((t) => t.idf));
+  const unknownShare =
+    unknownIdf > 0 ? unknownIdf / (knownIdf + unknownIdf) : 0;
   // A question that names a top-level folder ("app router", "pages")
   // is scoped to it; exact words only, so "page" does not pick "pages/".
   const scopes = q.toLowerCase().split(/[^\p{L}\p{N}_-]+/u).filter(Boolean);
-  const t1 = performance.now();
-  const rows = await rankSections(
-    db,
-    project.id,
-    terms,
-    identifiers,
-    scopes.length ? scopes : [""],
+  const rows = await rankSections(db, project.id, terms, identifiers, {
+    scopes: scopes.length ? scopes : [""],
     sections,
-    200,
-  );
-
-  if (process.env.CONTEXT_DEBUG) console.error("weigh", t1 - t0, "rank", performance.now() - t1);
-  const scored = rows
-    .map((row) => {
-      const coverage = knownIdf > 0 ? Math.min(1, row.matched_idf / knownIdf) : 0;
-      const identifierShare = identifiers.length
-        ? row.identifier_hits / identifiers.length
-        : 0;
-      const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
-      const score =
-        coverage * (1 + Math.log1p(row.rank_sum)) +
-        0.25 * identifierShare +
-        0.5 * headingShare +
-        0.1 * row.path_hits +
-        (row.in_scope ? 0.3 : 0);
-
-      return { row, coverage, score };
-    })
-    .sort((a, b) => b.score - a.score);
+    limit: 200,
+  });
+  const scored = scoreCandidates(rows, knownIdf, identifiers.length);
 
   const best = scored[0];
   const nearest = scored
     .slice(0, limit)
     .map(({ row, score }) => pointer(row, score));
+  const noAnswer = (reason: string): ContextNoAnswer => ({
+    answered: false,
+    question: q,
+    reason,
+    alternatives: nearest,
+  });
   let result: ContextResult;
   if (unknown.length > 0 && unknownShare >= answerThresholds.maxUnknownShare) {
     // The question is about something the documents never mention.
-    result = {
-      answered: false,
-      question: q,
-      reason: `No document mentions ${unknown.map((t) => `"${t.word}"`).join(", ")}`,
-      alternatives: nearest,
-    };
+    const names = unknown.map((t) => `"${t.word}"`).join(", ");
+    result = noAnswer(`No document mentions ${names}`);
   } else if (!best) {
-    result = {
-      answered: false,
-      question: q,
-      reason:
-        terms.length === 0
-          ? "The question has no searchable words"
-          : "No section contains the question's words",
-      alternatives: [],
-    };
+    result = noAnswer(
+      terms.length === 0
+        ? "The question has no searchable words"
+        : "No section contains the question's words",
+    );
   } else if (best.coverage < answerThresholds.minCoverage) {
-    result = {
-      answered: false,
-      question: q,
-      reason: `The best section matches ${Math.round(best.coverage * 100)}% of the question's weight; below ${Math.round(answerThresholds.minCoverage * 100)}% is no answer`,
-      alternatives: nearest,
-    };
+    const matched = Math.round(best.coverage * 100);
+    const needed = Math.round(answerThresholds.minCoverage * 100);
+    result = noAnswer(
+      `The best section matches ${matched}% of the question's weight; ` +
+        `below ${needed}% is no answer`,
+    );
   } else {
     const [text] = await queryRows<{ body: string }>(
       db,

@@ -270,6 +270,11 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     }
     summary.removed = gone.length;
   }
+  if (summary.indexed > 0 || summary.removed > 0) {
+    // Fresh planner statistics: embedded PGlite has no autovacuum, and
+    // without them the ranking joins pick slow plans after a bulk load.
+    await db.execute(sql`analyze context_documents, context_sections`);
+  }
   summary.durationMs = Math.round(performance.now() - started);
 
   await recordAudit(db, actor, {

@@ -1,7 +1,7 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { tasks } from "@/db/schema";
-import { heldTaskAt } from "./held-task";
+import { taskHeldBy } from "@/server/orchestration/leases";
 
 // Which task (and so which goal) an event's spend belongs to: the task the
 // event names, else the task its agent held at the event's time.
@@ -36,7 +36,9 @@ export function heldTaskResolver(db: Database, agentId: string) {
     const key = at.getTime();
     let pending = cache.get(key);
     if (!pending) {
-      pending = heldTaskAt(db, agentId, at);
+      pending = taskHeldBy(db, agentId, at).then((held) =>
+        held ? { taskId: held.id, goalId: held.goalId } : null,
+      );
       cache.set(key, pending);
     }
 

@@ -341,6 +341,7 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
     const named = await makeTask(handle.db, projectId, "Named task");
     const held = await makeTask(handle.db, projectId, "Held task", {
       agentId: agent.agentId,
+      claimedAt: new Date("2026-11-29T11:15:00Z"),
       leaseExpiresAt: new Date("2026-11-29T12:00:00Z"),
     });
     const base = { sessionId: "tasks-1", type: "message" as const };
@@ -349,6 +350,7 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
         { ...base, id: "t-1", time: "2026-11-29T11:00:00Z", taskId: named.task.id },
         { ...base, id: "t-2", time: "2026-11-29T11:30:00Z" },
         { ...base, id: "t-3", time: "2026-11-29T13:00:00Z" },
+        { ...base, id: "t-0", time: "2026-11-29T11:10:00Z" },
         {
           ...base,
           id: "t-4",
@@ -357,16 +359,18 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
         },
       ],
     });
-    expect(result).toMatchObject({ accepted: 3, rejected: 1 });
+    expect(result).toMatchObject({ accepted: 4, rejected: 1 });
     expect(result.rejections[0]).toEqual({
-      index: 3,
+      index: 4,
       reason:
         "taskId 00000000-0000-4000-8000-000000000000 is not a task of this project",
     });
     const session = await sessionRow(handle, "tasks-1");
     const stored = await eventsOf(handle, session.id);
+    // Before the claim and after the lease expired: no task.
     expect(stored.map((e) => [e.eventKey, e.taskId, e.goalId])).toEqual([
       ["t-1", named.task.id, named.goal.id],
+      ["t-0", null, null],
       ["t-2", held.task.id, held.goal.id],
       ["t-3", null, null],
     ]);

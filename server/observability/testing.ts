@@ -2,7 +2,14 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { agents, goals, projects, tasks, user } from "@/db/schema";
+import {
+  agents,
+  goals,
+  projects,
+  taskLeases,
+  tasks,
+  user,
+} from "@/db/schema";
 import type { Actor, Role } from "@/server/identity/actor";
 import { issueToken } from "@/server/identity/tokens";
 import { newId, now } from "@/server/runtime";
@@ -106,7 +113,7 @@ export async function makeTask(
   db: Database,
   projectId: string,
   title: string,
-  holder?: { agentId: string; leaseExpiresAt: Date },
+  holder?: { agentId: string; claimedAt: Date; leaseExpiresAt: Date },
 ) {
   const [goal] = await db
     .insert(goals)
@@ -133,6 +140,16 @@ export async function makeTask(
       updatedAt: now(),
     })
     .returning();
+  if (holder && task.leaseId) {
+    await db.insert(taskLeases).values({
+      leaseId: task.leaseId,
+      taskId: task.id,
+      agentId: holder.agentId,
+      claimedAt: holder.claimedAt,
+      expiresAt: holder.leaseExpiresAt,
+      ttlSeconds: 300,
+    });
+  }
 
   return { goal, task };
 }

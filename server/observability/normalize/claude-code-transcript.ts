@@ -60,7 +60,7 @@ export function transcriptUsageEvents(lines: unknown[]): NativeEvent[] {
       id: `claude-code:${sessionId}:usage:${identity}`,
       sessionId,
       type: "llm_call",
-      name: model ? `api request ${model}` : "api request",
+      name: "api request",
       status: "ok",
       time,
       model: model ?? undefined,

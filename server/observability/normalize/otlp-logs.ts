@@ -150,7 +150,7 @@ function recordToEvent(
       return {
         ...base,
         type: "llm_call",
-        name: model ? `api request ${model}` : "api request",
+        name: "api request",
         model,
         provider: "anthropic",
         usage: usageFromAnthropic({

@@ -1,12 +1,14 @@
 import { z } from "zod";
 import { agentRoute } from "@/server/api/http";
 import { ingestOtlpLogs } from "@/server/observability/otlp";
-import { jsonOnly } from "../json-only";
 
-export const POST = jsonOnly(
-  agentRoute({
-    body: z.unknown(),
-    maxBodyBytes: 4 * 1024 * 1024,
-    handler: ({ db, actor, body }) => ingestOtlpLogs(db, actor, body),
-  }),
-);
+export const POST = agentRoute({
+  body: z.unknown(),
+  // Protobuf is not read yet; a 415 tells the exporter what to send.
+  mediaTypes: {
+    accepted: ["application/json"],
+    hint: "send OTLP as JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)",
+  },
+  maxBodyBytes: 4 * 1024 * 1024,
+  handler: ({ db, actor, body }) => ingestOtlpLogs(db, actor, body),
+});

@@ -140,7 +140,7 @@ export default async function SessionPage(props: {
           {events.map((event) => (
             <tr key={event.id} data-type={event.type}>
               <td>
-                <code>{formatUtc(event.occurredAt).slice(11, 19)}</code>
+                <code>{formatUtc(event.occurredAt).slice(5, 19)}</code>
               </td>
               <td>
                 <span className="badge muted">{event.type}</span>
