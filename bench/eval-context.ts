@@ -122,16 +122,17 @@ async function main() {
     const hitAt1 = (r: (typeof rows)[number]) => goldAt1(r) || containsAll(r);
     const hitAt3 = (r: (typeof rows)[number]) =>
       hitAt1(r) ||
-      [
-        ...(r.result.answered ? [r.result] : []),
-        ...r.result.alternatives,
-      ]
+      [...(r.result.answered ? [r.result] : []), ...r.result.alternatives]
         .slice(0, 3)
         .some((p) => isGold(r.c, p));
-    const served = answerable.flatMap((r) => (r.result.answered ? [r.result] : []));
+    const served = answerable.flatMap((r) =>
+      r.result.answered ? [r.result] : [],
+    );
     const sum = (ns: number[]) => ns.reduce((a, b) => a + b, 0);
-    const share = (list: typeof rows, test: (r: (typeof rows)[number]) => boolean) =>
-      list.length ? round(list.filter(test).length / list.length) : null;
+    const share = (
+      list: typeof rows,
+      test: (r: (typeof rows)[number]) => boolean,
+    ) => (list.length ? round(list.filter(test).length / list.length) : null);
 
     const categories = [...new Set(rows.map((r) => r.c.category))];
     const byCategory = Object.fromEntries(

@@ -8,5 +8,7 @@ import { register } from "tsx/esm/api";
 const root = path.resolve(import.meta.dirname, "..");
 process.env.FLOTILLA_MIGRATIONS_DIR ??= path.join(root, "db", "migrations");
 register({ tsconfig: path.join(root, "tsconfig.json") });
-const { main } = await import(pathToFileURL(path.join(root, "cli", "main.ts")).href);
+const { main } = await import(
+  pathToFileURL(path.join(root, "cli", "main.ts")).href
+);
 process.exitCode = await main(process.argv);

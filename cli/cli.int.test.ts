@@ -7,7 +7,10 @@ import { eq } from "drizzle-orm";
 import { openDatabase } from "@/db/client";
 import { acquireDataDirLock } from "@/db/lock";
 import { agents, auditLog } from "@/db/schema";
-import { authenticateAgent, authenticatePerson } from "@/server/identity/tokens";
+import {
+  authenticateAgent,
+  authenticatePerson,
+} from "@/server/identity/tokens";
 
 // The `flotilla` command run as a user runs it: a separate process on an
 // embedded database in a temporary directory.
@@ -70,22 +73,39 @@ describe("flotilla CLI", () => {
   it("creates a user, project, agent and tokens; pauses and resumes", async () => {
     const { user } = json<{ user: { email: string; role: string } }>(
       await flotilla(dataDir, [
-        "user", "create", "--email", "Lead@Example.test",
-        "--password", "password1", "--role", "viewer", "--json",
+        "user",
+        "create",
+        "--email",
+        "Lead@Example.test",
+        "--password",
+        "password1",
+        "--role",
+        "viewer",
+        "--json",
       ]),
     );
     expect(user).toMatchObject({ email: "lead@example.test", role: "viewer" });
 
     const { project } = json<{ project: { slug: string; name: string } }>(
       await flotilla(dataDir, [
-        "project", "create", "web", "--name", "Web app", "--json",
+        "project",
+        "create",
+        "web",
+        "--name",
+        "Web app",
+        "--json",
       ]),
     );
     expect(project).toEqual(expect.objectContaining({ name: "Web app" }));
 
     const made = json<{ agent: { name: string }; secret: string }>(
       await flotilla(dataDir, [
-        "agent", "create", "builder", "--project", "web", "--json",
+        "agent",
+        "create",
+        "builder",
+        "--project",
+        "web",
+        "--json",
       ]),
     );
     expect(made.agent.name).toBe("builder");
@@ -93,8 +113,14 @@ describe("flotilla CLI", () => {
 
     const paused = json<{ agent: { status: string; pausedReason: string } }>(
       await flotilla(dataDir, [
-        "agent", "pause", "builder", "--project", "web",
-        "--reason", "over budget", "--json",
+        "agent",
+        "pause",
+        "builder",
+        "--project",
+        "web",
+        "--reason",
+        "over budget",
+        "--json",
       ]),
     );
     expect(paused.agent).toMatchObject({
@@ -102,21 +128,33 @@ describe("flotilla CLI", () => {
       pausedReason: "over budget",
     });
     const resumed = await flotilla(dataDir, [
-      "agent", "resume", "builder", "--project", "web",
+      "agent",
+      "resume",
+      "builder",
+      "--project",
+      "web",
     ]);
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toBe("Resumed agent builder\n");
 
     const personal = json<{ email: string; secret: string }>(
       await flotilla(dataDir, [
-        "token", "create", "--email", "lead@example.test",
-        "--expires-days", "30", "--json",
+        "token",
+        "create",
+        "--email",
+        "lead@example.test",
+        "--expires-days",
+        "30",
+        "--json",
       ]),
     );
     expect(personal.email).toBe("lead@example.test");
 
     const duplicate = await flotilla(dataDir, [
-      "project", "create", "web", "--json",
+      "project",
+      "create",
+      "web",
+      "--json",
     ]);
     expect(duplicate.code).toBe(2);
     expect(JSON.parse(duplicate.stderr)).toMatchObject({
@@ -126,10 +164,7 @@ describe("flotilla CLI", () => {
     // What the commands did is really in the database the console uses.
     const handle = await openDatabase({ dataDir });
     try {
-      const agent = await authenticateAgent(
-        handle.db,
-        `Bearer ${made.secret}`,
-      );
+      const agent = await authenticateAgent(handle.db, `Bearer ${made.secret}`);
       expect(agent.agentName).toBe("builder");
       const person = await authenticatePerson(
         handle.db,

@@ -169,7 +169,10 @@ export async function appliedMigration(db: Database): Promise<string | null> {
   if (rows.length === 0) return null;
   const when = Number(rows[0].created_at);
   const journal = JSON.parse(
-    fs.readFileSync(path.join(migrationsFolder(), "meta/_journal.json"), "utf8"),
+    fs.readFileSync(
+      path.join(migrationsFolder(), "meta/_journal.json"),
+      "utf8",
+    ),
   ) as { entries: JournalEntry[] };
   const entry = journal.entries.find((e) => e.when === when);
 

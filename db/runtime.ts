@@ -7,7 +7,9 @@ import { openDatabase, type DatabaseHandle } from "./client";
 const globalKey = Symbol.for("flotilla.database");
 type Holder = { [globalKey]?: Promise<DatabaseHandle> };
 
-export function getDatabase(owner = "the Flotilla console"): Promise<DatabaseHandle> {
+export function getDatabase(
+  owner = "the Flotilla console",
+): Promise<DatabaseHandle> {
   const holder = globalThis as Holder;
   if (!holder[globalKey]) {
     const settings = config();

@@ -4,7 +4,13 @@ import path from "node:path";
 // The real-shaped inputs in ../shared/cases, read as an agent would send
 // them.
 
-const casesDir = path.resolve(import.meta.dirname, "..", "..", "shared", "cases");
+const casesDir = path.resolve(
+  import.meta.dirname,
+  "..",
+  "..",
+  "shared",
+  "cases",
+);
 
 export const corpusDir = path.resolve(
   import.meta.dirname,

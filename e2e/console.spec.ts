@@ -1,4 +1,9 @@
-import { expect, test, type APIRequestContext, type Page } from "@playwright/test";
+import {
+  expect,
+  test,
+  type APIRequestContext,
+  type Page,
+} from "@playwright/test";
 import { corpusDir, jsonFile, jsonLines } from "./cases";
 
 // One operator and one agent run the whole foundation workflow through the
@@ -31,7 +36,9 @@ async function createGoal(title: string, budget: string) {
   const row = page.getByRole("row", { name: `Goal ${title}` });
   await expect(row).toBeVisible();
   await row.getByRole("link", { name: title }).click();
-  await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
+  await expect(
+    page.getByRole("heading", { level: 1, name: title }),
+  ).toBeVisible();
 
   return page.url();
 }
@@ -94,7 +101,8 @@ test("the operator creates a goal with tasks and an agent token", async () => {
   await page.getByRole("button", { name: "Create agent" }).click();
   const token = page.getByTestId("new-token");
   await expect(token).toContainText("flt_");
-  agentToken = ((await token.textContent()) ?? "").match(/flt_[\w-]+/)?.[0] ?? "";
+  agentToken =
+    ((await token.textContent()) ?? "").match(/flt_[\w-]+/)?.[0] ?? "";
   expect(agentToken).toMatch(/^flt_/);
 });
 
@@ -124,16 +132,21 @@ test("the agent claims and completes a task; the board follows live", async ({
     `/api/agent/v1/tasks/${claimed.task.id}/heartbeat`,
   );
   expect(heartbeat.status()).toBe(200);
-  const done = await api.post(`/api/agent/v1/tasks/${claimed.task.id}/complete`, {
-    result: "limit/offset added",
-  });
+  const done = await api.post(
+    `/api/agent/v1/tasks/${claimed.task.id}/complete`,
+    {
+      result: "limit/offset added",
+    },
+  );
   expect(done.status()).toBe(200);
   const doneColumn = page.getByRole("region", { name: /^Done/ });
   await expect(
     doneColumn.getByRole("article", { name: "Add limit and offset" }),
   ).toBeVisible({ timeout: 5_000 });
 
-  const again = await api.post(`/api/agent/v1/tasks/${claimed.task.id}/complete`);
+  const again = await api.post(
+    `/api/agent/v1/tasks/${claimed.task.id}/complete`,
+  );
   expect(again.status()).toBe(409);
 });
 
@@ -178,8 +191,10 @@ test("hooks, transcript usage and OTLP land in priced sessions", async ({
           inputTokens: message.usage.input_tokens,
           outputTokens: message.usage.output_tokens,
           cacheReadTokens: message.usage.cache_read_input_tokens,
-          cacheWrite5mTokens: message.usage.cache_creation.ephemeral_5m_input_tokens,
-          cacheWrite1hTokens: message.usage.cache_creation.ephemeral_1h_input_tokens,
+          cacheWrite5mTokens:
+            message.usage.cache_creation.ephemeral_5m_input_tokens,
+          cacheWrite1hTokens:
+            message.usage.cache_creation.ephemeral_1h_input_tokens,
         },
       };
     });
@@ -195,7 +210,10 @@ test("hooks, transcript usage and OTLP land in priced sessions", async ({
     jsonFile("otlp/genai-trace.json"),
   );
   expect(traces.status()).toBe(200);
-  const logs = await api.post("/api/otlp/v1/logs", jsonFile("otlp/claude-code-logs.json"));
+  const logs = await api.post(
+    "/api/otlp/v1/logs",
+    jsonFile("otlp/claude-code-logs.json"),
+  );
   expect(logs.status()).toBe(200);
 
   // A replay stores nothing new.
@@ -210,7 +228,10 @@ test("the operator reads the session timeline", async () => {
   await page.goto(`/projects/${project}/sessions`);
   const sessions = page.getByRole("table", { name: "Sessions" });
   await expect(sessions.getByRole("row")).toHaveCount(4);
-  await sessions.getByRole("link", { name: /7d3f2a10/ }).first().click();
+  await sessions
+    .getByRole("link", { name: /7d3f2a10/ })
+    .first()
+    .click();
 
   const timeline = page.getByRole("table", { name: "Timeline" });
   await expect(timeline).toContainText("Bash");
@@ -226,9 +247,9 @@ test("the spend chart shows what the fleet cost", async () => {
   await expect(total).toHaveText(/\$\d/);
   await expect(total).not.toHaveText("$0.00");
   await expect(page.locator(".recharts-bar-rectangle").first()).toBeVisible();
-  await expect(page.getByRole("table", { name: "Spend by model" })).toContainText(
-    "claude-sonnet-4-5",
-  );
+  await expect(
+    page.getByRole("table", { name: "Spend by model" }),
+  ).toContainText("claude-sonnet-4-5");
 });
 
 test("context search answers from the Next.js docs", async ({ request }) => {
@@ -242,9 +263,9 @@ test("context search answers from the Next.js docs", async ({ request }) => {
   await expect(page.getByTestId("answer-path")).toContainText(
     "app/api-reference/file-conventions/route.md",
   );
-  await page.getByLabel("Question").fill(
-    "How do I expose a gRPC service from a Next.js Route Handler?",
-  );
+  await page
+    .getByLabel("Question")
+    .fill("How do I expose a gRPC service from a Next.js Route Handler?");
   await page.getByRole("button", { name: "Search" }).click();
   await expect(page.getByText("No answer")).toBeVisible();
 });

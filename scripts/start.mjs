@@ -8,7 +8,14 @@ import path from "node:path";
 const root = path.resolve(import.meta.dirname, "..");
 const distDir = process.env.FLOTILLA_NEXT_DIST_DIR ?? ".next";
 const buildId = path.join(root, distDir, "BUILD_ID");
-const sourceDirs = ["app", "components", "server", "db", "package.json", "next.config.ts"];
+const sourceDirs = [
+  "app",
+  "components",
+  "server",
+  "db",
+  "package.json",
+  "next.config.ts",
+];
 
 function newestMtime(target) {
   const full = path.join(root, target);
@@ -28,7 +35,9 @@ const sourcesAt = Math.max(...sourceDirs.map(newestMtime));
 const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
 
 if (builtAt < sourcesAt) {
-  console.log("Building the Flotilla console (first start or changed sources)…");
+  console.log(
+    "Building the Flotilla console (first start or changed sources)…",
+  );
   const build = spawnSync(process.execPath, [nextBin, "build"], {
     cwd: root,
     stdio: "inherit",
@@ -40,7 +49,11 @@ const port = process.env.PORT ?? "3000";
 const server = spawn(
   process.execPath,
   [nextBin, "start", "-p", port, ...process.argv.slice(2)],
-  { cwd: root, stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } },
+  {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, NODE_ENV: "production" },
+  },
 );
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => server.kill(signal));

@@ -9,7 +9,10 @@ import { z } from "zod";
 const schema = z.object({
   DATABASE_URL: z
     .string()
-    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .regex(
+      /^postgres(ql)?:\/\//,
+      "must start with postgres:// or postgresql://",
+    )
     .optional(),
   FLOTILLA_DATA_DIR: z.string().min(1).default(".flotilla/data"),
   FLOTILLA_BASE_URL: z.url().optional(),
@@ -59,7 +62,10 @@ export function config(): Config {
 // Without BETTER_AUTH_SECRET, a random secret is made once and kept beside
 // the embedded data, so sign-ins survive a restart on a zero-setup install.
 function localSecret(values: { FLOTILLA_DATA_DIR: string }): string {
-  const file = path.join(path.dirname(path.resolve(values.FLOTILLA_DATA_DIR)), "auth-secret");
+  const file = path.join(
+    path.dirname(path.resolve(values.FLOTILLA_DATA_DIR)),
+    "auth-secret",
+  );
   try {
     return fs.readFileSync(file, "utf8").trim();
   } catch {

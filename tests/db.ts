@@ -36,7 +36,10 @@ export async function openTestDatabase(
   await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const handle = await openDatabase({ url: url.toString(), maxConnections: 12 });
+  const handle = await openDatabase({
+    url: url.toString(),
+    maxConnections: 12,
+  });
 
   return {
     ...handle,

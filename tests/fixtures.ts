@@ -8,7 +8,10 @@ import type { Actor } from "@/server/identity/actor";
 // Rows tests need, written directly so a test depends only on what it
 // exercises. Every call makes fresh rows with unique names.
 
-export async function makeProject(db: Database, slug = `p-${newId().slice(0, 8)}`) {
+export async function makeProject(
+  db: Database,
+  slug = `p-${newId().slice(0, 8)}`,
+) {
   const [project] = await db
     .insert(projects)
     .values({ id: newId(), slug, name: `Project ${slug}`, createdAt: now() })
@@ -17,7 +20,11 @@ export async function makeProject(db: Database, slug = `p-${newId().slice(0, 8)}
   return project;
 }
 
-export async function makeAgent(db: Database, projectId: string, name?: string) {
+export async function makeAgent(
+  db: Database,
+  projectId: string,
+  name?: string,
+) {
   const at = now();
   const [agent] = await db
     .insert(agents)

@@ -1,9 +1,5 @@
 import type { Command } from "commander";
-import {
-  createAgent,
-  pauseAgent,
-  resumeAgent,
-} from "@/server/identity/agents";
+import { createAgent, pauseAgent, resumeAgent } from "@/server/identity/agents";
 import { cliActor, emit, withDatabase } from "../context";
 
 // `flotilla agent create|pause|resume NAME --project SLUG`.
@@ -28,30 +24,28 @@ export function register(program: Command) {
     .requiredOption("--project <slug>", "the project")
     .option("--expires-days <days>", "token expiry in days (default: never)")
     .option("--json", "print the result as JSON")
-    .action(
-      async (name: string, options: CreateOptions) => {
-        const made = await withDatabase(({ db }) =>
-          createAgent(db, cliActor, {
-            project: options.project,
-            name,
-            expiresInDays:
-              options.expiresDays === undefined
-                ? undefined
-                : Number(options.expiresDays),
-          }),
-        );
-        emit(
-          options,
-          { agent: made.agent, token: made.token, secret: made.secret },
-          [
-            `Created agent ${made.agent.name} in ${options.project}.`,
-            "Its token (shown once; store it now):",
-            "",
-            `  ${made.secret}`,
-          ].join("\n"),
-        );
-      },
-    );
+    .action(async (name: string, options: CreateOptions) => {
+      const made = await withDatabase(({ db }) =>
+        createAgent(db, cliActor, {
+          project: options.project,
+          name,
+          expiresInDays:
+            options.expiresDays === undefined
+              ? undefined
+              : Number(options.expiresDays),
+        }),
+      );
+      emit(
+        options,
+        { agent: made.agent, token: made.token, secret: made.secret },
+        [
+          `Created agent ${made.agent.name} in ${options.project}.`,
+          "Its token (shown once; store it now):",
+          "",
+          `  ${made.secret}`,
+        ].join("\n"),
+      );
+    });
 
   agent
     .command("pause")

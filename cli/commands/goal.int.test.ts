@@ -42,8 +42,17 @@ describe("flotilla goal", () => {
     expect(project.code).toBe(0);
 
     const created = await flotilla(dataDir, [
-      "goal", "create", "--project", "fleet", "--title", "Ship v1",
-      "--description", "First release", "--budget-usd", "2.5", "--json",
+      "goal",
+      "create",
+      "--project",
+      "fleet",
+      "--title",
+      "Ship v1",
+      "--description",
+      "First release",
+      "--budget-usd",
+      "2.5",
+      "--json",
     ]);
     expect(created.code).toBe(0);
     const { goal } = JSON.parse(created.stdout) as {
@@ -56,15 +65,28 @@ describe("flotilla goal", () => {
     });
 
     const refused = await flotilla(dataDir, [
-      "goal", "create", "--project", "fleet", "--title", "Bad",
-      "--budget-usd", "-1",
+      "goal",
+      "create",
+      "--project",
+      "fleet",
+      "--title",
+      "Bad",
+      "--budget-usd",
+      "-1",
     ]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("budgetUsd: Must be 0 or more");
 
-    const listed = await flotilla(dataDir, ["goal", "list", "--project", "fleet"]);
+    const listed = await flotilla(dataDir, [
+      "goal",
+      "list",
+      "--project",
+      "fleet",
+    ]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/active {2}Ship v1 {2}\(0 tasks; spent \$0\.00, budget \$2\.50\)/);
+    expect(listed.stdout).toMatch(
+      /active {2}Ship v1 {2}\(0 tasks; spent \$0\.00, budget \$2\.50\)/,
+    );
     expect(listed.stdout).not.toContain("Bad");
   }, 90_000);
 });

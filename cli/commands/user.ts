@@ -12,29 +12,34 @@ export function register(program: Command) {
     .description("Create a user who signs in with email and password")
     .requiredOption("--email <email>", "sign-in email")
     .requiredOption("--password <password>", "password, 8 characters or more")
-    .option("--role <role>", "instance role: admin, operator or viewer",
-      "operator")
+    .option(
+      "--role <role>",
+      "instance role: admin, operator or viewer",
+      "operator",
+    )
     .option("--name <name>", "display name (default: part before the @)")
     .option("--json", "print the result as JSON")
-    .action(async (options: {
-      email: string;
-      password: string;
-      role: string;
-      name?: string;
-      json?: boolean;
-    }) => {
-      const created = await withDatabase(({ db }) =>
-        createUser(db, cliActor, {
-          email: options.email,
-          password: options.password,
-          role: options.role as "operator",
-          name: options.name,
-        }),
-      );
-      emit(
-        options,
-        { user: created },
-        `Created ${created.role} ${created.email} (${created.id})`,
-      );
-    });
+    .action(
+      async (options: {
+        email: string;
+        password: string;
+        role: string;
+        name?: string;
+        json?: boolean;
+      }) => {
+        const created = await withDatabase(({ db }) =>
+          createUser(db, cliActor, {
+            email: options.email,
+            password: options.password,
+            role: options.role as "operator",
+            name: options.name,
+          }),
+        );
+        emit(
+          options,
+          { user: created },
+          `Created ${created.role} ${created.email} (${created.id})`,
+        );
+      },
+    );
 }

@@ -75,7 +75,10 @@ export function SpendByDayChart(props: {
       ) : (
         <div style={{ width: "100%", height: 280 }}>
           <ResponsiveContainer>
-            <BarChart data={rows} margin={{ top: 8, right: 8, left: 8, bottom: 0 }}>
+            <BarChart
+              data={rows}
+              margin={{ top: 8, right: 8, left: 8, bottom: 0 }}
+            >
               <CartesianGrid strokeDasharray="3 3" vertical={false} />
               <XAxis dataKey="day" tick={{ fontSize: 11 }} minTickGap={16} />
               <YAxis

@@ -7,7 +7,12 @@ import { apiTokens } from "@/db/schema";
 import { notFound } from "@/server/errors";
 import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
-import { makeAgent, makeProject, makeUser, revokeToken } from "@/tests/fixtures";
+import {
+  makeAgent,
+  makeProject,
+  makeUser,
+  revokeToken,
+} from "@/tests/fixtures";
 import { agentRoute, personRoute } from "./http";
 
 const echo = agentRoute({
@@ -31,7 +36,11 @@ const whoAmI = personRoute({
 
 const params = { params: Promise.resolve({}) };
 
-function post(token: string | null, body: string, headers: Record<string, string> = {}) {
+function post(
+  token: string | null,
+  body: string,
+  headers: Record<string, string> = {},
+) {
   return new Request("http://test/api/agent/v1/echo", {
     method: "POST",
     headers: {
@@ -110,7 +119,9 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     );
     expect(result.status).toBe(400);
     expect(result.body.error.code).toBe("invalid_input");
-    const paths = result.body.error.details.map((d: { path: string }) => d.path);
+    const paths = result.body.error.details.map(
+      (d: { path: string }) => d.path,
+    );
     expect(paths).toEqual(["title", "count"]);
   });
 
@@ -119,7 +130,10 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.message).toContain("not valid JSON");
     const big = await call(
-      post(`Bearer ${agentSecret}`, JSON.stringify({ title: "x".repeat(300), count: 1 })),
+      post(
+        `Bearer ${agentSecret}`,
+        JSON.stringify({ title: "x".repeat(300), count: 1 }),
+      ),
     );
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe("payload_too_large");
@@ -130,7 +144,11 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     expect(lost).toEqual({
       status: 404,
       body: {
-        error: { code: "not_found", message: "Task abc was not found", details: null },
+        error: {
+          code: "not_found",
+          message: "Task abc was not found",
+          details: null,
+        },
       },
     });
     const fault = await call(post(`Bearer ${agentSecret}`, ""), crash);

@@ -342,7 +342,10 @@ export async function answerQuestion(
     unknownIdf > 0 ? unknownIdf / (knownIdf + unknownIdf) : 0;
   // A question that names a top-level folder ("app router", "pages")
   // is scoped to it; exact words only, so "page" does not pick "pages/".
-  const scopes = q.toLowerCase().split(/[^\p{L}\p{N}_-]+/u).filter(Boolean);
+  const scopes = q
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}_-]+/u)
+    .filter(Boolean);
   const rows = await rankSections(db, project.id, terms, identifiers, {
     scopes: scopes.length ? scopes : [""],
     sections,

@@ -49,9 +49,7 @@ export const indexDocumentsInput = z.object({
   project: z.string().min(1),
   source: sourceName.default("default"),
   files: z
-    .array(
-      z.object({ path: relativePath, content: z.string().max(2_000_000) }),
-    )
+    .array(z.object({ path: relativePath, content: z.string().max(2_000_000) }))
     .min(1)
     .max(2000),
 });
@@ -323,10 +321,11 @@ export async function indexDocuments(
   actor: Actor,
   input: z.input<typeof indexDocumentsInput>,
 ): Promise<IndexSummary> {
-  const { project: slug, source, files } = parseInput(
-    indexDocumentsInput,
-    input,
-  );
+  const {
+    project: slug,
+    source,
+    files,
+  } = parseInput(indexDocumentsInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "operator");
   // The last copy of a path in one upload wins.
   const contents = new Map(files.map((f) => [f.path, f.content]));

@@ -4,8 +4,7 @@ import { agents } from "@/db/schema";
 import { forbidden } from "@/server/errors";
 
 export type Decision =
-  | { allowed: true }
-  | { allowed: false; rule: string; reason: string };
+  { allowed: true } | { allowed: false; rule: string; reason: string };
 
 /** Whether an agent may act at all: a paused agent may not. */
 export async function agentActivityDecision(
@@ -13,7 +12,11 @@ export async function agentActivityDecision(
   agentId: string,
 ): Promise<Decision> {
   const [agent] = await db
-    .select({ name: agents.name, status: agents.status, reason: agents.pausedReason })
+    .select({
+      name: agents.name,
+      status: agents.status,
+      reason: agents.pausedReason,
+    })
     .from(agents)
     .where(eq(agents.id, agentId))
     .limit(1);

@@ -8,11 +8,7 @@ import { assertAgentActive } from "@/server/guardrails/agents";
 import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import type { Actor } from "./actor";
-import {
-  createAgentToken,
-  listTokens,
-  revokeToken,
-} from "./agent-tokens";
+import { createAgentToken, listTokens, revokeToken } from "./agent-tokens";
 import { createAgent, listAgents, pauseAgent, resumeAgent } from "./agents";
 import { listAudit } from "./audit";
 import { createProject, setMemberRole } from "./projects";

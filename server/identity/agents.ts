@@ -8,11 +8,7 @@ import { actorLabel, type Actor } from "./actor";
 import { requireProjectRole, type Project } from "./access";
 import { recordAudit } from "./audit";
 import { inTransaction, parseInput } from "./input";
-import {
-  agentNameSchema,
-  expiresInDaysSchema,
-  reasonSchema,
-} from "./schemas";
+import { agentNameSchema, expiresInDaysSchema, reasonSchema } from "./schemas";
 import { publicToken } from "./token-view";
 import { issueToken } from "./tokens";
 

@@ -17,7 +17,11 @@ export interface AuditEntry {
 
 /** Appends one row to the audit log; call it inside the same transaction
  * as the change it records. */
-export async function recordAudit(db: Database, actor: Actor, entry: AuditEntry) {
+export async function recordAudit(
+  db: Database,
+  actor: Actor,
+  entry: AuditEntry,
+) {
   await db.insert(auditLog).values({
     projectId: entry.projectId ?? null,
     actorType: actor.kind,

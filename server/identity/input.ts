@@ -37,9 +37,7 @@ export function requireInstanceAdmin(actor: Actor, what: string): void {
 
 /** The transaction handle drizzle passes to `db.transaction`; it accepts
  * every query a Database does. */
-export type Transaction = Parameters<
-  Parameters<Database["transaction"]>[0]
->[0];
+export type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Runs `work` in one transaction, typed as a Database so the helpers
  * (recordAudit, issueToken) take it as they are. */

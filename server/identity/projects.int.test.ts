@@ -125,10 +125,7 @@ describe.each(testKinds)("projects and personal tokens on %s", (kind) => {
       email: owner.email,
       name: "laptop",
     });
-    const actor = await authenticatePerson(
-      handle.db,
-      `Bearer ${made.secret}`,
-    );
+    const actor = await authenticatePerson(handle.db, `Bearer ${made.secret}`);
     expect(actor).toMatchObject({ userId: owner.id, instanceRole: "viewer" });
 
     const mine = await listPersonalTokens(handle.db, asUser(owner));

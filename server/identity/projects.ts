@@ -16,7 +16,10 @@ import { findUserByEmail } from "./users";
 
 export const createProjectInput = z.object({
   slug: slugSchema,
-  name: z.string().trim().max(100, "Name must be at most 100 characters")
+  name: z
+    .string()
+    .trim()
+    .max(100, "Name must be at most 100 characters")
     .optional(),
 });
 

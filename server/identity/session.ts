@@ -13,7 +13,8 @@ export async function sessionActor(
     kind: "user",
     userId: current.user.id,
     email: current.user.email,
-    instanceRole: ((current.user as { role?: string }).role ?? "viewer") as Role,
+    instanceRole: ((current.user as { role?: string }).role ??
+      "viewer") as Role,
     via: "session",
   };
 }

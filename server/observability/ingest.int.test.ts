@@ -64,9 +64,7 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
       answers.push(await receiveClaudeCodeHook(handle.db, agent, body));
     }
 
-    expect(answers.map((a) => a.result.accepted)).toEqual(
-      bodies.map(() => 1),
-    );
+    expect(answers.map((a) => a.result.accepted)).toEqual(bodies.map(() => 1));
     const preToolUse = answers.filter(
       (_, i) =>
         (bodies[i] as { hook_event_name: string }).hook_event_name ===
@@ -114,7 +112,8 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
     expect(failed[0]).toMatchObject({
       toolName: "Bash",
       output: {
-        error: "Command failed with exit code 1: 2 failing tests in orders.test.ts",
+        error:
+          "Command failed with exit code 1: 2 failing tests in orders.test.ts",
       },
       input: { command: "npm test -- orders" },
     });
@@ -238,7 +237,9 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
 
     const session = await sessionRow(handle, logSession);
     const stored = await eventsOf(handle, session.id);
-    expect(stored.map((e) => [e.type, e.status, e.costUsd, e.costSource])).toEqual([
+    expect(
+      stored.map((e) => [e.type, e.status, e.costUsd, e.costSource]),
+    ).toEqual([
       ["message", "ok", null, "none"],
       ["llm_call", "ok", "0.41235000", "reported"],
       ["tool_call", "error", null, "none"],
@@ -274,7 +275,12 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
           scopeSpans: [
             {
               spans: [
-                { traceId: "ab", spanId: "01", startTimeUnixNano: "1796029200000000000", name: "ok" },
+                {
+                  traceId: "ab",
+                  spanId: "01",
+                  startTimeUnixNano: "1796029200000000000",
+                  name: "ok",
+                },
                 { spanId: "02", name: "no trace" },
               ],
             },
@@ -301,8 +307,18 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
     };
     const result = await ingestEvents(handle.db, agent, {
       events: [
-        { ...base, id: "n-1", model: "gpt-4.1", usage: { inputTokens: 1000, outputTokens: 100 } },
-        { ...base, id: "n-2", model: "llama-3.1-70b", usage: { inputTokens: 50 } },
+        {
+          ...base,
+          id: "n-1",
+          model: "gpt-4.1",
+          usage: { inputTokens: 1000, outputTokens: 100 },
+        },
+        {
+          ...base,
+          id: "n-2",
+          model: "llama-3.1-70b",
+          usage: { inputTokens: 50 },
+        },
         { ...base, id: "n-1", model: "gpt-4.1" },
         { ...base, id: "n-3", type: "teleport" },
         { ...base, id: "n-4", time: "yesterday" },
@@ -347,7 +363,12 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
     const base = { sessionId: "tasks-1", type: "message" as const };
     const result = await ingestEvents(handle.db, agent, {
       events: [
-        { ...base, id: "t-1", time: "2026-11-29T11:00:00Z", taskId: named.task.id },
+        {
+          ...base,
+          id: "t-1",
+          time: "2026-11-29T11:00:00Z",
+          taskId: named.task.id,
+        },
         { ...base, id: "t-2", time: "2026-11-29T11:30:00Z" },
         { ...base, id: "t-3", time: "2026-11-29T13:00:00Z" },
         { ...base, id: "t-0", time: "2026-11-29T11:10:00Z" },
@@ -405,11 +426,20 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
   });
 
   it("sums spend by day, agent, model and goal, equal to the sessions", async () => {
-    const { actor: viewer } = await makePerson(handle.db, `lead-${kind}@example.com`, "viewer");
+    const { actor: viewer } = await makePerson(
+      handle.db,
+      `lead-${kind}@example.com`,
+      "viewer",
+    );
     const range = { project: "obs", from: "2026-11-01", to: "2026-12-31" };
 
-    const byModel = await projectSpend(handle.db, viewer, { ...range, groupBy: "model" });
-    const costs = Object.fromEntries(byModel.rows.map((r) => [r.model, r.costUsd]));
+    const byModel = await projectSpend(handle.db, viewer, {
+      ...range,
+      groupBy: "model",
+    });
+    const costs = Object.fromEntries(
+      byModel.rows.map((r) => [r.model, r.costUsd]),
+    );
     expect(costs).toEqual({
       "claude-opus-4-1-20250805": 0.41235,
       "claude-sonnet-4-5-20250929": 0.1375809,
@@ -418,10 +448,12 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
       "gpt-4o-mini": 0.0006126,
       "llama-3.1-70b": null,
     });
-    expect(byModel.rows.find((r) => r.model === "llama-3.1-70b")).toMatchObject({
-      calls: 1,
-      unpricedCalls: 1,
-    });
+    expect(byModel.rows.find((r) => r.model === "llama-3.1-70b")).toMatchObject(
+      {
+        calls: 1,
+        unpricedCalls: 1,
+      },
+    );
 
     // 0.10629590 + 0.03452760 + 0.41235 + 0.0028 = 0.5559735
     expect(byModel.totals.costUsd).toBe(0.5559735);
@@ -452,10 +484,17 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
         "5097,3132,73900,34786",
     );
 
-    const byGoal = await projectSpend(handle.db, viewer, { ...range, groupBy: "goal" });
+    const byGoal = await projectSpend(handle.db, viewer, {
+      ...range,
+      groupBy: "goal",
+    });
     expect(byGoal.rows.every((r) => r.goal === null)).toBe(true);
 
-    const outsider = await makePerson(handle.db, `other-${kind}@example.com`, "viewer");
+    const outsider = await makePerson(
+      handle.db,
+      `other-${kind}@example.com`,
+      "viewer",
+    );
     const otherProject = await makeProject(handle.db, `obs-other-${kind}`);
     const empty = await projectSpend(handle.db, outsider.actor, {
       project: otherProject.slug,
@@ -465,7 +504,11 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
   });
 
   it("returns a session with its events, by either id", async () => {
-    const { actor: viewer } = await makePerson(handle.db, `reader-${kind}@example.com`, "viewer");
+    const { actor: viewer } = await makePerson(
+      handle.db,
+      `reader-${kind}@example.com`,
+      "viewer",
+    );
     const byExternal = await getSession(handle.db, viewer, {
       project: "obs",
       sessionId: hookSession,

@@ -138,7 +138,13 @@ export async function storeEvents(
       ? []
       : await db.transaction(async (tx) => {
           const store = tx as unknown as Database;
-          const sessionIds = await upsertSessions(store, actor, source, normalized, rows);
+          const sessionIds = await upsertSessions(
+            store,
+            actor,
+            source,
+            normalized,
+            rows,
+          );
           for (const row of rows) {
             row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
           }
@@ -167,7 +173,9 @@ async function linkTasks(
   rejections: Rejection[],
 ): Promise<Map<number, TaskLink | null>> {
   const named = [
-    ...new Set(items.flatMap(({ event }) => (event.taskId ? [event.taskId] : []))),
+    ...new Set(
+      items.flatMap(({ event }) => (event.taskId ? [event.taskId] : [])),
+    ),
   ];
   const known = await tasksInProject(db, actor.projectId, named);
   const heldAt = heldTaskResolver(db, actor.agentId);
@@ -351,7 +359,8 @@ async function addToSessionTotals(db: Database, stored: StoredEvent[]) {
     total.count += 1;
     if (event.status === "error") total.errors += 1;
     if (event.costSource === "unpriced") total.unpriced += 1;
-    if (event.costUsd !== null) total.cost += toHundredMillionths(event.costUsd);
+    if (event.costUsd !== null)
+      total.cost += toHundredMillionths(event.costUsd);
     if (event.occurredAt < total.first) total.first = event.occurredAt;
     if (event.occurredAt > total.last) total.last = event.occurredAt;
     if (

@@ -132,7 +132,11 @@ describe("cost arithmetic", () => {
       model: "llama-3.1-70b",
       usage: usageFromAnthropic({ input_tokens: 100, output_tokens: 10 }),
     });
-    expect(cost).toEqual({ costUsd: null, costSource: "unpriced", family: null });
+    expect(cost).toEqual({
+      costUsd: null,
+      costSource: "unpriced",
+      family: null,
+    });
   });
 
   it("gives events without tokens no cost at all", () => {

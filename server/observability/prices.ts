@@ -56,13 +56,43 @@ function entry(
 
 export const priceTable: ModelPrice[] = [
   // Anthropic. Opus from 4.5 on costs a third of Opus 4 / 4.1.
-  entry("claude-opus-4-5+", "anthropic", /claude-opus-4[-.][5-9]/, anthropic(5, 25)),
-  entry("claude-opus-4-1", "anthropic", /claude-opus-4[-.]1/, anthropic(15, 75)),
+  entry(
+    "claude-opus-4-5+",
+    "anthropic",
+    /claude-opus-4[-.][5-9]/,
+    anthropic(5, 25),
+  ),
+  entry(
+    "claude-opus-4-1",
+    "anthropic",
+    /claude-opus-4[-.]1/,
+    anthropic(15, 75),
+  ),
   entry("claude-opus-4", "anthropic", /claude-opus-4/, anthropic(15, 75)),
-  entry("claude-sonnet-4", "anthropic", /claude-sonnet-4|claude-4-sonnet/, anthropic(3, 15)),
-  entry("claude-sonnet-3-7", "anthropic", /claude-3[-.]7-sonnet/, anthropic(3, 15)),
-  entry("claude-haiku-4-5", "anthropic", /claude-haiku-4[-.]5/, anthropic(1, 5)),
-  entry("claude-haiku-3-5", "anthropic", /claude-3[-.]5-haiku|claude-haiku-3[-.]5/, anthropic(0.8, 4)),
+  entry(
+    "claude-sonnet-4",
+    "anthropic",
+    /claude-sonnet-4|claude-4-sonnet/,
+    anthropic(3, 15),
+  ),
+  entry(
+    "claude-sonnet-3-7",
+    "anthropic",
+    /claude-3[-.]7-sonnet/,
+    anthropic(3, 15),
+  ),
+  entry(
+    "claude-haiku-4-5",
+    "anthropic",
+    /claude-haiku-4[-.]5/,
+    anthropic(1, 5),
+  ),
+  entry(
+    "claude-haiku-3-5",
+    "anthropic",
+    /claude-3[-.]5-haiku|claude-haiku-3[-.]5/,
+    anthropic(0.8, 4),
+  ),
   entry("claude-haiku-3", "anthropic", /claude-3-haiku/, {
     input: 0.25,
     output: 1.25,
@@ -73,10 +103,30 @@ export const priceTable: ModelPrice[] = [
 
   // OpenAI. Cached input is the "cache read" rate.
   entry("gpt-5-pro", "openai", /gpt-5(\.1)?-pro/, writeAtInput(15, 15, 120)),
-  entry("gpt-5-nano", "openai", /gpt-5(\.1)?-nano/, writeAtInput(0.05, 0.005, 0.4)),
-  entry("gpt-5-mini", "openai", /gpt-5(\.1)?-mini/, writeAtInput(0.25, 0.025, 2)),
-  entry("gpt-5", "openai", /gpt-5(\.1)?(?![.\d])/, writeAtInput(1.25, 0.125, 10)),
-  entry("gpt-4.1-nano", "openai", /gpt-4\.1-nano/, writeAtInput(0.1, 0.025, 0.4)),
+  entry(
+    "gpt-5-nano",
+    "openai",
+    /gpt-5(\.1)?-nano/,
+    writeAtInput(0.05, 0.005, 0.4),
+  ),
+  entry(
+    "gpt-5-mini",
+    "openai",
+    /gpt-5(\.1)?-mini/,
+    writeAtInput(0.25, 0.025, 2),
+  ),
+  entry(
+    "gpt-5",
+    "openai",
+    /gpt-5(\.1)?(?![.\d])/,
+    writeAtInput(1.25, 0.125, 10),
+  ),
+  entry(
+    "gpt-4.1-nano",
+    "openai",
+    /gpt-4\.1-nano/,
+    writeAtInput(0.1, 0.025, 0.4),
+  ),
   entry("gpt-4.1-mini", "openai", /gpt-4\.1-mini/, writeAtInput(0.4, 0.1, 1.6)),
   entry("gpt-4.1", "openai", /gpt-4\.1/, writeAtInput(2, 0.5, 8)),
   entry("gpt-4o-mini", "openai", /gpt-4o-mini/, writeAtInput(0.15, 0.075, 0.6)),
@@ -84,16 +134,51 @@ export const priceTable: ModelPrice[] = [
   entry("o4-mini", "openai", /(^|\/)o4-mini/, writeAtInput(1.1, 0.275, 4.4)),
   entry("o3-pro", "openai", /(^|\/)o3-pro/, writeAtInput(20, 20, 80)),
   entry("o3-mini", "openai", /(^|\/)o3-mini/, writeAtInput(1.1, 0.55, 4.4)),
-  entry("o3", "openai", /(^|\/)o3(?![-\w])|(^|\/)o3-\d{4}/, writeAtInput(2, 0.5, 8)),
+  entry(
+    "o3",
+    "openai",
+    /(^|\/)o3(?![-\w])|(^|\/)o3-\d{4}/,
+    writeAtInput(2, 0.5, 8),
+  ),
   entry("o1-mini", "openai", /(^|\/)o1-mini/, writeAtInput(1.1, 0.55, 4.4)),
-  entry("o1", "openai", /(^|\/)o1(?![-\w])|(^|\/)o1-\d{4}/, writeAtInput(15, 7.5, 60)),
+  entry(
+    "o1",
+    "openai",
+    /(^|\/)o1(?![-\w])|(^|\/)o1-\d{4}/,
+    writeAtInput(15, 7.5, 60),
+  ),
 
   // Google, at the standard (up to 200k token prompt) tier.
-  entry("gemini-2.5-flash-lite", "google", /gemini-2\.5-flash-lite/, writeAtInput(0.1, 0.01, 0.4)),
-  entry("gemini-2.5-flash", "google", /gemini-2\.5-flash/, writeAtInput(0.3, 0.03, 2.5)),
-  entry("gemini-2.5-pro", "google", /gemini-2\.5-pro/, writeAtInput(1.25, 0.125, 10)),
-  entry("gemini-2.0-flash-lite", "google", /gemini-2\.0-flash-lite/, writeAtInput(0.075, 0.075, 0.3)),
-  entry("gemini-2.0-flash", "google", /gemini-2\.0-flash/, writeAtInput(0.1, 0.025, 0.4)),
+  entry(
+    "gemini-2.5-flash-lite",
+    "google",
+    /gemini-2\.5-flash-lite/,
+    writeAtInput(0.1, 0.01, 0.4),
+  ),
+  entry(
+    "gemini-2.5-flash",
+    "google",
+    /gemini-2\.5-flash/,
+    writeAtInput(0.3, 0.03, 2.5),
+  ),
+  entry(
+    "gemini-2.5-pro",
+    "google",
+    /gemini-2\.5-pro/,
+    writeAtInput(1.25, 0.125, 10),
+  ),
+  entry(
+    "gemini-2.0-flash-lite",
+    "google",
+    /gemini-2\.0-flash-lite/,
+    writeAtInput(0.075, 0.075, 0.3),
+  ),
+  entry(
+    "gemini-2.0-flash",
+    "google",
+    /gemini-2\.0-flash/,
+    writeAtInput(0.1, 0.025, 0.4),
+  ),
 ];
 
 /** The price entry for a model id, or null when the model is not in the
@@ -193,7 +278,9 @@ export function costOf(price: ModelPrice, usage: TokenUsage): string {
 
 function formatScaled(value: bigint, places: number): string {
   const negative = value < 0n;
-  const digits = (negative ? -value : value).toString().padStart(places + 1, "0");
+  const digits = (negative ? -value : value)
+    .toString()
+    .padStart(places + 1, "0");
   const whole = digits.slice(0, digits.length - places);
   const fraction = digits.slice(digits.length - places);
 
@@ -244,8 +331,7 @@ export function priceEvent(input: {
     };
   }
   const usage = input.usage;
-  const hasTokens =
-    !!usage && Object.values(usage).some((count) => count > 0);
+  const hasTokens = !!usage && Object.values(usage).some((count) => count > 0);
   if (!hasTokens) return { costUsd: null, costSource: "none", family: null };
   if (!price) return { costUsd: null, costSource: "unpriced", family: null };
 

@@ -10,7 +10,13 @@ import { POST as postTraces } from "@/app/api/otlp/v1/traces/route";
 import { POST as postLogs } from "@/app/api/otlp/v1/logs/route";
 import { GET as getSpend } from "@/app/api/v1/projects/[slug]/spend/route";
 import { GET as getSessionRoute } from "@/app/api/v1/projects/[slug]/sessions/[id]/route";
-import { makeAgent, makePerson, makeProject, readCase, readJsonLines } from "./testing";
+import {
+  makeAgent,
+  makePerson,
+  makeProject,
+  readCase,
+  readJsonLines,
+} from "./testing";
 
 // The HTTP surface of observability, called as Next.js calls the handlers.
 
@@ -222,7 +228,12 @@ describe.each(testKinds)("observability routes on %s", (kind) => {
     );
     expect(bad.status).toBe(400);
 
-    const agentAsked = await call(getSpend, url, { method: "GET", token: agentToken }, { slug });
+    const agentAsked = await call(
+      getSpend,
+      url,
+      { method: "GET", token: agentToken },
+      { slug },
+    );
     expect(agentAsked.status).toBe(403);
   });
 

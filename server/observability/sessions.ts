@@ -132,10 +132,11 @@ export async function getSession(
   actor: Actor,
   input: unknown,
 ): Promise<SessionDetail> {
-  const { project: slug, sessionId, limit } = parseInput(
-    sessionDetailInput,
-    input,
-  );
+  const {
+    project: slug,
+    sessionId,
+    limit,
+  } = parseInput(sessionDetailInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   const byId = uuidPattern.test(sessionId)
     ? or(

@@ -15,7 +15,13 @@ import { now } from "@/server/runtime";
 // Known shortcoming: this reads the raw events table; rollup tables for
 // large projects come later.
 
-export const spendDimensions = ["day", "agent", "model", "goal", "task"] as const;
+export const spendDimensions = [
+  "day",
+  "agent",
+  "model",
+  "goal",
+  "task",
+] as const;
 export type SpendDimension = (typeof spendDimensions)[number];
 
 const DAY_MS = 86_400_000;
@@ -82,14 +88,7 @@ export interface SpendReport {
 }
 
 type SpendDimensionKey =
-  | "day"
-  | "agentId"
-  | "agent"
-  | "model"
-  | "goalId"
-  | "goal"
-  | "taskId"
-  | "task";
+  "day" | "agentId" | "agent" | "model" | "goalId" | "goal" | "taskId" | "task";
 
 function startOfUtcDay(date: Date): Date {
   return new Date(
@@ -98,7 +97,10 @@ function startOfUtcDay(date: Date): Date {
 }
 
 /** The [from, to) range a request names, defaulting to the last 30 days. */
-export function spendRange(from?: string, to?: string): { from: Date; to: Date } {
+export function spendRange(
+  from?: string,
+  to?: string,
+): { from: Date; to: Date } {
   const end = to
     ? dateOnly.test(to)
       ? new Date(Date.parse(`${to}T00:00:00Z`) + DAY_MS)
@@ -206,7 +208,12 @@ export async function projectSpend(
   input: unknown,
 ): Promise<SpendReport> {
   const parsed = parseInput(spendInput, input);
-  const { project } = await requireProjectRole(db, actor, parsed.project, "viewer");
+  const { project } = await requireProjectRole(
+    db,
+    actor,
+    parsed.project,
+    "viewer",
+  );
   const range = spendRange(parsed.from, parsed.to);
   const groupBy = [
     ...new Set(

@@ -2,14 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import {
-  agents,
-  goals,
-  projects,
-  taskLeases,
-  tasks,
-  user,
-} from "@/db/schema";
+import { agents, goals, projects, taskLeases, tasks, user } from "@/db/schema";
 import type { Actor, Role } from "@/server/identity/actor";
 import { issueToken } from "@/server/identity/tokens";
 import { newId, now } from "@/server/runtime";
@@ -75,7 +68,11 @@ export async function makeAgent(
   };
 }
 
-export async function pauseAgent(db: Database, agentId: string, reason: string) {
+export async function pauseAgent(
+  db: Database,
+  agentId: string,
+  reason: string,
+) {
   await db
     .update(agents)
     .set({ status: "paused", pausedReason: reason })
@@ -104,7 +101,13 @@ export async function makePerson(
   });
 
   return {
-    actor: { kind: "user", userId: id, email, instanceRole: role, via: "token" },
+    actor: {
+      kind: "user",
+      userId: id,
+      email,
+      instanceRole: role,
+      via: "token",
+    },
     secret,
   };
 }

@@ -8,16 +8,10 @@ import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject } from "@/tests/fixtures";
 import { POST as createRoute } from "@/app/api/agent/v1/tasks/route";
 import { POST as claimRoute } from "@/app/api/agent/v1/tasks/claim/route";
-import {
-  POST as heartbeatRoute,
-} from "@/app/api/agent/v1/tasks/[id]/heartbeat/route";
-import {
-  POST as completeRoute,
-} from "@/app/api/agent/v1/tasks/[id]/complete/route";
+import { POST as heartbeatRoute } from "@/app/api/agent/v1/tasks/[id]/heartbeat/route";
+import { POST as completeRoute } from "@/app/api/agent/v1/tasks/[id]/complete/route";
 import { POST as failRoute } from "@/app/api/agent/v1/tasks/[id]/fail/route";
-import {
-  POST as releaseRoute,
-} from "@/app/api/agent/v1/tasks/[id]/release/route";
+import { POST as releaseRoute } from "@/app/api/agent/v1/tasks/[id]/release/route";
 import { GET as goalsRoute } from "@/app/api/agent/v1/goals/route";
 import { createGoal } from "./goals";
 import { recordSpend } from "./testing";
@@ -167,7 +161,10 @@ describe.each(testKinds)("agent task API on %s", (kind) => {
     const id = (created.body?.task as { id: string }).id;
     await call(claimRoute, { token: beta });
     const released = await call(releaseRoute, { token: beta, id });
-    expect(released.body?.task).toMatchObject({ status: "ready", holder: null });
+    expect(released.body?.task).toMatchObject({
+      status: "ready",
+      holder: null,
+    });
     await call(claimRoute, { token: beta, body: {} });
     const failed = await call(failRoute, {
       token: beta,

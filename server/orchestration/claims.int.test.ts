@@ -224,7 +224,10 @@ describe.each(testKinds)("claims and leases on %s", (kind) => {
           leaseId: "00000000-0000-4000-8000-000000000000",
         }),
       ),
-    ).toMatchObject({ status: 409, message: expect.stringMatching(/replaced/) });
+    ).toMatchObject({
+      status: 409,
+      message: expect.stringMatching(/replaced/),
+    });
 
     const released = await releaseTask(db, a.actor, { taskId: task.id });
     expect(released.task).toMatchObject({ status: "ready", holder: null });
@@ -252,7 +255,9 @@ describe.each(testKinds)("claims and leases on %s", (kind) => {
     const stranger = await makeAgent(db, other.id);
     const task = await createTask(db, a.actor, { goalId: goal.id, title: "t" });
     expect(
-      await rejection(createTask(db, stranger.actor, { goalId: goal.id, title: "x" })),
+      await rejection(
+        createTask(db, stranger.actor, { goalId: goal.id, title: "x" }),
+      ),
     ).toMatchObject({ status: 404 });
     expect(await claimNextTask(db, stranger.actor, {})).toBeNull();
     expect(
@@ -392,7 +397,9 @@ describe.each(testKinds)("claims and leases on %s", (kind) => {
     clock.advance(120);
     const afterExpiry = clock.at();
 
-    expect(await taskHeldBy(db, a.agent.id, new Date(start.getTime() - 1))).toBeNull();
+    expect(
+      await taskHeldBy(db, a.agent.id, new Date(start.getTime() - 1)),
+    ).toBeNull();
     expect(await taskHeldBy(db, a.agent.id, start)).toEqual({
       id: first?.task.id,
       goalId: goal.id,

@@ -134,7 +134,9 @@ describe.each(testKinds)("orchestration router on %s", (kind) => {
       { id: task.id, status: "claimed", holder: { name: "worker" } },
     ]);
     expect(
-      await trpcFailure(viewer.orchestration.tasks.release({ taskId: task.id })),
+      await trpcFailure(
+        viewer.orchestration.tasks.release({ taskId: task.id }),
+      ),
     ).toMatchObject({ code: "FORBIDDEN" });
     const released = await operator.orchestration.tasks.release({
       taskId: task.id,

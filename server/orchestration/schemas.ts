@@ -111,11 +111,7 @@ export const completeInput = z.object({
 export const failInput = z.object({
   taskId: id,
   leaseId: id.optional(),
-  reason: z
-    .string()
-    .trim()
-    .min(1, "Say why the task failed")
-    .max(20_000),
+  reason: z.string().trim().min(1, "Say why the task failed").max(20_000),
 });
 
 export const releaseInput = z.object({

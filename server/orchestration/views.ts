@@ -53,10 +53,7 @@ export function money(value: string | null): number | null {
   return value === null ? null : Number(value);
 }
 
-export function toTaskView(
-  row: TaskRow,
-  holderName: string | null,
-): TaskView {
+export function toTaskView(row: TaskRow, holderName: string | null): TaskView {
   return {
     id: row.id,
     projectId: row.projectId,

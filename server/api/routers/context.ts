@@ -15,7 +15,10 @@ export const contextRouter = router({
   search: projectProcedure("viewer")
     .input(z.object({ q: z.string().trim().min(1).max(1000) }))
     .mutation(({ ctx, input }) =>
-      answerQuestion(ctx.db, ctx.actor, { project: ctx.project.id, q: input.q }),
+      answerQuestion(ctx.db, ctx.actor, {
+        project: ctx.project.id,
+        q: input.q,
+      }),
     ),
   documents: projectProcedure("viewer")
     .input(z.object({ source: z.string().min(1).optional() }))

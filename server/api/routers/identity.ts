@@ -105,9 +105,7 @@ export const identityRouter = router({
       .query(({ ctx, input }) => listTokens(ctx.db, ctx.actor, input)),
     create: authedProcedure
       .input(createAgentTokenInput)
-      .mutation(({ ctx, input }) =>
-        createAgentToken(ctx.db, ctx.actor, input),
-      ),
+      .mutation(({ ctx, input }) => createAgentToken(ctx.db, ctx.actor, input)),
     revoke: authedProcedure
       .input(revokeTokenInput)
       .mutation(({ ctx, input }) => revokeToken(ctx.db, ctx.actor, input)),

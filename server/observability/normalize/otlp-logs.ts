@@ -51,17 +51,25 @@ export function countLogRecords(body: unknown): number {
   return flattenRecords(body).length;
 }
 
-function timeOf(record: Record<string, unknown>, attributes: Record<string, unknown>) {
+function timeOf(
+  record: Record<string, unknown>,
+  attributes: Record<string, unknown>,
+) {
   const stamped = str(attributes["event.timestamp"]);
   if (stamped) {
     const date = new Date(stamped);
     if (!Number.isNaN(date.getTime())) return date;
   }
 
-  return nanosToDate(record.timeUnixNano) ?? nanosToDate(record.observedTimeUnixNano);
+  return (
+    nanosToDate(record.timeUnixNano) ?? nanosToDate(record.observedTimeUnixNano)
+  );
 }
 
-function eventName(record: Record<string, unknown>, attributes: Record<string, unknown>) {
+function eventName(
+  record: Record<string, unknown>,
+  attributes: Record<string, unknown>,
+) {
   const named = str(attributes["event.name"]) ?? str(record.eventName);
   if (named) return named.replace(/^claude_code\./, "");
   const body = str(anyValue(record.body));

@@ -166,7 +166,8 @@ function spanToEvent(
     spanId: str(span.spanId),
     parentSpanId: str(span.parentSpanId),
     provider:
-      str(attributes["gen_ai.provider.name"]) ?? str(attributes["gen_ai.system"]),
+      str(attributes["gen_ai.provider.name"]) ??
+      str(attributes["gen_ai.system"]),
     attributes: {
       ...attributes,
       "otel.span.kind": span.kind ?? null,
@@ -182,7 +183,9 @@ function spanToEvent(
     event.usage = usageFromOtelGenAi({
       inputTokens: count(attributes["gen_ai.usage.input_tokens"]),
       outputTokens: count(attributes["gen_ai.usage.output_tokens"]),
-      cacheReadTokens: count(attributes["gen_ai.usage.cache_read.input_tokens"]),
+      cacheReadTokens: count(
+        attributes["gen_ai.usage.cache_read.input_tokens"],
+      ),
       cacheCreationTokens: count(
         attributes["gen_ai.usage.cache_creation.input_tokens"],
       ),

@@ -58,9 +58,8 @@ export default async function ProjectOverviewPage(props: {
         </section>
       </div>
       <p className="muted">
-        You are {overview.role} in this project. <Link href={`${base}/audit`}>
-          Audit log
-        </Link>
+        You are {overview.role} in this project.{" "}
+        <Link href={`${base}/audit`}>Audit log</Link>
       </p>
     </>
   );

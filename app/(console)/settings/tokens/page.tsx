@@ -9,8 +9,8 @@ export default async function PersonalTokensPage() {
     <AccountShell email={actor.email}>
       <h1>Personal access tokens</h1>
       <p className="muted">
-        A personal token lets scripts read this instance's API as you, with
-        your roles. Send it as <code>Authorization: Bearer flt_…</code>.
+        A personal token lets scripts read this instance's API as you, with your
+        roles. Send it as <code>Authorization: Bearer flt_…</code>.
       </p>
       <PersonalTokensPanel />
     </AccountShell>

@@ -79,9 +79,7 @@ export function GoalsPanel(props: { project: string; canOperate: boolean }) {
               {goals.data.map((goal) => (
                 <tr key={goal.id} aria-label={`Goal ${goal.title}`}>
                   <td>
-                    <Link
-                      href={`/projects/${props.project}/goals/${goal.id}`}
-                    >
+                    <Link href={`/projects/${props.project}/goals/${goal.id}`}>
                       {goal.title}
                     </Link>
                   </td>
@@ -90,9 +88,7 @@ export function GoalsPanel(props: { project: string; canOperate: boolean }) {
                       {goal.status}
                     </span>
                   </td>
-                  <td>
-                    {countsText(goal.taskCounts)}
-                  </td>
+                  <td>{countsText(goal.taskCounts)}</td>
                   <td>
                     <div className="row">
                       <span>

@@ -29,7 +29,13 @@ interface Totals {
 }
 
 function totalsBy(
-  rows: { costUsd: number | null; calls: number; unpricedCalls: number; inputTokens: number; outputTokens: number }[],
+  rows: {
+    costUsd: number | null;
+    calls: number;
+    unpricedCalls: number;
+    inputTokens: number;
+    outputTokens: number;
+  }[],
   nameOf: (index: number) => string,
 ): Totals[] {
   const out = new Map<string, Totals>();
@@ -43,7 +49,8 @@ function totalsBy(
       inputTokens: 0,
       outputTokens: 0,
     };
-    if (row.costUsd !== null) total.costUsd = (total.costUsd ?? 0) + row.costUsd;
+    if (row.costUsd !== null)
+      total.costUsd = (total.costUsd ?? 0) + row.costUsd;
     total.calls += row.calls;
     total.unpricedCalls += row.unpricedCalls;
     total.inputTokens += row.inputTokens;
@@ -51,7 +58,9 @@ function totalsBy(
     out.set(name, total);
   });
 
-  return [...out.values()].sort((a, b) => (b.costUsd ?? -1) - (a.costUsd ?? -1));
+  return [...out.values()].sort(
+    (a, b) => (b.costUsd ?? -1) - (a.costUsd ?? -1),
+  );
 }
 
 function TotalsTable(props: { label: string; rows: Totals[] }) {
@@ -94,7 +103,9 @@ function TotalsTable(props: { label: string; rows: Totals[] }) {
 export function SpendPanel(props: { project: string }) {
   const trpc = useTRPC();
   const today = new Date();
-  const [from, setFrom] = useState(isoDay(new Date(today.getTime() - 29 * DAY_MS)));
+  const [from, setFrom] = useState(
+    isoDay(new Date(today.getTime() - 29 * DAY_MS)),
+  );
   const [to, setTo] = useState(isoDay(today));
   const range = { project: props.project, from, to };
   const valid = from !== "" && to !== "" && from <= to;
@@ -120,7 +131,13 @@ export function SpendPanel(props: { project: string }) {
   const agentSeries: DailySpend[] = agentRows.flatMap((r) =>
     r.costUsd === null || !r.day
       ? []
-      : [{ day: r.day, series: r.agent ?? "(unknown agent)", costUsd: r.costUsd }],
+      : [
+          {
+            day: r.day,
+            series: r.agent ?? "(unknown agent)",
+            costUsd: r.costUsd,
+          },
+        ],
   );
   const modelSeries: DailySpend[] = modelRows.flatMap((r) =>
     r.costUsd === null || !r.day
@@ -193,7 +210,10 @@ export function SpendPanel(props: { project: string }) {
       <h2>By agent</h2>
       <TotalsTable
         label="Agent"
-        rows={totalsBy(agentRows, (i) => agentRows[i].agent ?? "(unknown agent)")}
+        rows={totalsBy(
+          agentRows,
+          (i) => agentRows[i].agent ?? "(unknown agent)",
+        )}
       />
       <h2>By model</h2>
       <TotalsTable
@@ -202,8 +222,8 @@ export function SpendPanel(props: { project: string }) {
       />
       <p className="muted">
         Days are UTC. Costs come from the price table at ingest, or as the
-        client reported them; calls to models missing from the table are
-        counted as unpriced rather than $0.
+        client reported them; calls to models missing from the table are counted
+        as unpriced rather than $0.
       </p>
     </>
   );

@@ -96,7 +96,9 @@ export default async function SessionPage(props: {
         </span>
         <span className="badge muted">{session.source}</span>
         <span>Started {formatUtc(session.startedAt)}</span>
-        {session.endedAt ? <span>Ended {formatUtc(session.endedAt)}</span> : null}
+        {session.endedAt ? (
+          <span>Ended {formatUtc(session.endedAt)}</span>
+        ) : null}
         <span>{formatCount(session.eventCount)} events</span>
         <span>
           {session.errorCount > 0 ? (
@@ -106,7 +108,10 @@ export default async function SessionPage(props: {
           )}
         </span>
         <span>
-          Cost <strong data-testid="session-cost">{formatUsd(session.costUsd)}</strong>
+          Cost{" "}
+          <strong data-testid="session-cost">
+            {formatUsd(session.costUsd)}
+          </strong>
           {session.unpricedCount > 0 ? (
             <>
               {" "}
