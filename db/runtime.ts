@@ -11,6 +11,11 @@ export function getDatabase(
   owner = "the Flotilla console",
 ): Promise<DatabaseHandle> {
   const holder = globalThis as Holder;
+  if (process.env.NEXT_PHASE === "phase-production-build") {
+    // A page that reads data while being prerendered would bake one
+    // moment's answer into the build; such pages must render per request.
+    throw new Error("The database is not opened during `next build`");
+  }
   if (!holder[globalKey]) {
     const settings = config();
     const opening = openDatabase({

@@ -20,6 +20,8 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL,
+    actionTimeout: 15_000,
+    navigationTimeout: 30_000,
     browserName: "chromium",
     trace: "off",
     screenshot: "only-on-failure",
