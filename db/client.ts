@@ -178,3 +178,12 @@ export async function appliedMigration(db: Database): Promise<string | null> {
 
   return entry?.tag ?? String(when);
 }
+
+/** Runs `work` in one transaction. The transaction handle accepts every
+ * query a Database does, so helpers take it as they are. */
+export function inTransaction<T>(
+  db: Database,
+  work: (tx: Database) => Promise<T>,
+): Promise<T> {
+  return db.transaction((tx) => work(tx as unknown as Database));
+}

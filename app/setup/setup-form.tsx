@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useState, type FormEvent } from "react";
 import { authClient } from "@/components/auth-client";
-import { fieldErrors, formError } from "@/components/auth-ui";
+import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 
 export function SetupForm() {

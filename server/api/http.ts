@@ -2,7 +2,8 @@ import { ZodError, type ZodType, type z } from "zod";
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
 import { DatabaseBusyError } from "@/db/lock";
-import { DomainError, errorTable, type FieldIssue } from "@/server/errors";
+import { DomainError } from "@/server/errors";
+import { parseInput, zodIssues } from "@/server/input";
 import { logger } from "@/server/log";
 import type { Actor } from "@/server/identity/actor";
 import {
@@ -65,29 +66,6 @@ export function errorResponse(error: DomainError, headers?: HeadersInit) {
     error.status,
     headers,
   );
-}
-
-export function zodIssues(error: ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join(".") || "(root)",
-    message: issue.message,
-  }));
-}
-
-function validate<S extends ZodType>(schema: S, value: unknown, where: string) {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new DomainError(
-      "invalid_input",
-      `Invalid ${where}: ${parsed.error.issues
-        .slice(0, 3)
-        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
-        .join("; ")}`,
-      zodIssues(parsed.error),
-    );
-  }
-
-  return parsed.data as z.infer<S>;
 }
 
 async function readJsonBody(request: Request, maxBytes: number) {
@@ -231,10 +209,10 @@ function makeRoute<A extends Actor>(
             )
           : undefined;
         const body = options.body
-          ? validate(options.body, rawBody ?? {}, "request body")
+          ? parseInput(options.body, rawBody ?? {}, "request body")
           : (undefined as z.infer<BS>);
         const query = options.query
-          ? validate(options.query, queryObject(url), "query parameters")
+          ? parseInput(options.query, queryObject(url), "query parameters")
           : ({} as z.infer<QS>);
         const result = await options.handler({
           db,

@@ -8,7 +8,7 @@ import { logger } from "@/server/log";
 import type { Actor, Role } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { sessionActor } from "@/server/identity/session";
-import { zodIssues } from "./http";
+import { zodIssues } from "@/server/input";
 
 // tRPC for the console. Procedure tiers are named for the authority they
 // check: public, signed in (`authedProcedure`) and a role in the project

@@ -6,7 +6,7 @@ import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { now } from "@/server/runtime";
 import { assertAgentActive } from "@/server/guardrails/agents";
-import { parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 import { questionTerms } from "./question";
 
 // Answering: one section of a current document per question, or an honest

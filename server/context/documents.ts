@@ -5,7 +5,7 @@ import { contextDocuments, contextSections } from "@/db/schema";
 import { notFound } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
-import { parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 
 // Reading what is indexed, for the console.
 

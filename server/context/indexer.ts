@@ -10,7 +10,7 @@ import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole, type Project } from "@/server/identity/access";
 import { recordAudit } from "@/server/identity/audit";
 import { newId, now } from "@/server/runtime";
-import { parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 import { sectionMarkdown } from "./sectioner";
 
 // Indexing: markdown files become documents and sections. Unchanged files

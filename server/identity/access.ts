@@ -64,3 +64,11 @@ export async function requireProjectRole(
 
   return { project, role };
 }
+
+/** Instance admins and the local CLI manage users. */
+export function requireInstanceAdmin(actor: Actor, what: string): void {
+  if (actor.kind === "cli") return;
+  if (actor.kind === "user" && actor.instanceRole === "admin") return;
+
+  throw forbidden(`Only an instance admin may ${what}`);
+}

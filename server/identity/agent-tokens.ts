@@ -1,6 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { agents, apiTokens } from "@/db/schema";
 import { notFound } from "@/server/errors";
 import { now } from "@/server/runtime";
@@ -8,7 +8,7 @@ import { actorLabel, type Actor } from "./actor";
 import { requireProjectRole } from "./access";
 import { expiryFromDays, findAgent } from "./agents";
 import { recordAudit } from "./audit";
-import { inTransaction, parseInput } from "./input";
+import { parseInput } from "@/server/input";
 import { expiresInDaysSchema, tokenNameSchema } from "./schemas";
 import { publicToken } from "./token-view";
 import { issueToken } from "./tokens";

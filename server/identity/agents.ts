@@ -1,13 +1,13 @@
 import { and, asc, eq, max, or, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { agents, apiTokens } from "@/db/schema";
 import { DomainError, isUniqueViolation, notFound } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
 import { actorLabel, type Actor } from "./actor";
 import { requireProjectRole, type Project } from "./access";
 import { recordAudit } from "./audit";
-import { inTransaction, parseInput } from "./input";
+import { parseInput } from "@/server/input";
 import { agentNameSchema, expiresInDaysSchema, reasonSchema } from "./schemas";
 import { publicToken } from "./token-view";
 import { issueToken } from "./tokens";

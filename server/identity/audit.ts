@@ -5,7 +5,7 @@ import { auditLog } from "@/db/schema";
 import { now } from "@/server/runtime";
 import { actorId, actorLabel, type Actor } from "./actor";
 import { requireProjectRole } from "./access";
-import { parseInput } from "./input";
+import { parseInput } from "@/server/input";
 
 export interface AuditEntry {
   projectId?: string | null;

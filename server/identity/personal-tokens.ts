@@ -1,13 +1,13 @@
 import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { apiTokens } from "@/db/schema";
 import { forbidden, notFound } from "@/server/errors";
 import { now } from "@/server/runtime";
 import { actorLabel, type Actor } from "./actor";
 import { expiryFromDays } from "./agents";
 import { recordAudit } from "./audit";
-import { inTransaction, parseInput } from "./input";
+import { parseInput } from "@/server/input";
 import { expiresInDaysSchema, tokenNameSchema } from "./schemas";
 import { publicToken } from "./token-view";
 import { issueToken } from "./tokens";

@@ -1,13 +1,13 @@
 import { and, asc, eq } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { projectMembers, projects, user } from "@/db/schema";
 import { DomainError, forbidden, isUniqueViolation } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
 import { roleAtLeast, type Actor, type Role } from "./actor";
 import { requireProjectRole, type Project } from "./access";
 import { recordAudit } from "./audit";
-import { inTransaction, parseInput } from "./input";
+import { parseInput } from "@/server/input";
 import { slugSchema } from "./schemas";
 import { findUserByEmail } from "./users";
 

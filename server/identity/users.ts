@@ -1,13 +1,14 @@
 import { count, eq, sql } from "drizzle-orm";
 import { hashPassword } from "better-auth/crypto";
 import { z } from "zod";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { account, user } from "@/db/schema";
 import { DomainError, isUniqueViolation } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
 import type { Actor, Role } from "./actor";
 import { recordAudit } from "./audit";
-import { inTransaction, parseInput, requireInstanceAdmin } from "./input";
+import { parseInput } from "@/server/input";
+import { requireInstanceAdmin } from "@/server/identity/access";
 import { emailSchema, passwordSchema, roleSchema } from "./schemas";
 
 // People who sign in to the console. Accounts are made by an admin, the

@@ -5,7 +5,7 @@ import { agentSessions, agents, events, goals, tasks } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { notFound } from "@/server/errors";
-import { parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 
 // Sessions as people read them: the list, and one session with its events
 // in time order.

@@ -4,7 +4,7 @@ import { queryRows, type Database } from "@/db/client";
 import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { invalidInput } from "@/server/errors";
-import { parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 import { now } from "@/server/runtime";
 
 // Spend: the cost and tokens of a project's priced events over a time range,

@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { goals, tasks } from "@/db/schema";
 import { goalSpends, isOverBudget } from "@/server/guardrails/budget";
 import { notFound } from "@/server/errors";
 import { requireProjectRole } from "@/server/identity/access";
 import { actorLabel, type Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
-import { inTransaction, parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
 import {
   createGoalInput,

@@ -1,5 +1,5 @@
 import { and, desc, eq, lte, sql, type SQL } from "drizzle-orm";
-import { queryRows, type Database } from "@/db/client";
+import { queryRows, type Database, inTransaction } from "@/db/client";
 import { agents, taskLeases, tasks } from "@/db/schema";
 import { assertAgentActive } from "@/server/guardrails/agents";
 import {
@@ -9,7 +9,7 @@ import {
 } from "@/server/guardrails/budget";
 import { conflict, notFound } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
-import { inTransaction, parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
 import {
   claimInput,

@@ -1,11 +1,11 @@
 import { and, eq, isNull } from "drizzle-orm";
-import type { Database } from "@/db/client";
+import { type Database, inTransaction } from "@/db/client";
 import { taskLeases, tasks } from "@/db/schema";
 import { conflict, invalidInput, notFound } from "@/server/errors";
 import { requireProjectRole } from "@/server/identity/access";
 import { actorLabel, type Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
-import { inTransaction, parseInput } from "@/server/identity/input";
+import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
 import {
   createTaskInput,

@@ -4,7 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import type { FormEvent } from "react";
-import { fieldErrors, formError } from "@/components/auth-ui";
+import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 
 export function ProjectsPanel(props: { canCreate: boolean }) {

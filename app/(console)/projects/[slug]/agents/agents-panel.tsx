@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { fieldErrors, formError, formatTime } from "@/components/auth-ui";
+import { fieldErrors, formError, formatTime } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { SecretNotice } from "@/components/auth-secret-notice";
 

@@ -1,4 +1,4 @@
-import { formatTime } from "@/components/auth-ui";
+import { formatTime } from "@/components/forms";
 import { requirePageProject } from "@/server/api/page-auth";
 import { listAudit } from "@/server/identity/audit";
 

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { formError } from "@/components/auth-ui";
+import { formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 
 // The context page: ask a question as an agent would, see what is indexed,

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
-import { fieldErrors, formError } from "@/components/auth-ui";
+import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { TaskActions } from "../task-actions";
 import { clock, statusLabels, usd, usdField } from "../ui";

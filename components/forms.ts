@@ -1,4 +1,4 @@
-// Small helpers the identity pages share: field errors from a tRPC error,
+// Small helpers the console forms share: field errors from a tRPC error,
 // and one way to print times (UTC, so server and browser agree).
 
 interface ErrorWithData {
