@@ -2,15 +2,13 @@ import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { type Database, inTransaction } from "@/db/client";
 import { agents, apiTokens } from "@/db/schema";
-import { notFound } from "@/server/errors";
-import { now } from "@/server/runtime";
 import { actorLabel, type Actor } from "./actor";
 import { requireProjectRole } from "./access";
 import { expiryFromDays, findAgent } from "./agents";
 import { recordAudit } from "./audit";
 import { parseInput } from "@/server/input";
 import { expiresInDaysSchema, tokenNameSchema } from "./schemas";
-import { publicToken } from "./token-view";
+import { publicToken, revokeScopedToken } from "./token-view";
 import { issueToken } from "./tokens";
 
 // An agent's bearer tokens: made and revoked by project admins. A revoked
@@ -82,36 +80,14 @@ export async function revokeToken(
     values.project,
     "admin",
   );
-  const [token] = await db
-    .select()
-    .from(apiTokens)
-    .where(
-      and(
-        eq(apiTokens.id, values.tokenId),
-        eq(apiTokens.projectId, project.id),
-        eq(apiTokens.kind, "agent"),
-      ),
-    )
-    .limit(1);
-  if (!token) throw notFound("Token", values.tokenId);
-  if (token.revokedAt) return publicToken(token);
 
-  return inTransaction(db, async (tx) => {
-    const [revoked] = await tx
-      .update(apiTokens)
-      .set({ revokedAt: now() })
-      .where(eq(apiTokens.id, token.id))
-      .returning();
-    await recordAudit(tx, actor, {
-      projectId: project.id,
-      action: "token.revoke",
-      targetType: "token",
-      targetId: token.id,
-      details: { prefix: token.prefix, name: token.name },
-    });
-
-    return publicToken(revoked);
-  });
+  return revokeScopedToken(
+    db,
+    actor,
+    values.tokenId,
+    and(eq(apiTokens.projectId, project.id), eq(apiTokens.kind, "agent")),
+    { action: "token.revoke", projectId: project.id },
+  );
 }
 
 /** The project's agent tokens, newest first, with the agent's name. */

@@ -2,14 +2,13 @@ import { and, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import { type Database, inTransaction } from "@/db/client";
 import { apiTokens } from "@/db/schema";
-import { forbidden, notFound } from "@/server/errors";
-import { now } from "@/server/runtime";
+import { forbidden } from "@/server/errors";
 import { actorLabel, type Actor } from "./actor";
 import { expiryFromDays } from "./agents";
 import { recordAudit } from "./audit";
 import { parseInput } from "@/server/input";
 import { expiresInDaysSchema, tokenNameSchema } from "./schemas";
-import { publicToken } from "./token-view";
+import { publicToken, revokeScopedToken } from "./token-view";
 import { issueToken } from "./tokens";
 import { findUserByEmail } from "./users";
 
@@ -101,33 +100,12 @@ export async function revokePersonalToken(
 ) {
   const person = requireUser(actor);
   const values = parseInput(revokePersonalTokenInput, input);
-  const [token] = await db
-    .select()
-    .from(apiTokens)
-    .where(
-      and(
-        eq(apiTokens.id, values.tokenId),
-        eq(apiTokens.userId, person.userId),
-        eq(apiTokens.kind, "personal"),
-      ),
-    )
-    .limit(1);
-  if (!token) throw notFound("Token", values.tokenId);
-  if (token.revokedAt) return publicToken(token);
 
-  return inTransaction(db, async (tx) => {
-    const [revoked] = await tx
-      .update(apiTokens)
-      .set({ revokedAt: now() })
-      .where(eq(apiTokens.id, token.id))
-      .returning();
-    await recordAudit(tx, actor, {
-      action: "personal-token.revoke",
-      targetType: "token",
-      targetId: token.id,
-      details: { prefix: token.prefix },
-    });
-
-    return publicToken(revoked);
-  });
+  return revokeScopedToken(
+    db,
+    actor,
+    values.tokenId,
+    and(eq(apiTokens.userId, person.userId), eq(apiTokens.kind, "personal")),
+    { action: "personal-token.revoke" },
+  );
 }

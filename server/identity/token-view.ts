@@ -1,5 +1,10 @@
-import type { apiTokens } from "@/db/schema";
+import { and, eq, type SQL } from "drizzle-orm";
+import { type Database, inTransaction } from "@/db/client";
+import { apiTokens } from "@/db/schema";
+import { notFound } from "@/server/errors";
 import { now } from "@/server/runtime";
+import type { Actor } from "./actor";
+import { recordAudit, type AuditEntry } from "./audit";
 
 type TokenRow = typeof apiTokens.$inferSelect;
 
@@ -27,3 +32,37 @@ export function publicToken(token: TokenRow) {
 }
 
 export type PublicToken = ReturnType<typeof publicToken>;
+
+/** Revokes the token `tokenId` if it also matches `scope` (its project or
+ * its owner), auditing the change; revoking twice changes nothing. */
+export async function revokeScopedToken(
+  db: Database,
+  actor: Actor,
+  tokenId: string,
+  scope: SQL | undefined,
+  audit: Pick<AuditEntry, "action" | "projectId">,
+) {
+  const [token] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.id, tokenId), scope))
+    .limit(1);
+  if (!token) throw notFound("Token", tokenId);
+  if (token.revokedAt) return publicToken(token);
+
+  return inTransaction(db, async (tx) => {
+    const [revoked] = await tx
+      .update(apiTokens)
+      .set({ revokedAt: now() })
+      .where(eq(apiTokens.id, token.id))
+      .returning();
+    await recordAudit(tx, actor, {
+      ...audit,
+      targetType: "token",
+      targetId: token.id,
+      details: { prefix: token.prefix, name: token.name },
+    });
+
+    return publicToken(revoked);
+  });
+}

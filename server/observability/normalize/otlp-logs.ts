@@ -2,7 +2,14 @@ import crypto from "node:crypto";
 import type { EventInput, Normalized } from "../ingest";
 import { usageFromAnthropic } from "../prices";
 import { canonicalJson } from "./claude-code-hook";
-import { attributeMap, anyValue, count, nanosToDate, str } from "./otlp-values";
+import {
+  attributeMap,
+  anyValue,
+  count,
+  flattenOtlp,
+  nanosToDate,
+  str,
+} from "./otlp-values";
 
 // OTLP/HTTP JSON logs, read as Claude Code's telemetry events (user_prompt,
 // api_request, api_error, tool_result, tool_decision). Claude Code sends
@@ -10,41 +17,17 @@ import { attributeMap, anyValue, count, nanosToDate, str } from "./otlp-values";
 // usage, where input tokens exclude the cached ones, and api_request carries
 // the cost Claude Code computed, which is kept as reported.
 
-interface RawRecord {
-  record: Record<string, unknown>;
-  resource: Record<string, unknown>;
-  scope: string | null;
-  index: number;
-}
+const logKeys = {
+  resource: "resourceLogs",
+  scope: "scopeLogs",
+  items: "logRecords",
+};
 
-function records(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value)
-    ? value.filter(
-        (item): item is Record<string, unknown> =>
-          !!item && typeof item === "object",
-      )
-    : [];
-}
-
-function flattenRecords(body: unknown): RawRecord[] {
-  const out: RawRecord[] = [];
-  const root = (body ?? {}) as { resourceLogs?: unknown };
-  for (const resourceLogs of records(root.resourceLogs)) {
-    const resource = attributeMap(
-      (resourceLogs.resource as { attributes?: unknown } | undefined)
-        ?.attributes,
-    );
-    for (const scopeLogs of records(resourceLogs.scopeLogs)) {
-      const scope = str(
-        (scopeLogs.scope as { name?: unknown } | undefined)?.name,
-      );
-      for (const record of records(scopeLogs.logRecords)) {
-        out.push({ record, resource, scope, index: out.length });
-      }
-    }
-  }
-
-  return out;
+function flattenRecords(body: unknown) {
+  return flattenOtlp(body, logKeys).map(({ item, ...rest }) => ({
+    record: item,
+    ...rest,
+  }));
 }
 
 export function countLogRecords(body: unknown): number {

@@ -4,6 +4,8 @@ import { usageFromOtelGenAi } from "../prices";
 import {
   attributeMap,
   count,
+  flattenOtlp,
+  records,
   nanosBetween,
   nanosToDate,
   str,
@@ -22,43 +24,21 @@ const llmOperations = new Set([
 ]);
 const agentOperations = new Set(["invoke_agent", "create_agent"]);
 
-interface RawSpan {
-  span: Record<string, unknown>;
-  resource: Record<string, unknown>;
-  scope: string | null;
-  index: number;
-}
-
-function records(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value)
-    ? value.filter(
-        (item): item is Record<string, unknown> =>
-          !!item && typeof item === "object",
-      )
-    : [];
-}
+const spanKeys = {
+  resource: "resourceSpans",
+  scope: "scopeSpans",
+  items: "spans",
+};
 
 /** Every span in the request, in order, with its resource and scope. */
-function flattenSpans(body: unknown): RawSpan[] {
-  const spans: RawSpan[] = [];
-  const root = (body ?? {}) as { resourceSpans?: unknown };
-  for (const resourceSpans of records(root.resourceSpans)) {
-    const resource = attributeMap(
-      (resourceSpans.resource as { attributes?: unknown } | undefined)
-        ?.attributes,
-    );
-    for (const scopeSpans of records(resourceSpans.scopeSpans)) {
-      const scope = str(
-        (scopeSpans.scope as { name?: unknown } | undefined)?.name,
-      );
-      for (const span of records(scopeSpans.spans)) {
-        spans.push({ span, resource, scope, index: spans.length });
-      }
-    }
-  }
-
-  return spans;
+function flattenSpans(body: unknown) {
+  return flattenOtlp(body, spanKeys).map(({ item, ...rest }) => ({
+    span: item,
+    ...rest,
+  }));
 }
+
+type RawSpan = ReturnType<typeof flattenSpans>[number];
 
 export function countSpans(body: unknown): number {
   return flattenSpans(body).length;

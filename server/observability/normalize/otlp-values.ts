@@ -109,3 +109,44 @@ export function str(value: unknown): string | null {
 
   return null;
 }
+
+export function records(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value)
+    ? value.filter(
+        (item): item is Record<string, unknown> =>
+          !!item && typeof item === "object",
+      )
+    : [];
+}
+
+/** One span or log record with the resource and scope it came under. */
+export interface OtlpItem {
+  item: Record<string, unknown>;
+  resource: Record<string, unknown>;
+  scope: string | null;
+  index: number;
+}
+
+/** Every item of an OTLP request body, in order: spans of
+ * resourceSpans/scopeSpans/spans or records of
+ * resourceLogs/scopeLogs/logRecords. */
+export function flattenOtlp(
+  body: unknown,
+  keys: { resource: string; scope: string; items: string },
+): OtlpItem[] {
+  const out: OtlpItem[] = [];
+  const root = (body ?? {}) as Record<string, unknown>;
+  for (const group of records(root[keys.resource])) {
+    const resource = attributeMap(
+      (group.resource as { attributes?: unknown } | undefined)?.attributes,
+    );
+    for (const scoped of records(group[keys.scope])) {
+      const scope = str((scoped.scope as { name?: unknown } | undefined)?.name);
+      for (const item of records(scoped[keys.items])) {
+        out.push({ item, resource, scope, index: out.length });
+      }
+    }
+  }
+
+  return out;
+}
