@@ -1,12 +1,11 @@
 "use client";
 
+import { TokensTable } from "@/components/TokensTable";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { fieldErrors, formError, formatTime } from "@/components/forms";
+import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { SecretNotice } from "@/components/auth-secret-notice";
-
-const stateBadge = { active: "ok", expired: "muted", revoked: "danger" };
 
 export function PersonalTokensPanel() {
   const trpc = useTRPC();
@@ -63,50 +62,12 @@ export function PersonalTokensPanel() {
           <p className="muted">You have no personal tokens.</p>
         )}
         {tokens.data && tokens.data.length > 0 && (
-          <table>
-            <thead>
-              <tr>
-                <th>Prefix</th>
-                <th>Name</th>
-                <th>State</th>
-                <th>Created</th>
-                <th>Last used</th>
-                <th>Expires</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.map((token) => (
-                <tr key={token.id}>
-                  <td>
-                    <code>{token.prefix}…</code>
-                  </td>
-                  <td>{token.name}</td>
-                  <td>
-                    <span className={`badge ${stateBadge[token.state]}`}>
-                      {token.state}
-                    </span>
-                  </td>
-                  <td>{formatTime(token.createdAt)}</td>
-                  <td>{formatTime(token.lastUsedAt)}</td>
-                  <td>{token.expiresAt ? formatTime(token.expiresAt) : "—"}</td>
-                  <td>
-                    {token.state !== "revoked" && (
-                      <button
-                        type="button"
-                        className="danger"
-                        aria-label={`Revoke ${token.prefix}`}
-                        disabled={revoke.isPending}
-                        onClick={() => revoke.mutate({ tokenId: token.id })}
-                      >
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <TokensTable
+            tokens={tokens.data}
+            canRevoke
+            revoking={revoke.isPending}
+            onRevoke={(tokenId) => revoke.mutate({ tokenId })}
+          />
         )}
       </section>
       <section className="panel">

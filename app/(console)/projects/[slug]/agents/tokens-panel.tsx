@@ -1,14 +1,13 @@
 "use client";
 
+import { TokensTable } from "@/components/TokensTable";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { fieldErrors, formError, formatTime } from "@/components/forms";
+import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { SecretNotice } from "@/components/auth-secret-notice";
 
 type Role = "viewer" | "operator" | "admin";
-
-const stateBadge = { active: "ok", expired: "muted", revoked: "danger" };
 
 export function TokensPanel(props: { project: string; role: Role }) {
   const trpc = useTRPC();
@@ -69,54 +68,13 @@ export function TokensPanel(props: { project: string; role: Role }) {
       {tokens.error && <p className="error">{tokens.error.message}</p>}
       {tokens.data?.length === 0 && <p className="muted">No tokens yet.</p>}
       {tokens.data && tokens.data.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Prefix</th>
-              <th>Name</th>
-              <th>Agent</th>
-              <th>State</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th>Expires</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((token) => (
-              <tr key={token.id}>
-                <td>
-                  <code>{token.prefix}…</code>
-                </td>
-                <td>{token.name}</td>
-                <td>{token.agentName}</td>
-                <td>
-                  <span className={`badge ${stateBadge[token.state]}`}>
-                    {token.state}
-                  </span>
-                </td>
-                <td>{formatTime(token.createdAt)}</td>
-                <td>{formatTime(token.lastUsedAt)}</td>
-                <td>{token.expiresAt ? formatTime(token.expiresAt) : "—"}</td>
-                <td>
-                  {isAdmin && token.state !== "revoked" && (
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Revoke ${token.prefix}`}
-                      disabled={revoke.isPending}
-                      onClick={() =>
-                        revoke.mutate({ ...input, tokenId: token.id })
-                      }
-                    >
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TokensTable
+          tokens={tokens.data}
+          showAgent
+          canRevoke={isAdmin}
+          revoking={revoke.isPending}
+          onRevoke={(tokenId) => revoke.mutate({ ...input, tokenId })}
+        />
       )}
       {revoke.error && (
         <p className="error" role="alert">
