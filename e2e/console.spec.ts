@@ -291,3 +291,49 @@ test("a goal over its budget refuses claims and is marked", async ({
     page.getByRole("row", { name: "Goal Tight budget" }),
   ).toContainText("Over budget");
 });
+
+test("pausing the agent and revoking its token take effect at once", async ({
+  request,
+}) => {
+  const api = agent(request);
+  await page.goto(`/projects/${project}/agents`);
+  await page.getByLabel("Reason to pause builder").fill("runaway loop");
+  await page.getByRole("button", { name: "Pause builder" }).click();
+  await expect(
+    page.getByRole("button", { name: "Resume builder" }),
+  ).toBeVisible();
+
+  const claim = await api.post("/api/agent/v1/tasks/claim");
+  expect(claim.status()).toBe(403);
+  expect((await claim.json()).error.message).toContain("runaway loop");
+  const [preToolUse] = jsonLines("hooks/session-basic.jsonl").filter(
+    (body) => body.hook_event_name === "PreToolUse",
+  );
+  const decision = await (
+    await api.post("/api/agent/v1/hooks/claude-code", preToolUse)
+  ).json();
+  expect(decision.hookSpecificOutput.permissionDecision).toBe("deny");
+  expect(decision.hookSpecificOutput.permissionDecisionReason).toContain(
+    "paused",
+  );
+
+  await page.getByRole("button", { name: "Resume builder" }).click();
+  await expect(
+    page.getByRole("button", { name: "Pause builder" }),
+  ).toBeVisible();
+  const resumed = await api.post("/api/agent/v1/tasks/claim");
+  expect([200, 204]).toContain(resumed.status());
+
+  await page
+    .getByRole("button", { name: `Revoke ${agentToken.slice(0, 12)}` })
+    .click();
+  await expect(page.getByText("revoked").first()).toBeVisible();
+  const refused = await api.post("/api/agent/v1/tasks/claim");
+  expect(refused.status()).toBe(403);
+  expect((await refused.json()).error.message).toContain("revoked");
+
+  await page.goto(`/projects/${project}/audit`);
+  for (const action of ["agent.pause", "agent.resume", "token.revoke"]) {
+    await expect(page.getByRole("cell", { name: action })).toBeVisible();
+  }
+});
