@@ -24,7 +24,8 @@ export default async function ProjectOverviewPage(props: {
         <section className="panel" aria-label="Goals">
           <h2>Goals</h2>
           <p>
-            <strong>{overview.goals.total}</strong> goals
+            <strong>{overview.goals.total}</strong>{" "}
+            {plural(overview.goals.total, "goal")}
           </p>
           <Link href={`${base}/goals`}>Open goals</Link>
         </section>
@@ -42,7 +43,8 @@ export default async function ProjectOverviewPage(props: {
         <section className="panel" aria-label="Agents">
           <h2>Agents</h2>
           <p>
-            <strong>{overview.agents.total}</strong> agents
+            <strong>{overview.agents.total}</strong>{" "}
+            {plural(overview.agents.total, "agent")}
             {overview.agents.byStatus.paused
               ? `, ${overview.agents.byStatus.paused} paused`
               : ""}
@@ -52,7 +54,8 @@ export default async function ProjectOverviewPage(props: {
         <section className="panel" aria-label="Sessions">
           <h2>Sessions</h2>
           <p>
-            <strong>{overview.sessions}</strong> sessions
+            <strong>{overview.sessions}</strong>{" "}
+            {plural(overview.sessions, "session")}
           </p>
           <Link href={`${base}/sessions`}>Open sessions</Link>
         </section>
@@ -63,4 +66,8 @@ export default async function ProjectOverviewPage(props: {
       </p>
     </>
   );
+}
+
+function plural(count: number, noun: string): string {
+  return count === 1 ? noun : `${noun}s`;
 }

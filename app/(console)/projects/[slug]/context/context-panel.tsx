@@ -9,6 +9,7 @@ import { useTRPC } from "@/components/trpc";
 // upload markdown.
 
 const UPLOAD_BATCH = 100;
+const DOCUMENTS_SHOWN = 50;
 const markdownFile = /\.(md|mdx)$/i;
 
 // React passes these through to the input; TypeScript's DOM types lack them.
@@ -29,8 +30,8 @@ export function ContextPanel(props: { project: string; canUpload: boolean }) {
   return (
     <>
       <SearchPanel project={props.project} />
-      <DocumentsPanel project={props.project} />
       {props.canUpload && <UploadPanel project={props.project} />}
+      <DocumentsPanel project={props.project} />
     </>
   );
 }
@@ -116,9 +117,20 @@ function DocumentsPanel(props: { project: string }) {
   const documents = useQuery(
     trpc.context.documents.queryOptions({ project: props.project }),
   );
+  const [filter, setFilter] = useState("");
+  const [showAll, setShowAll] = useState(false);
   const rows = documents.data ?? [];
   const sections = rows.reduce((sum, d) => sum + d.sections, 0);
   const tokens = rows.reduce((sum, d) => sum + d.tokens, 0);
+  const needle = filter.trim().toLowerCase();
+  const matching = needle
+    ? rows.filter(
+        (doc) =>
+          doc.path.toLowerCase().includes(needle) ||
+          doc.title.toLowerCase().includes(needle),
+      )
+    : rows;
+  const shown = showAll ? matching : matching.slice(0, DOCUMENTS_SHOWN);
 
   return (
     <section className="panel" aria-labelledby="documents-heading">
@@ -127,15 +139,26 @@ function DocumentsPanel(props: { project: string }) {
       {documents.error && <p className="error">{documents.error.message}</p>}
       {documents.data?.length === 0 && (
         <p className="muted">
-          Nothing indexed yet. Upload markdown below or run{" "}
+          Nothing indexed yet. Upload markdown above or run{" "}
           <code>flotilla context index DIR --project {props.project}</code>.
         </p>
       )}
       {rows.length > 0 && (
         <>
-          <p className="muted">
-            {rows.length} documents, {sections} sections, {tokens} tokens
-          </p>
+          <div className="row">
+            <p className="muted">
+              {rows.length} documents, {sections} sections,{" "}
+              {tokens.toLocaleString("en-US")} tokens
+            </p>
+            <label className="row">
+              Filter
+              <input
+                value={filter}
+                onChange={(event) => setFilter(event.target.value)}
+                placeholder="path or title"
+              />
+            </label>
+          </div>
           <table>
             <thead>
               <tr>
@@ -147,7 +170,7 @@ function DocumentsPanel(props: { project: string }) {
               </tr>
             </thead>
             <tbody>
-              {rows.map((doc) => (
+              {shown.map((doc) => (
                 <tr key={doc.id}>
                   <td>
                     <code>{doc.path}</code>
@@ -170,6 +193,18 @@ function DocumentsPanel(props: { project: string }) {
               ))}
             </tbody>
           </table>
+          {shown.length < matching.length && (
+            <p className="muted">
+              Showing {shown.length} of {matching.length}.{" "}
+              <button
+                type="button"
+                className="secondary"
+                onClick={() => setShowAll(true)}
+              >
+                Show all
+              </button>
+            </p>
+          )}
         </>
       )}
     </section>
