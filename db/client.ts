@@ -3,7 +3,7 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import * as schema from "./schema";
-import { acquireDataDirLock } from "./lock";
+import { acquireDataDirLock, DatabaseBusyError } from "./lock";
 
 // This module is the only place that knows which driver is in use. Every
 // other module receives a `Database` and writes portable drizzle queries.
@@ -186,4 +186,67 @@ export function inTransaction<T>(
   work: (tx: Database) => Promise<T>,
 ): Promise<T> {
   return db.transaction((tx) => work(tx as unknown as Database));
+}
+
+function errorChain(error: unknown): { code?: unknown; message?: unknown }[] {
+  const chain: { code?: unknown; message?: unknown }[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 6; depth++) {
+    if (typeof current !== "object") break;
+    chain.push(current as { code?: unknown; message?: unknown });
+    current = (current as { cause?: unknown }).cause;
+  }
+
+  return chain;
+}
+
+const unreachableCodes = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01",
+  "57P03",
+  "3D000",
+]);
+
+/** Whether an error (or what it wraps) says the database cannot be
+ * reached, as either driver reports it. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return errorChain(error).some(
+    (link) =>
+      (typeof link.code === "string" && unreachableCodes.has(link.code)) ||
+      link instanceof DatabaseBusyError ||
+      (typeof link.message === "string" &&
+        /PGlite is closed|database is closed/i.test(link.message)),
+  );
+}
+
+// PostgreSQL refusals caused by the value sent rather than by our code:
+// they are the caller's bad input, never a server fault.
+const valueRefusals: Record<string, string> = {
+  "22001": "a value is longer than its field allows",
+  "22003": "a number is out of range",
+  "22007": "a date or time is not valid",
+  "22008": "a date or time is out of range",
+  "22021": "text contains a character that cannot be stored (NUL)",
+  "22P02": "a value has the wrong format",
+  "22P05": "text contains a character that cannot be stored",
+  "54000": "a value is too large to index",
+};
+
+/** The reason PostgreSQL refused a value, or null for any other error. */
+export function databaseValueRefusal(error: unknown): string | null {
+  for (const link of errorChain(error)) {
+    if (typeof link.code === "string" && link.code in valueRefusals) {
+      return valueRefusals[link.code];
+    }
+  }
+
+  return null;
 }

@@ -1,3 +1,6 @@
+import { ZodError } from "zod";
+import { databaseValueRefusal, isDatabaseUnavailable } from "@/db/client";
+
 // Domain errors, and the one table that maps them to HTTP statuses and tRPC
 // codes. Domain functions throw these; transports translate them.
 
@@ -22,6 +25,7 @@ type TrpcCode =
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
+  | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
 export const errorTable: Record<ErrorCode, { status: number; trpc: TrpcCode }> =
@@ -34,7 +38,7 @@ export const errorTable: Record<ErrorCode, { status: number; trpc: TrpcCode }> =
     payload_too_large: { status: 413, trpc: "PAYLOAD_TOO_LARGE" },
     unsupported_media_type: { status: 415, trpc: "UNSUPPORTED_MEDIA_TYPE" },
     rate_limited: { status: 429, trpc: "TOO_MANY_REQUESTS" },
-    unavailable: { status: 503, trpc: "INTERNAL_SERVER_ERROR" },
+    unavailable: { status: 503, trpc: "SERVICE_UNAVAILABLE" },
     internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR" },
   };
 
@@ -71,6 +75,48 @@ export const conflict = (message: string, details?: Record<string, unknown>) =>
   new DomainError("conflict", message, details);
 export const unauthenticated = (message: string) =>
   new DomainError("unauthenticated", message);
+
+/** Field paths and messages of a zod failure. */
+export function zodIssues(error: {
+  issues: { path: PropertyKey[]; message: string }[];
+}): FieldIssue[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join(".") || "(root)",
+    message: issue.message,
+  }));
+}
+
+/** Translates failures that are not our fault (the database is down, or
+ * refused a value the caller sent) into domain errors; null otherwise. */
+export function classifyFailure(error: unknown): DomainError | null {
+  if (error instanceof DomainError) return error;
+  if (error instanceof ZodError) {
+    const issues = zodIssues(error);
+    const summary = issues
+      .slice(0, 3)
+      .map((issue) => `${issue.path}: ${issue.message}`)
+      .join("; ");
+
+    return new DomainError(
+      "invalid_input",
+      `Invalid input: ${summary}`,
+      issues,
+    );
+  }
+  if (isDatabaseUnavailable(error)) {
+    return new DomainError(
+      "unavailable",
+      "The database is unavailable; retry shortly",
+      { retryAfterSeconds: 5 },
+    );
+  }
+  const refusal = databaseValueRefusal(error);
+  if (refusal) {
+    return new DomainError("invalid_input", `Invalid input: ${refusal}`);
+  }
+
+  return null;
+}
 
 /** Unique-constraint violations from either driver. */
 export function isUniqueViolation(error: unknown): boolean {

@@ -15,7 +15,8 @@ interface GoalOptions {
 function usdOption(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
 
-  return value.trim() === "" ? Number.NaN : Number(value);
+  // Plain decimal only: Number() would also take "0x10" or "1e3".
+  return /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : Number.NaN;
 }
 
 function spendLine(goal: GoalView): string {

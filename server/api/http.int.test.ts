@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { DatabaseHandle } from "@/db/client";
@@ -29,6 +30,19 @@ const crash = agentRoute({
   handler: async () => {
     throw new Error("secret internal detail");
   },
+});
+const refused = agentRoute({
+  handler: async () => {
+    // What a driver throws when PostgreSQL refuses a value.
+    throw Object.assign(new Error("Failed query"), {
+      cause: Object.assign(new Error("date/time field value out of range"), {
+        code: "22008",
+      }),
+    });
+  },
+});
+const byPath = agentRoute({
+  handler: async ({ params }) => ({ params }),
 });
 const whoAmI = personRoute({
   handler: async ({ actor }) => ({ email: actor.email }),
@@ -156,6 +170,81 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     expect(JSON.stringify(fault.body)).not.toContain("secret internal detail");
   });
 
+  it("reads gzip and deflate bodies and refuses other encodings", async () => {
+    const json = JSON.stringify({ title: "zipped", count: 3 });
+    for (const [encoding, encode] of [
+      ["gzip", zlib.gzipSync],
+      ["deflate", zlib.deflateSync],
+    ] as const) {
+      const request = new Request("http://test/api/agent/v1/echo", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${agentSecret}`,
+          "content-type": "application/json",
+          "content-encoding": encoding,
+        },
+        body: encode(Buffer.from(json)),
+      });
+      const result = await call(request);
+      expect(result.status).toBe(200);
+      expect(result.body.body).toEqual({ title: "zipped", count: 3 });
+    }
+    const brotli = await call(
+      post(`Bearer ${agentSecret}`, "{}", { "content-encoding": "br" }),
+    );
+    expect(brotli.status).toBe(415);
+    expect(brotli.body.error.message).toContain("Content-Encoding 'br'");
+  });
+
+  it("refuses a gzip body that inflates past the limit with 413", async () => {
+    const bomb = zlib.gzipSync(
+      Buffer.from(JSON.stringify({ title: "x".repeat(5000), count: 1 })),
+    );
+    expect(bomb.byteLength).toBeLessThan(200);
+    const result = await call(
+      new Request("http://test/api/agent/v1/echo", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${agentSecret}`,
+          "content-encoding": "gzip",
+        },
+        body: bomb,
+      }),
+    );
+    expect(result.status).toBe(413);
+  });
+
+  it("names a field holding a NUL character instead of failing", async () => {
+    const result = await call(
+      post(
+        `Bearer ${agentSecret}`,
+        JSON.stringify({ title: "a\u0000b", count: 1 }),
+      ),
+    );
+    expect(result.status).toBe(400);
+    expect(result.body.error.details).toEqual([
+      {
+        path: "title",
+        message: "must not contain NUL or unpaired surrogate characters",
+      },
+    ]);
+
+    const response = await byPath(
+      new Request("http://test/x", {
+        headers: { authorization: `Bearer ${agentSecret}` },
+      }),
+      { params: Promise.resolve({ id: "a\u0000b" }) },
+    );
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.details[0].path).toBe("id");
+  });
+
+  it("answers a value the database refuses with 400, not 500", async () => {
+    const result = await call(post(`Bearer ${agentSecret}`, ""), refused);
+    expect(result.status).toBe(400);
+    expect(result.body.error.message).toContain("date or time is out of range");
+  });
+
   it("records when a token was last used", async () => {
     const [token] = await handle.db
       .select()
@@ -184,5 +273,26 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     const revoked = await call(post(`Bearer ${expiring.secret}`, "{}"));
     expect(revoked.status).toBe(403);
     expect(revoked.body.error.message).toContain("revoked");
+  });
+});
+
+describe.each(testKinds)("routes when the database is gone, on %s", (kind) => {
+  it("answer 503 with Retry-After", async () => {
+    const handle = await openTestDatabase(kind);
+    const project = await makeProject(handle.db);
+    const { secret } = await makeAgent(handle.db, project.id);
+    await handle.close();
+    useDatabase(handle);
+    try {
+      const response = await echo(
+        post(`Bearer ${secret}`, JSON.stringify({ title: "x", count: 1 })),
+        params,
+      );
+      expect(response.status).toBe(503);
+      expect(response.headers.get("retry-after")).toBe("5");
+      expect((await response.json()).error.code).toBe("unavailable");
+    } finally {
+      useDatabase(null);
+    }
   });
 });

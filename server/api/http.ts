@@ -1,9 +1,9 @@
-import { ZodError, type ZodType, type z } from "zod";
+import zlib from "node:zlib";
+import { z, type ZodType } from "zod";
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
-import { DatabaseBusyError } from "@/db/lock";
-import { DomainError } from "@/server/errors";
-import { parseInput, zodIssues } from "@/server/input";
+import { classifyFailure, DomainError } from "@/server/errors";
+import { parseInput } from "@/server/input";
 import { logger } from "@/server/log";
 import type { Actor } from "@/server/identity/actor";
 import {
@@ -68,35 +68,69 @@ export function errorResponse(error: DomainError, headers?: HeadersInit) {
   );
 }
 
+function tooLarge(size: number | string, maxBytes: number) {
+  return new DomainError(
+    "payload_too_large",
+    `Request body is ${size} bytes; the limit is ${maxBytes}`,
+    { limit: maxBytes },
+  );
+}
+
+/** Undoes a gzip or deflate Content-Encoding, refusing bodies that
+ * inflate past the limit. */
+function decodeBody(request: Request, raw: Buffer, maxBytes: number): Buffer {
+  const encoding = (request.headers.get("content-encoding") ?? "identity")
+    .trim()
+    .toLowerCase();
+  if (encoding === "identity" || encoding === "") return raw;
+  const inflate =
+    encoding === "gzip" || encoding === "x-gzip"
+      ? zlib.gunzipSync
+      : encoding === "deflate"
+        ? zlib.inflateSync
+        : null;
+  if (!inflate) {
+    throw new DomainError(
+      "unsupported_media_type",
+      `Content-Encoding '${encoding}' is not supported; send gzip, deflate ` +
+        "or an uncompressed body",
+      { accepted: ["gzip", "deflate", "identity"] },
+    );
+  }
+  try {
+    return inflate(raw, { maxOutputLength: maxBytes });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
+      throw tooLarge(`over ${maxBytes} when decompressed,`, maxBytes);
+    }
+    throw new DomainError(
+      "invalid_input",
+      `Request body is not valid ${encoding} data`,
+      [{ path: "(body)", message: `not valid ${encoding}` }],
+    );
+  }
+}
+
 async function readJsonBody(request: Request, maxBytes: number) {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) {
-    throw new DomainError(
-      "payload_too_large",
-      `Request body is ${declared} bytes; the limit is ${maxBytes}`,
-      { limit: maxBytes },
-    );
-  }
-  const buffer = await request.arrayBuffer();
-  if (buffer.byteLength > maxBytes) {
-    throw new DomainError(
-      "payload_too_large",
-      `Request body is ${buffer.byteLength} bytes; the limit is ${maxBytes}`,
-      { limit: maxBytes },
-    );
-  }
-  if (buffer.byteLength === 0) return undefined;
-  const text = new TextDecoder().decode(buffer);
+  if (declared > maxBytes) throw tooLarge(declared, maxBytes);
+  const raw = Buffer.from(await request.arrayBuffer());
+  if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
+  if (raw.byteLength === 0) return undefined;
+  const body = decodeBody(request, raw, maxBytes);
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(body.toString("utf8")) as unknown;
   } catch (error) {
     throw new DomainError(
       "invalid_input",
-      `Request body is not valid JSON: ${(error as Error).message}`,
+      `Request body is not valid JSON: ${(error as Error).message.slice(0, 200)}`,
       [{ path: "(body)", message: "not valid JSON" }],
     );
   }
 }
+
+// Path parameters reach SQL as text; NUL cannot be stored or compared.
+const pathParams = z.record(z.string(), z.string());
 
 function assertMediaType(
   request: Request,
@@ -128,38 +162,19 @@ function queryObject(url: URL): Record<string, string | string[]> {
 /** Maps anything thrown to a response; our own faults are logged as errors
  * and their details are not shown. */
 export function toErrorResponse(error: unknown): Response {
-  if (error instanceof DomainError) return errorResponse(error);
-  if (error instanceof ZodError) {
-    return errorResponse(
-      new DomainError("invalid_input", "Invalid input", zodIssues(error)),
-    );
-  }
-  if (error instanceof DatabaseBusyError || isConnectionError(error)) {
-    logger.error({ err: error }, "database unavailable");
+  const known = classifyFailure(error);
+  if (known) {
+    if (known.code === "unavailable") {
+      logger.error({ err: error }, "database unavailable");
 
-    return errorResponse(
-      new DomainError(
-        "unavailable",
-        "The database is unavailable; retry shortly",
-      ),
-      { "retry-after": "5" },
-    );
+      return errorResponse(known, { "retry-after": "5" });
+    }
+
+    return errorResponse(known);
   }
   logger.error({ err: error }, "unhandled error");
 
   return errorResponse(new DomainError("internal", "Internal error"));
-}
-
-function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-
-  return (
-    code === "ECONNREFUSED" ||
-    code === "ENOTFOUND" ||
-    code === "CONNECT_TIMEOUT" ||
-    code === "CONNECTION_CLOSED" ||
-    code === "57P01"
-  );
 }
 
 function makeRoute<A extends Actor>(
@@ -192,11 +207,15 @@ function makeRoute<A extends Actor>(
           );
         }
         const rawParams = await context.params;
-        const params = Object.fromEntries(
-          Object.entries(rawParams ?? {}).map(([k, v]) => [
-            k,
-            Array.isArray(v) ? v.join("/") : v,
-          ]),
+        const params = parseInput(
+          pathParams,
+          Object.fromEntries(
+            Object.entries(rawParams ?? {}).map(([k, v]) => [
+              k,
+              Array.isArray(v) ? v.join("/") : v,
+            ]),
+          ),
+          "path",
         );
         const hasBody = request.method !== "GET" && request.method !== "HEAD";
         if (hasBody && options.mediaTypes) {

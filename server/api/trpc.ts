@@ -1,14 +1,13 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
-import { z, ZodError } from "zod";
+import { z } from "zod";
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
-import { DomainError, errorTable } from "@/server/errors";
+import { classifyFailure, DomainError, errorTable } from "@/server/errors";
 import { logger } from "@/server/log";
 import type { Actor, Role } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { sessionActor } from "@/server/identity/session";
-import { zodIssues } from "@/server/input";
 
 // tRPC for the console. Procedure tiers are named for the authority they
 // check: public, signed in (`authedProcedure`) and a role in the project
@@ -22,10 +21,21 @@ export interface TrpcContext {
 export async function createTrpcContext(opts: {
   headers: Headers;
 }): Promise<TrpcContext> {
-  const { db } = await getDatabase();
-  const actor = await sessionActor(opts.headers);
+  try {
+    const { db } = await getDatabase();
+    const actor = await sessionActor(opts.headers);
 
-  return { db, actor };
+    return { db, actor };
+  } catch (error) {
+    const known = classifyFailure(error);
+    if (known?.code !== "unavailable") throw error;
+    logger.error({ err: error }, "database unavailable");
+    throw new TRPCError({
+      code: errorTable.unavailable.trpc,
+      message: known.message,
+      cause: known,
+    });
+  }
 }
 
 const t = initTRPC.context<TrpcContext>().create({
@@ -33,19 +43,19 @@ const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const domain = cause instanceof DomainError ? cause : null;
-    const issues = cause instanceof ZodError ? zodIssues(cause) : null;
+    const message =
+      shape.data.code === "INTERNAL_SERVER_ERROR" && !domain
+        ? "Internal error"
+        : shape.message;
 
     return {
       ...shape,
-      message:
-        shape.data.code === "INTERNAL_SERVER_ERROR" && !domain
-          ? "Internal error"
-          : shape.message,
+      message,
       data: {
         ...shape.data,
         stack: undefined,
         domainCode: domain?.code ?? null,
-        details: domain?.details ?? issues ?? null,
+        details: domain?.details ?? null,
       },
     };
   },
@@ -55,8 +65,8 @@ const t = initTRPC.context<TrpcContext>().create({
 const mapErrors = t.middleware(async ({ next, path }) => {
   const result = await next();
   if (!result.ok) {
-    const cause = result.error.cause;
-    if (cause instanceof DomainError) {
+    const cause = classifyFailure(result.error.cause);
+    if (cause) {
       throw new TRPCError({
         code: errorTable[cause.code].trpc,
         message: cause.message,

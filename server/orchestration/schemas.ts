@@ -18,10 +18,16 @@ export type TaskStatus = (typeof taskStatuses)[number];
 
 export const DEFAULT_LEASE_SECONDS = 300;
 
+// Amounts are stored with four decimals; finer ones are refused rather
+// than silently rounded.
 const usd = z
   .number({ error: "Must be a number of US dollars" })
   .min(0, "Must be 0 or more")
-  .max(1_000_000_000, "Must be at most 1,000,000,000");
+  .max(1_000_000_000, "Must be at most 1,000,000,000")
+  .refine(
+    (value) => Math.abs(value * 10_000 - Math.round(value * 10_000)) < 1e-6,
+    "Use at most 4 decimal places",
+  );
 const title = z
   .string()
   .trim()
@@ -35,21 +41,25 @@ const leaseSeconds = z
   .min(10, "A lease lasts at least 10 seconds")
   .max(3600, "A lease lasts at most 3600 seconds");
 
-export const createGoalInput = z.object({
-  project: z.string().min(1),
-  title,
-  description: description.default(""),
-  budgetUsd: usd.nullable().optional(),
-});
+export const createGoalInput = z
+  .object({
+    project: z.string().min(1),
+    title,
+    description: description.default(""),
+    budgetUsd: usd.nullable().optional(),
+  })
+  .strict();
 
-export const updateGoalInput = z.object({
-  goalId: id,
-  title: title.optional(),
-  description: description.optional(),
-  /** null removes the budget. */
-  budgetUsd: usd.nullable().optional(),
-  status: z.enum(goalStatuses).optional(),
-});
+export const updateGoalInput = z
+  .object({
+    goalId: id,
+    title: title.optional(),
+    description: description.optional(),
+    /** null removes the budget. */
+    budgetUsd: usd.nullable().optional(),
+    status: z.enum(goalStatuses).optional(),
+  })
+  .strict();
 
 export const listGoalsInput = z.object({
   project: z.string().min(1),
@@ -58,30 +68,32 @@ export const listGoalsInput = z.object({
 
 export const goalIdInput = z.object({ goalId: id });
 
-export const createTaskInput = z.object({
-  goalId: id,
-  title,
-  description: description.default(""),
-  priority: z
-    .number()
-    .int("Priority must be a whole number")
-    .min(-1000)
-    .max(1000)
-    .default(0),
-  // Path globs relative to the repository, e.g. "src/api/**".
-  scope: z
-    .array(
-      z
-        .string()
-        .trim()
-        .min(1, "A scope entry must not be empty")
-        .max(500)
-        .refine((glob) => !glob.includes("\0"), "Must not contain NUL"),
-    )
-    .max(100, "At most 100 scope entries")
-    .default([]),
-  estimateUsd: usd.nullable().optional(),
-});
+export const createTaskInput = z
+  .object({
+    goalId: id,
+    title,
+    description: description.default(""),
+    priority: z
+      .number()
+      .int("Priority must be a whole number")
+      .min(-1000)
+      .max(1000)
+      .default(0),
+    // Path globs relative to the repository, e.g. "src/api/**".
+    scope: z
+      .array(
+        z
+          .string()
+          .trim()
+          .min(1, "A scope entry must not be empty")
+          .max(500)
+          .refine((glob) => !glob.includes("\0"), "Must not contain NUL"),
+      )
+      .max(100, "At most 100 scope entries")
+      .default([]),
+    estimateUsd: usd.nullable().optional(),
+  })
+  .strict();
 
 export const listTasksInput = z.object({
   project: z.string().min(1),

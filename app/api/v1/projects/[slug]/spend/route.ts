@@ -2,10 +2,37 @@ import { z } from "zod";
 import { personRoute } from "@/server/api/http";
 import { projectSpend, spendCsv } from "@/server/observability/spend";
 
+const dimensions = ["day", "agent", "model", "goal", "task"];
+
+// A calendar date that exists (2026-02-30 does not) or an ISO 8601 time.
+const bound = z.string().refine((value) => {
+  const time = Date.parse(
+    /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value,
+  );
+  if (Number.isNaN(time)) return false;
+  const year = new Date(time).getUTCFullYear();
+  if (year < 1970 || year > 9999) return false;
+
+  return (
+    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+    new Date(time).toISOString().startsWith(value)
+  );
+}, "expected an existing date (YYYY-MM-DD) or an ISO 8601 time");
+
 const query = z.object({
-  from: z.string().optional(),
-  to: z.string().optional(),
-  group_by: z.string().default("day"),
+  from: bound.optional(),
+  to: bound.optional(),
+  group_by: z
+    .string()
+    .default("day")
+    .refine(
+      (value) => {
+        const parts = value.split(",").map((part) => part.trim());
+
+        return parts.length <= 2 && parts.every((p) => dimensions.includes(p));
+      },
+      `expected one or two of ${dimensions.join(", ")}, joined by a comma`,
+    ),
   format: z.enum(["json", "csv"]).default("json"),
 });
 
