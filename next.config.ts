@@ -12,8 +12,6 @@ const nextConfig: NextConfig = {
   ],
   // Keep `next dev` from writing agent instruction files into the repo.
   agentRules: false,
-  // No interactive upgrade prompts during `npm start` or CI builds.
-  experimental: { agentUpgrade: false },
   // Several checkouts or test runs may build side by side.
   distDir: process.env.FLOTILLA_NEXT_DIST_DIR ?? ".next",
 };

@@ -6,6 +6,8 @@ import fs from "node:fs";
 import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..");
+// The console phones nowhere: no build telemetry.
+process.env.NEXT_TELEMETRY_DISABLED ??= "1";
 const distDir = process.env.FLOTILLA_NEXT_DIST_DIR ?? ".next";
 const buildId = path.join(root, distDir, "BUILD_ID");
 const sourceDirs = [

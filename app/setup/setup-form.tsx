@@ -11,19 +11,31 @@ export function SetupForm() {
   const trpc = useTRPC();
   const router = useRouter();
   const [signInError, setSignInError] = useState<string | null>(null);
+  // Stays true from the first click until the new admin is signed in, so a
+  // second click cannot try to create the account again.
+  const [busy, setBusy] = useState(false);
   const setup = useMutation(trpc.identity.setup.mutationOptions());
   const errors = fieldErrors(setup.error);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
+    if (busy) return;
+    setBusy(true);
     const form = new FormData(event.currentTarget);
     const email = String(form.get("email"));
     const password = String(form.get("password"));
     const name = String(form.get("name") ?? "");
-    await setup.mutateAsync({ email, password, name });
+    try {
+      await setup.mutateAsync({ email, password, name });
+    } catch {
+      setBusy(false);
+
+      return;
+    }
     // The new admin is signed in straight away.
     const signedIn = await authClient.signIn.email({ email, password });
     if (signedIn.error) {
+      setBusy(false);
       setSignInError(signedIn.error.message ?? "Sign-in failed");
       router.push("/sign-in");
 
@@ -55,7 +67,11 @@ export function SetupForm() {
           required
           minLength={8}
           autoComplete="new-password"
+          aria-describedby="password-hint"
         />
+        <span id="password-hint" className="muted">
+          At least 8 characters.
+        </span>
         {errors.password && (
           <span className="field-error">{errors.password}</span>
         )}
@@ -65,8 +81,8 @@ export function SetupForm() {
           {formError(setup.error) ?? signInError}
         </p>
       )}
-      <button type="submit" disabled={setup.isPending}>
-        Create admin
+      <button type="submit" disabled={busy}>
+        {busy ? "Creating…" : "Create admin"}
       </button>
     </form>
   );

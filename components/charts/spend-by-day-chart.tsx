@@ -15,6 +15,12 @@ import { formatUsd } from "./format";
 // Spend per day as stacked bars, one stack segment per series (an agent or
 // a model). Days with no spend are still drawn so gaps are visible.
 
+// Axis ticks need fewer digits than a table: cents unless the amounts are
+// smaller than a dime.
+function axisUsd(value: number): string {
+  return `$${value.toFixed(value === 0 || Math.abs(value) >= 0.1 ? 2 : 4)}`;
+}
+
 export interface DailySpend {
   day: string;
   series: string;
@@ -83,7 +89,7 @@ export function SpendByDayChart(props: {
               <XAxis dataKey="day" tick={{ fontSize: 11 }} minTickGap={16} />
               <YAxis
                 tick={{ fontSize: 11 }}
-                tickFormatter={(v: number) => formatUsd(v)}
+                tickFormatter={axisUsd}
                 width={72}
               />
               <Tooltip

@@ -2,7 +2,7 @@ import Link from "next/link";
 import { requirePageProject } from "@/server/api/page-auth";
 import { projectOverview } from "@/server/identity/overview";
 
-const taskStatuses = ["ready", "claimed", "done", "failed"];
+import { taskStatuses } from "@/server/orchestration/schemas";
 
 export default async function ProjectOverviewPage(props: {
   params: Promise<{ slug: string }>;
@@ -11,11 +11,8 @@ export default async function ProjectOverviewPage(props: {
   const { db, actor } = await requirePageProject(slug);
   const overview = await projectOverview(db, actor, { project: slug });
   const base = `/projects/${overview.project.slug}`;
-  // Show the usual task statuses even at zero, then any others found.
-  const statuses = [
-    ...taskStatuses,
-    ...Object.keys(overview.tasks).filter((s) => !taskStatuses.includes(s)),
-  ];
+  // Every task status, zero or not, in the order a task moves through them.
+  const statuses: readonly string[] = taskStatuses;
 
   return (
     <>
@@ -34,7 +31,8 @@ export default async function ProjectOverviewPage(props: {
           <ul>
             {statuses.map((status) => (
               <li key={status}>
-                {status}: <strong>{overview.tasks[status] ?? 0}</strong>
+                {status.replace("_", " ")}:{" "}
+                <strong>{overview.tasks[status] ?? 0}</strong>
               </li>
             ))}
           </ul>

@@ -31,7 +31,9 @@ export default async function AuditPage(props: {
           <tbody>
             {rows.map((row) => (
               <tr key={row.id}>
-                <td>{formatTime(row.createdAt)}</td>
+                <td style={{ whiteSpace: "nowrap" }}>
+                  {formatTime(row.createdAt)}
+                </td>
                 <td>
                   {row.actorLabel}{" "}
                   <span className="badge muted">{row.actorType}</span>
@@ -39,17 +41,50 @@ export default async function AuditPage(props: {
                 <td>
                   <code>{row.action}</code>
                 </td>
-                <td>{row.targetType ?? ""}</td>
                 <td>
-                  {row.details ? (
-                    <code>{JSON.stringify(row.details)}</code>
-                  ) : null}
+                  {row.targetType ?? ""}
+                  {row.targetId && (
+                    <>
+                      {" "}
+                      <code title={row.targetId}>
+                        {row.targetId.slice(0, 8)}
+                      </code>
+                    </>
+                  )}
                 </td>
+                <td>{row.details && <AuditDetails details={row.details} />}</td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
     </>
+  );
+}
+
+function detailText(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") return value;
+
+  return JSON.stringify(value);
+}
+
+/** An entry's details as "key: value" lines, long values shortened. */
+function AuditDetails(props: { details: Record<string, unknown> }) {
+  return (
+    <dl className="details">
+      {Object.entries(props.details).map(([key, value]) => {
+        const text = detailText(value);
+
+        return (
+          <div key={key}>
+            <dt>{key}</dt>
+            <dd title={text.length > 80 ? text : undefined}>
+              {text.length > 80 ? `${text.slice(0, 80)}…` : text}
+            </dd>
+          </div>
+        );
+      })}
+    </dl>
   );
 }

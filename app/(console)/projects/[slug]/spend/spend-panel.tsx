@@ -76,6 +76,13 @@ function TotalsTable(props: { label: string; rows: Totals[] }) {
         </tr>
       </thead>
       <tbody>
+        {props.rows.length === 0 && (
+          <tr>
+            <td colSpan={5} className="muted">
+              No spend in this range.
+            </td>
+          </tr>
+        )}
         {props.rows.map((row) => (
           <tr key={row.name}>
             <td>{row.name}</td>
@@ -182,7 +189,8 @@ export function SpendPanel(props: { project: string }) {
             <>
               {" "}
               <span className="badge warn">
-                {totals.unpricedCalls} unpriced calls
+                {totals.unpricedCalls} unpriced{" "}
+                {totals.unpricedCalls === 1 ? "call" : "calls"}
               </span>
             </>
           ) : null}

@@ -65,8 +65,14 @@ export function GoalDetail(props: Props) {
             until the budget is raised.
           </p>
         )}
-        {props.canOperate && <EditGoal goal={g} />}
       </section>
+
+      {props.canOperate && (
+        <section className="panel" aria-labelledby="settings-heading">
+          <h2 id="settings-heading">Goal settings</h2>
+          <EditGoal goal={g} />
+        </section>
+      )}
 
       <section className="panel" aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">Tasks</h2>
@@ -118,6 +124,7 @@ function EditGoal(props: {
   goal: {
     id: string;
     title: string;
+    description: string;
     budgetUsd: number | null;
     status: "active" | "paused" | "done";
     updatedAt: Date;
@@ -141,6 +148,7 @@ function EditGoal(props: {
     update.mutate({
       goalId: props.goal.id,
       title: String(form.get("title") ?? ""),
+      description: String(form.get("description") ?? ""),
       // An empty budget field removes the budget.
       budgetUsd: usdField(form.get("budgetUsd")) ?? null,
       status: status === "paused" || status === "done" ? status : "active",
@@ -159,6 +167,17 @@ function EditGoal(props: {
         Title
         <input name="title" defaultValue={props.goal.title} />
         {errors.title && <span className="field-error">{errors.title}</span>}
+      </label>
+      <label>
+        Description
+        <textarea
+          name="description"
+          rows={3}
+          defaultValue={props.goal.description}
+        />
+        {errors.description && (
+          <span className="field-error">{errors.description}</span>
+        )}
       </label>
       <label>
         Budget in USD (empty for none)
