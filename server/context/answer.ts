@@ -214,7 +214,8 @@ async function rankSections(
                  sum(case when to_tsvector('english', s.heading) @@ t.q
                      then t.idf else 0 end)::float8 as heading_idf,
                  count(*) filter (where to_tsvector('english',
-                       translate(d.path, '/._-', '    ')) @@ t.q)::int
+                       regexp_replace(translate(d.path, '/._-', '    '),
+                         '([a-z0-9])([A-Z])', '\\1 \\2', 'g')) @@ t.q)::int
                    as path_hits,
                  sum(case when not t.selective and s.search @@ t.q
                      then t.idf * ts_rank(s.search, t.q, 1) else 0 end)::float8
