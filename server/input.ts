@@ -1,4 +1,4 @@
-import type { z, ZodType } from "zod";
+import { ZodAny, ZodUnknown, type z, type ZodType } from "zod";
 import { invalidInput, zodIssues, type FieldIssue } from "./errors";
 
 export { zodIssues };
@@ -24,7 +24,10 @@ export function parseInput<S extends ZodType>(
     throw invalidInput(`Invalid ${where}: ${summary}`, issues);
   }
 
-  const unstorable = unstorableText(parsed.data);
+  // A free-form payload (z.unknown()) is cleaned by the domain function
+  // that stores it; named fields are refused here instead.
+  const freeForm = schema instanceof ZodUnknown || schema instanceof ZodAny;
+  const unstorable = freeForm ? [] : unstorableText(parsed.data);
   if (unstorable.length > 0) {
     throw invalidInput(
       `Invalid ${where}: ${unstorable[0].path}: ${unstorable[0].message}`,

@@ -203,7 +203,7 @@ CREATE TABLE "agent_sessions" (
 	"ended_at" timestamp with time zone,
 	"event_count" integer DEFAULT 0 NOT NULL,
 	"error_count" integer DEFAULT 0 NOT NULL,
-	"cost_usd" numeric(16, 8) DEFAULT '0' NOT NULL,
+	"cost_usd" numeric DEFAULT '0.00000000' NOT NULL,
 	"unpriced_count" integer DEFAULT 0 NOT NULL
 );
 --> statement-breakpoint

@@ -34,9 +34,11 @@ export const agentSessions = pgTable(
     endedAt: timestamp("ended_at", { withTimezone: true }),
     eventCount: integer("event_count").notNull().default(0),
     errorCount: integer("error_count").notNull().default(0),
-    costUsd: numeric("cost_usd", { precision: 16, scale: 8 })
-      .notNull()
-      .default("0"),
+    // A running total of event costs: unbounded precision, so no number
+    // of events can overflow it (each event's cost is bounded, see
+    // server/observability/limits.ts). Its scale follows the 8 places of
+    // the event costs added to it.
+    costUsd: numeric("cost_usd").notNull().default("0.00000000"),
     unpricedCount: integer("unpriced_count").notNull().default(0),
   },
   (t) => [
@@ -84,6 +86,8 @@ export const events = pgTable(
     cacheReadTokens: bigint("cache_read_tokens", { mode: "number" }),
     cacheWrite5mTokens: bigint("cache_write_5m_tokens", { mode: "number" }),
     cacheWrite1hTokens: bigint("cache_write_1h_tokens", { mode: "number" }),
+    // Up to $99,999,999.99999999: token counts (at most 1e9 per field) and
+    // reported costs (at most $1e6) are capped so one event stays far below.
     costUsd: numeric("cost_usd", { precision: 16, scale: 8 }),
     // computed | reported | unpriced | none
     costSource: text("cost_source").notNull().default("none"),

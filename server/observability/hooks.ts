@@ -3,6 +3,7 @@ import { invalidInput } from "@/server/errors";
 import { agentActivityDecision } from "@/server/guardrails/agents";
 import { now } from "@/server/runtime";
 import { storeEvents, type AgentActor, type IngestResult } from "./ingest";
+import { checkEvent, MAX_JSON_DEPTH, nestedDeeperThan } from "./limits";
 import {
   fromHookBody,
   hookBodySchema,
@@ -28,6 +29,27 @@ export interface HookReceipt {
   result: IngestResult;
 }
 
+// The body field behind an event field that failed its check.
+function hookField(hook: HookBody, field: string): string {
+  if (field === "sessionId") return "session_id";
+  if (field === "key") {
+    if (typeof hook.tool_use_id === "string" && hook.tool_use_id !== "") {
+      return "tool_use_id";
+    }
+    if (
+      hook.hook_event_name.startsWith("Subagent") &&
+      typeof hook.agent_id === "string" &&
+      hook.agent_id !== ""
+    ) {
+      return "agent_id";
+    }
+
+    return "hook_event_name";
+  }
+
+  return field;
+}
+
 export async function receiveClaudeCodeHook(
   db: Database,
   actor: AgentActor,
@@ -45,7 +67,22 @@ export async function receiveClaudeCodeHook(
     );
   }
   const hook = parsed.data as HookBody;
+  // Measured before anything walks the body recursively (the digest).
+  for (const [field, value] of Object.entries(hook)) {
+    if (nestedDeeperThan(value, MAX_JSON_DEPTH)) {
+      const message = `nested deeper than ${MAX_JSON_DEPTH} levels`;
+      throw invalidInput(`${field} is ${message}`, [{ path: field, message }]);
+    }
+  }
   const event = fromHookBody(hook, now());
+  // One body is one event: what storing would reject is a 400 naming the
+  // hook field it came from.
+  const checked = checkEvent(event);
+  if (!checked.ok) {
+    throw invalidInput(checked.reason, [
+      { path: hookField(hook, checked.field), message: checked.reason },
+    ]);
+  }
 
   let answer: HookAnswer = {};
   if (hook.hook_event_name === "PreToolUse") {

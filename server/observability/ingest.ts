@@ -11,6 +11,7 @@ import {
   type EventStatus,
   type EventType,
 } from "./model";
+import { checkEvent } from "./limits";
 import { fromNativeItems } from "./normalize/native";
 import { priceEvent, type TokenUsage } from "./prices";
 
@@ -107,7 +108,10 @@ export async function ingestEvents(
   );
 }
 
-/** Stores normalized events; the shared end of every ingest path. */
+/** Stores normalized events; the shared end of every ingest path. Each
+ * item is checked and cleaned on its own first (limits.ts), so one item
+ * PostgreSQL could not hold is rejected with its reason and the rest are
+ * stored. */
 export async function storeEvents(
   db: Database,
   actor: AgentActor,
@@ -115,13 +119,21 @@ export async function storeEvents(
   normalized: Normalized,
 ): Promise<IngestResult> {
   const rejections = [...normalized.rejections];
-  const links = await linkTasks(db, actor, normalized.items, rejections);
+  // Cleaned before grouping: ids equal after cleaning are one session or
+  // one event, never two rows fighting over one key.
+  const items: Normalized["items"] = [];
+  for (const { index, event } of normalized.items) {
+    const checked = checkEvent(event);
+    if (checked.ok) items.push({ index, event: checked.event });
+    else rejections.push({ index, reason: checked.reason });
+  }
+  const links = await linkTasks(db, actor, items, rejections);
   const receivedAt = now();
 
   const rows: (typeof events.$inferInsert)[] = [];
   const seen = new Set<string>();
   let duplicate = 0;
-  for (const { index, event } of normalized.items) {
+  for (const { index, event } of items) {
     const link = links.get(index);
     if (link === undefined) continue;
     // A key repeated inside one batch is a duplicate of its first use.
@@ -142,7 +154,7 @@ export async function storeEvents(
             store,
             actor,
             source,
-            normalized,
+            items,
             rows,
           );
           for (const row of rows) {
@@ -220,19 +232,19 @@ function toRow(
     agentId: actor.agentId,
     taskId: link?.taskId ?? null,
     goalId: link?.goalId ?? null,
-    eventKey: clean(event.key),
+    eventKey: event.key,
     source,
     type: event.type,
-    name: clean(event.name) || event.type,
+    name: event.name || event.type,
     status: event.status,
     occurredAt: event.occurredAt,
     durationMs: event.durationMs ?? null,
-    traceId: cleanOrNull(event.traceId),
-    spanId: cleanOrNull(event.spanId),
-    parentSpanId: cleanOrNull(event.parentSpanId),
-    toolName: cleanOrNull(event.toolName),
-    model: cleanOrNull(event.model),
-    provider: cleanOrNull(event.provider),
+    traceId: event.traceId ?? null,
+    spanId: event.spanId ?? null,
+    parentSpanId: event.parentSpanId ?? null,
+    toolName: event.toolName ?? null,
+    model: event.model ?? null,
+    provider: event.provider ?? null,
     inputTokens: usage ? usage.input : null,
     outputTokens: usage ? usage.output : null,
     cacheReadTokens: usage ? usage.cacheRead : null,
@@ -240,11 +252,9 @@ function toRow(
     cacheWrite1hTokens: usage ? usage.cacheWrite1h : null,
     costUsd: cost.costUsd,
     costSource: cost.costSource,
-    input: cleanJson(event.input),
-    output: cleanJson(event.output),
-    attributes: event.attributes
-      ? (cleanJson(event.attributes) as Record<string, unknown>)
-      : null,
+    input: event.input ?? null,
+    output: event.output ?? null,
+    attributes: event.attributes ?? null,
     receivedAt,
   };
 }
@@ -253,13 +263,13 @@ async function upsertSessions(
   db: Database,
   actor: AgentActor,
   source: string,
-  normalized: Normalized,
+  items: Normalized["items"],
   rows: (typeof events.$inferInsert)[],
 ): Promise<Map<string, string>> {
   const titles = new Map<string, string>();
-  for (const { event } of normalized.items) {
+  for (const { event } of items) {
     if (event.sessionTitle && !titles.has(event.sessionId)) {
-      titles.set(event.sessionId, clean(event.sessionTitle).slice(0, 200));
+      titles.set(event.sessionId, event.sessionTitle);
     }
   }
   const firstSeen = new Map<string, Date>();
@@ -273,7 +283,7 @@ async function upsertSessions(
     id: newId(),
     projectId: actor.projectId,
     agentId: actor.agentId,
-    externalId: clean(externalId),
+    externalId,
     source,
     title: titles.get(externalId) ?? null,
     startedAt,
@@ -291,11 +301,6 @@ async function upsertSessions(
     .returning({ id: agentSessions.id, externalId: agentSessions.externalId });
   const ids = new Map<string, string>();
   for (const row of stored) ids.set(row.externalId, row.id);
-  // Map the raw ids too, in case cleaning changed one.
-  for (const externalId of firstSeen.keys()) {
-    const id = ids.get(clean(externalId));
-    if (id) ids.set(externalId, id);
-  }
 
   return ids;
 }
@@ -393,7 +398,8 @@ async function addToSessionTotals(db: Database, stored: StoredEvent[]) {
   }
 }
 
-// Costs are numeric(16, 8): summed as integers of 1e-8 USD to stay exact.
+// Event costs have 8 decimal places: summed as integers of 1e-8 USD to
+// stay exact.
 function toHundredMillionths(value: string): bigint {
   const [whole, fraction = ""] = value.split(".");
   const negative = whole.startsWith("-");
@@ -409,27 +415,4 @@ function fromHundredMillionths(value: bigint): string {
   const digits = (negative ? -value : value).toString().padStart(9, "0");
 
   return `${negative ? "-" : ""}${digits.slice(0, -8)}.${digits.slice(-8)}`;
-}
-
-// PostgreSQL text and jsonb cannot hold NUL characters; a tool output with
-// one must not fail the whole batch.
-function clean(value: string): string {
-  return value.replaceAll("\u0000", "\uFFFD");
-}
-
-function cleanOrNull(value: string | null | undefined): string | null {
-  return value === undefined || value === null ? null : clean(value);
-}
-
-function cleanJson(value: unknown): unknown {
-  if (value === undefined) return null;
-  if (typeof value === "string") return clean(value);
-  if (Array.isArray(value)) return value.map(cleanJson);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [clean(k), cleanJson(v)]),
-    );
-  }
-
-  return value;
 }

@@ -1,4 +1,10 @@
 import { z } from "zod";
+import {
+  MAX_EVENT_KEY_LENGTH,
+  MAX_REPORTED_COST_USD,
+  MAX_SESSION_ID_LENGTH,
+  MAX_TOKENS,
+} from "./limits";
 
 // Flotilla's one event model. Every source (native batches, Claude Code
 // hooks, OTLP traces and logs) is normalized into `EventInput` before it is
@@ -27,7 +33,11 @@ export type EventStatus = (typeof eventStatuses)[number];
 
 export const MAX_BATCH_EVENTS = 1000;
 
-const tokenCount = z.number().int().min(0).max(1e12);
+const tokenCount = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_TOKENS, `at most ${MAX_TOKENS.toLocaleString("en-US")} tokens`);
 const json = z.unknown();
 
 export const eventUsageSchema = z.strictObject({
@@ -43,9 +53,9 @@ export const eventUsageSchema = z.strictObject({
  * not silently lose data; free-form data goes in `attributes`. */
 export const nativeEventSchema = z.strictObject({
   /** The event's identity; a replay with the same id is stored once. */
-  id: z.string().trim().min(1).max(300),
+  id: z.string().trim().min(1).max(MAX_EVENT_KEY_LENGTH),
   /** The client's session id; events with the same one form a session. */
-  sessionId: z.string().trim().min(1).max(300),
+  sessionId: z.string().trim().min(1).max(MAX_SESSION_ID_LENGTH),
   type: z.enum(eventTypes),
   name: z.string().max(300).optional(),
   status: z.enum(eventStatuses).default("ok"),
@@ -63,7 +73,7 @@ export const nativeEventSchema = z.strictObject({
   provider: z.string().max(100).optional(),
   usage: eventUsageSchema.optional(),
   /** A cost the client computed itself, kept as reported. */
-  costUsd: z.number().min(0).max(1e6).optional(),
+  costUsd: z.number().min(0).max(MAX_REPORTED_COST_USD).optional(),
   input: json.optional(),
   output: json.optional(),
   attributes: z.record(z.string(), json).optional(),

@@ -28,8 +28,12 @@ function requireList(body: unknown, field: string) {
   }
 }
 
-function summary(result: IngestResult): string {
-  const shown = result.rejections.slice(0, 5).map((r) => r.reason);
+// Reasons name the item by its position among all the spans (or log
+// records) of the request.
+function summary(result: IngestResult, noun: string): string {
+  const shown = result.rejections
+    .slice(0, 5)
+    .map((r) => `${noun} ${r.index}: ${r.reason}`);
   const more = result.rejected - shown.length;
 
   return shown.join("; ") + (more > 0 ? `; and ${more} more` : "");
@@ -47,7 +51,7 @@ export async function ingestOtlpTraces(
   return {
     partialSuccess: {
       rejectedSpans: result.rejected,
-      errorMessage: summary(result),
+      errorMessage: summary(result, "span"),
     },
   };
 }
@@ -64,7 +68,7 @@ export async function ingestOtlpLogs(
   return {
     partialSuccess: {
       rejectedLogRecords: result.rejected,
-      errorMessage: summary(result),
+      errorMessage: summary(result, "log record"),
     },
   };
 }

@@ -3,10 +3,12 @@ import {
   costOf,
   priceEvent,
   priceFor,
+  priceTable,
   roundUsd,
   usageFromAnthropic,
   usageFromOtelGenAi,
 } from "./prices";
+import { MAX_REPORTED_COST_USD, MAX_TOKENS } from "./limits";
 
 describe("price table matching", () => {
   it.each([
@@ -148,5 +150,28 @@ describe("cost arithmetic", () => {
     expect(roundUsd("0.000000005")).toBe("0.00000001");
     expect(roundUsd("12.3456789049")).toBe("12.34567890");
     expect(roundUsd("7")).toBe("7.00000000");
+  });
+});
+
+describe("cost column bounds", () => {
+  // events.cost_usd is numeric(16, 8): below $100,000,000. The token caps
+  // must keep every model's dearest possible event well inside it, so a
+  // price added to the table cannot bring back the overflow.
+  it.each(priceTable.map((price) => [price.family, price] as const))(
+    "%s at the token caps fits the cost column",
+    (_, price) => {
+      const atCaps = {
+        input: MAX_TOKENS,
+        output: MAX_TOKENS,
+        cacheRead: MAX_TOKENS,
+        cacheWrite5m: MAX_TOKENS,
+        cacheWrite1h: MAX_TOKENS,
+      };
+      expect(Number(costOf(price, atCaps))).toBeLessThan(1e7);
+    },
+  );
+
+  it("bounds reported costs below the column too", () => {
+    expect(MAX_REPORTED_COST_USD).toBeLessThan(1e8);
   });
 });

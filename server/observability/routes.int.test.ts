@@ -86,6 +86,99 @@ describe.each(testKinds)("observability routes on %s", (kind) => {
     });
   });
 
+  it("answers hostile bodies item by item over HTTP, never with a 500", async () => {
+    // Raw JSON text, as an attacker would send it: token counts past the
+    // cap, a year PostgreSQL cannot store, nesting deeper than any stack a
+    // recursive walk could survive.
+    const deep = "[".repeat(200_000) + "1" + "]".repeat(200_000);
+    const events = await call(postEvents, "/api/agent/v1/events", {
+      token: agentToken,
+      body:
+        '{"events":[' +
+        '{"id":"bad-1","sessionId":"hostile","type":"message",' +
+        '"time":"2026-11-30T10:00:00Z"},' +
+        '{"id":"bad-2","sessionId":"hostile","type":"llm_call",' +
+        '"time":"2026-11-30T10:00:00Z","model":"claude-opus-4-1",' +
+        '"usage":{"outputTokens":1e12}},' +
+        '{"id":"bad-3","sessionId":"hostile","type":"message",' +
+        '"time":"0000-01-01T00:00:00Z"},' +
+        `{"id":"bad-4","sessionId":"hostile","type":"tool_call",` +
+        `"time":"2026-11-30T10:00:00Z","input":${"[".repeat(5000)}1${"]".repeat(5000)}}` +
+        "]}",
+    });
+    expect(events.status).toBe(200);
+    expect(await events.json()).toMatchObject({
+      accepted: 1,
+      rejected: 3,
+      rejections: [{ index: 1 }, { index: 2 }, { index: 3 }],
+    });
+
+    const hook = await call(postHook, "/api/agent/v1/hooks/claude-code", {
+      token: agentToken,
+      body:
+        '{"session_id":"hostile","hook_event_name":"PreToolUse",' +
+        `"tool_name":"Bash","tool_input":${deep}}`,
+    });
+    expect(hook.status).toBe(400);
+    expect(await hook.json()).toMatchObject({
+      error: {
+        code: "invalid_input",
+        details: [
+          { path: "tool_input", message: "nested deeper than 64 levels" },
+        ],
+      },
+    });
+    const longId = await call(postHook, "/api/agent/v1/hooks/claude-code", {
+      token: agentToken,
+      body: JSON.stringify({
+        session_id: "hostile",
+        hook_event_name: "PostToolUse",
+        tool_use_id: "t".repeat(5000),
+      }),
+    });
+    expect(longId.status).toBe(400);
+    expect(await longId.json()).toMatchObject({
+      error: { details: [{ path: "tool_use_id" }] },
+    });
+
+    const traces = await call(postTraces, "/api/otlp/v1/traces", {
+      token: agentToken,
+      body: '{"resourceSpans":[{"scopeSpans":[{"spans":[3,null,"x"]}]}]}',
+    });
+    expect(traces.status).toBe(200);
+    expect(await traces.json()).toMatchObject({
+      partialSuccess: { rejectedSpans: 3 },
+    });
+    const logs = await call(postLogs, "/api/otlp/v1/logs", {
+      token: agentToken,
+      body: '{"resourceLogs":[{"scopeLogs":[{"logRecords":[3,null,"x"]}]}]}',
+    });
+    expect(logs.status).toBe(200);
+    expect(await logs.json()).toMatchObject({
+      partialSuccess: { rejectedLogRecords: 3 },
+    });
+  });
+
+  it("stores NUL and lone surrogates sent over HTTP as U+FFFD", async () => {
+    // A free-form payload (tool output, a prompt) may hold anything; the
+    // item is stored cleaned rather than the request refused.
+    const events = await call(postEvents, "/api/agent/v1/events", {
+      token: agentToken,
+      body:
+        '{"events":[{"id":"sur-1","sessionId":"x\\ud800y","type":"message",' +
+        '"time":"2026-11-30T10:00:00Z","input":"a\\udc00b\\u0000"}]}',
+    });
+    expect(events.status).toBe(200);
+    expect(await events.json()).toMatchObject({ accepted: 1, rejected: 0 });
+    const hook = await call(postHook, "/api/agent/v1/hooks/claude-code", {
+      token: agentToken,
+      body:
+        '{"session_id":"x\\ud800y","hook_event_name":"UserPromptSubmit",' +
+        '"prompt":"fix \\ud800 this"}',
+    });
+    expect(hook.status).toBe(200);
+  });
+
   it("accepts native batches and reports counts", async () => {
     const body = JSON.stringify({
       events: [

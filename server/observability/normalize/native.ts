@@ -1,4 +1,5 @@
 import type { EventInput, Normalized } from "../ingest";
+import { MAX_JSON_DEPTH, nestedDeeperThan } from "../limits";
 import { nativeEventSchema, type NativeEvent } from "../model";
 
 // Native events are already in Flotilla's model; each item is validated on
@@ -19,10 +20,30 @@ export function fromNativeItems(items: unknown[]): Normalized {
 
       return;
     }
+    const deep = tooDeep(parsed.data);
+    if (deep) {
+      normalized.rejections.push({
+        index,
+        reason: `${deep}: nested deeper than ${MAX_JSON_DEPTH} levels`,
+      });
+
+      return;
+    }
     normalized.items.push({ index, event: fromNative(parsed.data) });
   });
 
   return normalized;
+}
+
+// The free-form values, measured before anything walks them recursively.
+function tooDeep(event: NativeEvent): string | null {
+  if (nestedDeeperThan(event.input, MAX_JSON_DEPTH)) return "input";
+  if (nestedDeeperThan(event.output, MAX_JSON_DEPTH)) return "output";
+  for (const [name, value] of Object.entries(event.attributes ?? {})) {
+    if (nestedDeeperThan(value, MAX_JSON_DEPTH)) return `attributes.${name}`;
+  }
+
+  return null;
 }
 
 export function fromNative(event: NativeEvent): EventInput {

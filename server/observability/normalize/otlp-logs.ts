@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { EventInput, Normalized } from "../ingest";
+import { MAX_JSON_DEPTH, PayloadTooDeep } from "../limits";
 import { usageFromAnthropic } from "../prices";
 import { canonicalJson } from "./claude-code-hook";
 import {
@@ -22,17 +23,6 @@ const logKeys = {
   scope: "scopeLogs",
   items: "logRecords",
 };
-
-function flattenRecords(body: unknown) {
-  return flattenOtlp(body, logKeys).map(({ item, ...rest }) => ({
-    record: item,
-    ...rest,
-  }));
-}
-
-export function countLogRecords(body: unknown): number {
-  return flattenRecords(body).length;
-}
 
 function timeOf(
   record: Record<string, unknown>,
@@ -70,15 +60,27 @@ function parseJsonText(value: unknown): unknown {
 }
 
 export function fromOtlpLogs(body: unknown): Normalized {
-  const normalized: Normalized = { items: [], rejections: [] };
-  for (const { record, resource, scope, index } of flattenRecords(body)) {
-    const attributes = attributeMap(record.attributes);
+  const { items, rejections } = flattenOtlp(body, logKeys);
+  const normalized: Normalized = { items: [], rejections };
+  for (const { item: record, resource, scope, index } of items) {
+    let attributes: Record<string, unknown>;
+    let name: string | null;
+    try {
+      attributes = attributeMap(record.attributes);
+      name = eventName(record, attributes);
+    } catch (error) {
+      if (!(error instanceof PayloadTooDeep)) throw error;
+      normalized.rejections.push({
+        index,
+        reason: `attribute values are nested deeper than ${MAX_JSON_DEPTH} levels`,
+      });
+      continue;
+    }
     const sessionId =
       str(attributes["session.id"]) ??
       str(resource["session.id"]) ??
       str(record.traceId);
     const occurredAt = timeOf(record, attributes);
-    const name = eventName(record, attributes);
     if (!sessionId || !occurredAt || !name) {
       const missing = [
         !sessionId && "a session.id attribute",
@@ -87,7 +89,7 @@ export function fromOtlpLogs(body: unknown): Normalized {
       ].filter(Boolean);
       normalized.rejections.push({
         index,
-        reason: `log record ${index}: needs ${missing.join(", ")}`,
+        reason: `needs ${missing.join(", ")}`,
       });
       continue;
     }

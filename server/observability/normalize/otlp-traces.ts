@@ -1,4 +1,5 @@
 import type { EventInput, Normalized } from "../ingest";
+import { MAX_JSON_DEPTH, PayloadTooDeep } from "../limits";
 import type { EventType } from "../model";
 import { usageFromOtelGenAi } from "../prices";
 import {
@@ -6,6 +7,7 @@ import {
   count,
   flattenOtlp,
   records,
+  type OtlpItem,
   nanosBetween,
   nanosToDate,
   str,
@@ -30,18 +32,18 @@ const spanKeys = {
   items: "spans",
 };
 
-/** Every span in the request, in order, with its resource and scope. */
+type RawSpan = { span: Record<string, unknown> } & Omit<OtlpItem, "item">;
+
+/** Every readable span in the request, in order, with its resource and
+ * scope, and the entries that are not spans. */
 function flattenSpans(body: unknown) {
-  return flattenOtlp(body, spanKeys).map(({ item, ...rest }) => ({
+  const { items, rejections } = flattenOtlp(body, spanKeys);
+  const spans: RawSpan[] = items.map(({ item, ...rest }) => ({
     span: item,
     ...rest,
   }));
-}
 
-type RawSpan = ReturnType<typeof flattenSpans>[number];
-
-export function countSpans(body: unknown): number {
-  return flattenSpans(body).length;
+  return { spans, rejections };
 }
 
 function statusOf(span: Record<string, unknown>) {
@@ -81,7 +83,14 @@ function sessionsByTrace(spans: RawSpan[]): Map<string, string> {
   for (const { span, resource } of spans) {
     const traceId = str(span.traceId);
     if (!traceId || sessions.has(traceId)) continue;
-    const attributes = attributeMap(span.attributes);
+    let attributes: Record<string, unknown>;
+    try {
+      attributes = attributeMap(span.attributes);
+    } catch (error) {
+      // The span itself is rejected when it is mapped.
+      if (error instanceof PayloadTooDeep) continue;
+      throw error;
+    }
     const named =
       str(attributes["gen_ai.conversation.id"]) ??
       str(attributes["session.id"]) ??
@@ -93,9 +102,9 @@ function sessionsByTrace(spans: RawSpan[]): Map<string, string> {
 }
 
 export function fromOtlpTraces(body: unknown): Normalized {
-  const spans = flattenSpans(body);
+  const { spans, rejections } = flattenSpans(body);
   const sessions = sessionsByTrace(spans);
-  const normalized: Normalized = { items: [], rejections: [] };
+  const normalized: Normalized = { items: [], rejections };
 
   for (const { span, resource, scope, index } of spans) {
     const traceId = str(span.traceId);
@@ -109,11 +118,21 @@ export function fromOtlpTraces(body: unknown): Normalized {
     if (!traceId || !spanId || !occurredAt) {
       normalized.rejections.push({
         index,
-        reason: `span ${index}: missing or invalid ${missing.join(", ")}`,
+        reason: `missing or invalid ${missing.join(", ")}`,
       });
       continue;
     }
-    const event = spanToEvent(span, resource, scope, occurredAt);
+    let event: EventInput;
+    try {
+      event = spanToEvent(span, resource, scope, occurredAt);
+    } catch (error) {
+      if (!(error instanceof PayloadTooDeep)) throw error;
+      normalized.rejections.push({
+        index,
+        reason: `attribute values are nested deeper than ${MAX_JSON_DEPTH} levels`,
+      });
+      continue;
+    }
     event.key = `otlp:${traceId}:${spanId}`;
     event.sessionId = sessions.get(traceId) ?? traceId;
     normalized.items.push({ index, event });

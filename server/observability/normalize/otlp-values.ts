@@ -1,3 +1,6 @@
+import type { Rejection } from "../ingest";
+import { MAX_JSON_DEPTH, nestedDeeperThan, PayloadTooDeep } from "../limits";
+
 // OTLP/HTTP JSON building blocks: AnyValue, attribute lists and the
 // nanosecond timestamps, which exporters write as strings or as numbers.
 
@@ -6,8 +9,9 @@ export interface OtlpKeyValue {
   value?: unknown;
 }
 
-/** An OTLP AnyValue as a plain JSON value. */
-export function anyValue(value: unknown): unknown {
+/** An OTLP AnyValue as a plain JSON value. `depth` counts the arrays and
+ * lists it sits in; past MAX_JSON_DEPTH it throws PayloadTooDeep. */
+export function anyValue(value: unknown, depth = 0): unknown {
   if (!value || typeof value !== "object") return null;
   const v = value as Record<string, unknown>;
   if ("stringValue" in v) return v.stringValue;
@@ -15,15 +19,19 @@ export function anyValue(value: unknown): unknown {
   if ("intValue" in v) return integer(v.intValue);
   if ("doubleValue" in v) return Number(v.doubleValue);
   if ("bytesValue" in v) return v.bytesValue;
+  const nested = "arrayValue" in v || "kvlistValue" in v;
+  if (nested && depth >= MAX_JSON_DEPTH) throw new PayloadTooDeep();
   if ("arrayValue" in v) {
     const values = (v.arrayValue as { values?: unknown[] } | null)?.values;
 
-    return Array.isArray(values) ? values.map(anyValue) : [];
+    return Array.isArray(values)
+      ? values.map((item) => anyValue(item, depth + 1))
+      : [];
   }
   if ("kvlistValue" in v) {
     const values = (v.kvlistValue as { values?: unknown[] } | null)?.values;
 
-    return attributeMap(Array.isArray(values) ? values : []);
+    return attributeMap(Array.isArray(values) ? values : [], depth + 1);
   }
 
   return null;
@@ -43,12 +51,15 @@ function integer(value: unknown): number | string | null {
 }
 
 /** An attribute list as an object keyed by attribute name. */
-export function attributeMap(list: unknown): Record<string, unknown> {
+export function attributeMap(
+  list: unknown,
+  depth = 0,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!Array.isArray(list)) return out;
   for (const item of list as OtlpKeyValue[]) {
     if (item && typeof item.key === "string") {
-      out[item.key] = anyValue(item.value);
+      out[item.key] = anyValue(item.value, depth);
     }
   }
 
@@ -127,26 +138,106 @@ export interface OtlpItem {
   index: number;
 }
 
+/** The readable items of a request and the ones that are not. */
+export interface OtlpItems {
+  items: OtlpItem[];
+  rejections: Rejection[];
+}
+
+// An OTLP item's raw JSON is deeper than the values it carries: each level
+// of AnyValue nesting takes up to four levels of JSON (value, kvlistValue,
+// values, key-value). Items deeper than this are refused before anything
+// walks them recursively (the log record digest does).
+const MAX_RAW_ITEM_DEPTH = 4 * MAX_JSON_DEPTH + 16;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return !!value && typeof value === "object" && !Array.isArray(value);
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+
+  return `a ${typeof value}`;
+}
+
 /** Every item of an OTLP request body, in order: spans of
  * resourceSpans/scopeSpans/spans or records of
- * resourceLogs/scopeLogs/logRecords. */
+ * resourceLogs/scopeLogs/logRecords. Nothing is skipped silently: an entry
+ * that is not an object, a list that is not an array and an item that
+ * cannot be read each count as one rejected item. An absent (or null) list
+ * is an empty one, as OTLP/JSON allows. */
 export function flattenOtlp(
   body: unknown,
   keys: { resource: string; scope: string; items: string },
-): OtlpItem[] {
-  const out: OtlpItem[] = [];
-  const root = (body ?? {}) as Record<string, unknown>;
-  for (const group of records(root[keys.resource])) {
-    const resource = attributeMap(
-      (group.resource as { attributes?: unknown } | undefined)?.attributes,
-    );
-    for (const scoped of records(group[keys.scope])) {
-      const scope = str((scoped.scope as { name?: unknown } | undefined)?.name);
-      for (const item of records(scoped[keys.items])) {
-        out.push({ item, resource, scope, index: out.length });
-      }
+): OtlpItems {
+  const out: OtlpItems = { items: [], rejections: [] };
+  let index = 0;
+  const reject = (reason: string) => {
+    out.rejections.push({ index, reason });
+    index += 1;
+  };
+  // The entries of a list, or null after rejecting one that is not a list.
+  const listAt = (value: unknown, path: string): unknown[] | null => {
+    if (value === undefined || value === null) return [];
+    if (Array.isArray(value)) return value;
+    reject(`${path} is ${kindOf(value)}, not an array`);
+
+    return null;
+  };
+
+  const root = isRecord(body) ? body : {};
+  const groups = listAt(root[keys.resource], keys.resource) ?? [];
+  groups.forEach((group, g) => {
+    const groupPath = `${keys.resource}[${g}]`;
+    if (!isRecord(group)) {
+      reject(`${groupPath} is ${kindOf(group)}, not an object`);
+
+      return;
     }
-  }
+    // A resource that cannot be read rejects the items under it.
+    let resource: Record<string, unknown> = {};
+    let resourceProblem: string | null = null;
+    const attributes = isRecord(group.resource)
+      ? group.resource.attributes
+      : undefined;
+    try {
+      if (nestedDeeperThan(attributes, MAX_RAW_ITEM_DEPTH)) {
+        throw new PayloadTooDeep();
+      }
+      resource = attributeMap(attributes);
+    } catch (error) {
+      if (!(error instanceof PayloadTooDeep)) throw error;
+      resourceProblem = `${groupPath}.resource attributes are nested deeper than ${MAX_JSON_DEPTH} levels`;
+    }
+
+    const scopes = listAt(group[keys.scope], `${groupPath}.${keys.scope}`);
+    scopes?.forEach((scoped, s) => {
+      const scopePath = `${groupPath}.${keys.scope}[${s}]`;
+      if (!isRecord(scoped)) {
+        reject(`${scopePath} is ${kindOf(scoped)}, not an object`);
+
+        return;
+      }
+      const scope = str(isRecord(scoped.scope) ? scoped.scope.name : null);
+      const items = listAt(scoped[keys.items], `${scopePath}.${keys.items}`);
+      items?.forEach((item, i) => {
+        const itemPath = `${scopePath}.${keys.items}[${i}]`;
+        if (!isRecord(item)) {
+          reject(`${itemPath} is ${kindOf(item)}, not an object`);
+        } else if (resourceProblem) {
+          reject(resourceProblem);
+        } else if (nestedDeeperThan(item, MAX_RAW_ITEM_DEPTH)) {
+          reject(
+            `${itemPath} is nested deeper than ${MAX_RAW_ITEM_DEPTH} levels`,
+          );
+        } else {
+          out.items.push({ item, resource, scope, index });
+          index += 1;
+        }
+      });
+    });
+  });
 
   return out;
 }
