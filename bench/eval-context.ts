@@ -1,7 +1,12 @@
 // Context eval: indexes a docs corpus, asks every question of a cases file
 // and prints JSON with hit rates, abstention and token savings.
 //
-//   npm run eval:context -- --cases FILE --corpus DIR [--verbose]
+//   npm run eval:context -- --cases FILE --corpus DIR [--stale-corpus DIR]
+//     [--verbose]
+//
+// With --stale-corpus the older corpus is indexed as an older version of
+// the same source (versions read from the folder names, e.g.
+// nextjs-docs-16.2.0), so its documents become stale copies.
 //
 // Opens an in-memory PGlite database, or DATABASE_URL when set (a scratch
 // project is created there and deleted afterwards).
@@ -17,6 +22,10 @@
 //   or a hitAt1;
 // - mustContainRate: answerable cases whose served text contains every
 //   must_contain string;
+// - mrrAt5: mean over answerable cases of 1/rank of the first gold
+//   section among the served one and its alternatives (5 in all), 0 when
+//   none is gold;
+// - staleServed: share of answered cases whose section is not canonical;
 // - abstainAccuracy: unanswerable cases answered "no answer";
 // - falseAbstentions: answerable cases answered "no answer";
 // - token figures are over answered answerable cases: served section
@@ -66,6 +75,13 @@ function isGold(
   );
 }
 
+/** The release a corpus folder is of, from its name (docs-16.5.0). */
+function versionOf(dir: string, fallback: string): string {
+  const match = /(\d+(?:\.\d+)+)\/?$/.exec(path.basename(dir));
+
+  return match ? match[1] : fallback;
+}
+
 const round = (n: number, digits = 3) =>
   Math.round(n * 10 ** digits) / 10 ** digits;
 
@@ -74,6 +90,7 @@ async function main() {
     options: {
       cases: { type: "string" },
       corpus: { type: "string" },
+      "stale-corpus": { type: "string" },
       verbose: { type: "boolean", default: false },
     },
   });
@@ -94,9 +111,24 @@ async function main() {
     .insert(projects)
     .values({ id: projectId, slug, name: "Context eval", createdAt: now() });
   try {
+    const staleCorpus = values["stale-corpus"];
+    // Unversioned without a stale corpus, as before; otherwise both
+    // corpora are releases of one source.
+    const source = "docs";
+    const version = staleCorpus ? versionOf(values.corpus, "2") : "";
+    const olderSummary = staleCorpus
+      ? await indexDirectory(handle.db, actor, {
+          project: slug,
+          dir: path.resolve(staleCorpus),
+          source,
+          version: versionOf(staleCorpus, "1"),
+        })
+      : null;
     const summary = await indexDirectory(handle.db, actor, {
       project: slug,
       dir: path.resolve(values.corpus),
+      source,
+      version,
     });
 
     const rows: Array<{ c: EvalCase; result: ContextResult; ms: number }> = [];
@@ -105,6 +137,7 @@ async function main() {
       const result = await answerQuestion(handle.db, actor, {
         project: slug,
         q: c.question,
+        limit: 5,
       });
       rows.push({ c, result, ms: performance.now() - started });
     }
@@ -125,6 +158,17 @@ async function main() {
       [...(r.result.answered ? [r.result] : []), ...r.result.alternatives]
         .slice(0, 3)
         .some((p) => isGold(r.c, p));
+    const reciprocalRank = (r: (typeof rows)[number]) => {
+      const ranked = [
+        ...(r.result.answered ? [r.result] : []),
+        ...r.result.alternatives,
+      ].slice(0, 5);
+      const rank = ranked.findIndex((p) => isGold(r.c, p));
+
+      return rank < 0 ? 0 : 1 / (rank + 1);
+    };
+    const staleAnswer = (r: (typeof rows)[number]) =>
+      r.result.answered && r.result.status !== "canonical";
     const served = answerable.flatMap((r) =>
       r.result.answered ? [r.result] : [],
     );
@@ -143,7 +187,12 @@ async function main() {
         return [
           category,
           asked.length
-            ? { cases: asked.length, hitAt1: share(asked, hitAt1) }
+            ? {
+                cases: asked.length,
+                hitAt1: share(asked, hitAt1),
+                mrrAt5: round(sum(asked.map(reciprocalRank)) / asked.length),
+                staleServed: share(asked, staleAnswer),
+              }
             : {
                 cases: inCategory.length,
                 abstainAccuracy: share(inCategory, (r) => !r.result.answered),
@@ -159,6 +208,14 @@ async function main() {
       hitAt1: share(answerable, hitAt1),
       goldAt1: share(answerable, goldAt1),
       hitAt3: share(answerable, hitAt3),
+      mrrAt5: answerable.length
+        ? round(sum(answerable.map(reciprocalRank)) / answerable.length)
+        : null,
+      staleServed: share(
+        rows.filter((r) => r.result.answered),
+        staleAnswer,
+      ),
+      staleServedCount: rows.filter(staleAnswer).length,
       mustContainRate: share(answerable, containsAll),
       abstainAccuracy: share(unanswerable, (r) => !r.result.answered),
       falseAbstentions: answerable.filter((r) => !r.result.answered).length,
@@ -175,12 +232,31 @@ async function main() {
           )
         : null,
       latencyP50Ms: round(latencies[Math.floor(latencies.length / 2)] ?? 0, 1),
-      indexSeconds: round(summary.durationMs / 1000, 2),
+      latencyP95Ms: round(
+        latencies[
+          Math.min(latencies.length - 1, Math.floor(latencies.length * 0.95))
+        ] ?? 0,
+        1,
+      ),
+      indexSeconds: round(
+        (summary.durationMs + (olderSummary?.durationMs ?? 0)) / 1000,
+        2,
+      ),
       indexed: {
         files: summary.filesSeen,
         sections: summary.sections,
         tokens: summary.tokens,
+        statuses: summary.statuses,
       },
+      ...(olderSummary
+        ? {
+            staleIndexed: {
+              version: olderSummary.version,
+              files: olderSummary.filesSeen,
+              sections: olderSummary.sections,
+            },
+          }
+        : {}),
       database: handle.kind,
       byCategory,
     };
@@ -198,7 +274,7 @@ async function main() {
             ? "FALS"
             : "ABST";
         const got = r.result.answered
-          ? `${r.result.path} # ${r.result.heading} (${r.result.score}, cov ${r.result.coverage})`
+          ? `${r.result.path} # ${r.result.heading} (${r.result.score}, cov ${r.result.coverage}, ${r.result.status})`
           : `no answer: ${r.result.reason}`;
         process.stderr.write(
           `${mark} ${r.c.id} ${r.c.question}\n     got  ${got}\n` +

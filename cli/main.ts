@@ -10,6 +10,7 @@ const groups: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import("./commands/token"),
   () => import("./commands/goal"),
   () => import("./commands/context"),
+  () => import("./commands/hook"),
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,9 +1,16 @@
 import { getDatabase } from "@/db/runtime";
 import { config } from "./config";
 import { logger } from "./log";
+import { startAppLeaseSweeper } from "./orchestration/sweeper";
 
 /** Start-up work for the console process. */
 export async function startServer(): Promise<void> {
+  // Returns expired leases to ready (or fails them) every few seconds; the
+  // returned handle's stop() ends it.
+  startAppLeaseSweeper({
+    database: async () => (await getDatabase()).db,
+    onError: (err) => logger.warn({ err }, "lease sweep failed"),
+  });
   const settings = config();
   try {
     const handle = await getDatabase();

@@ -6,12 +6,13 @@ import {
 } from "@/server/context";
 import { cliActor, emit, withDatabase } from "../context";
 
-// `flotilla context index DIR --project SLUG [--source NAME]`: a progress
+// `flotilla context index DIR --project SLUG [--source NAME] [--version V]`: a progress
 // bar on stderr when it is a terminal, a line every few seconds otherwise.
 
 interface IndexOptions {
   project: string;
   source?: string;
+  version?: string;
   json?: boolean;
 }
 
@@ -50,13 +51,18 @@ export function progressReporter(stream: NodeJS.WriteStream) {
 
 export function describeSummary(summary: IndexSummary): string {
   return [
-    `Indexed ${summary.source} into ${summary.project} in ` +
+    `Indexed ${summary.source}${summary.version ? `@${summary.version}` : ""} into ${summary.project} in ` +
       `${(summary.durationMs / 1000).toFixed(1)} s:`,
     `  files seen  ${summary.filesSeen}`,
     `  indexed     ${summary.indexed} (${summary.sections} sections, ` +
       `${summary.tokens} tokens)`,
     `  unchanged   ${summary.unchanged}`,
     `  removed     ${summary.removed}`,
+    `  statuses    ${
+      Object.entries(summary.statuses)
+        .map(([status, n]) => `${n} ${status}`)
+        .join(", ") || "none"
+    }`,
   ].join("\n");
 }
 
@@ -73,6 +79,10 @@ export function register(program: Command) {
     .argument("<dir>", "folder to index, recursively")
     .requiredOption("--project <slug>", "the project")
     .option("--source <name>", "source name (default: default)")
+    .option(
+      "--version <label>",
+      "release of the source (e.g. 16.5.0); older releases become stale",
+    )
     .option("--json", "print the summary as JSON")
     .action(async (dir: string, options: IndexOptions) => {
       const progress = progressReporter(process.stderr);
@@ -80,7 +90,12 @@ export function register(program: Command) {
         indexDirectory(
           db,
           cliActor,
-          { project: options.project, dir, source: options.source },
+          {
+            project: options.project,
+            dir,
+            source: options.source,
+            version: options.version,
+          },
           progress.report,
         ),
       ).finally(progress.finish);

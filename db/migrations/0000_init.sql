@@ -115,6 +115,18 @@ CREATE TABLE "goals" (
 	"updated_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "orchestration_settings" (
+	"project_id" uuid PRIMARY KEY NOT NULL,
+	"max_attempts" integer DEFAULT 3 NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "task_dependencies" (
+	"task_id" uuid NOT NULL,
+	"depends_on_id" uuid NOT NULL,
+	CONSTRAINT "task_dependencies_task_id_depends_on_id_pk" PRIMARY KEY("task_id","depends_on_id")
+);
+--> statement-breakpoint
 CREATE TABLE "task_leases" (
 	"lease_id" uuid PRIMARY KEY NOT NULL,
 	"task_id" uuid NOT NULL,
@@ -124,6 +136,18 @@ CREATE TABLE "task_leases" (
 	"ttl_seconds" integer NOT NULL,
 	"ended_at" timestamp with time zone,
 	"end_reason" text
+);
+--> statement-breakpoint
+CREATE TABLE "task_transitions" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"task_id" uuid NOT NULL,
+	"from_status" text,
+	"to_status" text NOT NULL,
+	"actor_type" text NOT NULL,
+	"actor_id" text,
+	"actor_label" text NOT NULL,
+	"reason" text,
+	"at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "tasks" (
@@ -152,11 +176,17 @@ CREATE TABLE "context_documents" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"project_id" uuid NOT NULL,
 	"source" text DEFAULT 'default' NOT NULL,
+	"version" text DEFAULT '' NOT NULL,
 	"path" text NOT NULL,
 	"title" text NOT NULL,
 	"front_matter" jsonb,
 	"status" text DEFAULT 'canonical' NOT NULL,
 	"status_reason" text,
+	"canonical_document_id" uuid,
+	"status_override" text,
+	"status_override_reason" text,
+	"signature" jsonb,
+	"modified_at" timestamp with time zone,
 	"content_hash" text NOT NULL,
 	"tokens" integer NOT NULL,
 	"lines" integer NOT NULL,
@@ -204,7 +234,21 @@ CREATE TABLE "agent_sessions" (
 	"event_count" integer DEFAULT 0 NOT NULL,
 	"error_count" integer DEFAULT 0 NOT NULL,
 	"cost_usd" numeric DEFAULT '0.00000000' NOT NULL,
-	"unpriced_count" integer DEFAULT 0 NOT NULL
+	"unpriced_count" integer DEFAULT 0 NOT NULL,
+	"flag_count" integer DEFAULT 0 NOT NULL,
+	"chain_head" text,
+	"chain_length" integer DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "event_flags" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"project_id" uuid NOT NULL,
+	"session_id" uuid NOT NULL,
+	"event_id" uuid NOT NULL,
+	"rule" text NOT NULL,
+	"severity" text NOT NULL,
+	"excerpt" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "events" (
@@ -237,7 +281,9 @@ CREATE TABLE "events" (
 	"input" jsonb,
 	"output" jsonb,
 	"attributes" jsonb,
-	"received_at" timestamp with time zone NOT NULL
+	"received_at" timestamp with time zone NOT NULL,
+	"chain_seq" integer,
+	"chain_hash" text
 );
 --> statement-breakpoint
 ALTER TABLE "account" ADD CONSTRAINT "account_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -250,12 +296,17 @@ ALTER TABLE "project_members" ADD CONSTRAINT "project_members_project_id_project
 ALTER TABLE "project_members" ADD CONSTRAINT "project_members_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "session" ADD CONSTRAINT "session_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "goals" ADD CONSTRAINT "goals_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "orchestration_settings" ADD CONSTRAINT "orchestration_settings_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "task_dependencies" ADD CONSTRAINT "task_dependencies_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "task_dependencies" ADD CONSTRAINT "task_dependencies_depends_on_id_tasks_id_fk" FOREIGN KEY ("depends_on_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "task_leases" ADD CONSTRAINT "task_leases_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "task_leases" ADD CONSTRAINT "task_leases_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "task_transitions" ADD CONSTRAINT "task_transitions_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_goal_id_goals_id_fk" FOREIGN KEY ("goal_id") REFERENCES "public"."goals"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "tasks" ADD CONSTRAINT "tasks_holder_agent_id_agents_id_fk" FOREIGN KEY ("holder_agent_id") REFERENCES "public"."agents"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "context_documents" ADD CONSTRAINT "context_documents_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "context_documents" ADD CONSTRAINT "context_documents_canonical_document_id_context_documents_id_fk" FOREIGN KEY ("canonical_document_id") REFERENCES "public"."context_documents"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "context_lookups" ADD CONSTRAINT "context_lookups_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "context_lookups" ADD CONSTRAINT "context_lookups_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "context_lookups" ADD CONSTRAINT "context_lookups_section_id_context_sections_id_fk" FOREIGN KEY ("section_id") REFERENCES "public"."context_sections"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -263,6 +314,9 @@ ALTER TABLE "context_sections" ADD CONSTRAINT "context_sections_project_id_proje
 ALTER TABLE "context_sections" ADD CONSTRAINT "context_sections_document_id_context_documents_id_fk" FOREIGN KEY ("document_id") REFERENCES "public"."context_documents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agent_sessions" ADD CONSTRAINT "agent_sessions_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agent_sessions" ADD CONSTRAINT "agent_sessions_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "event_flags" ADD CONSTRAINT "event_flags_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "event_flags" ADD CONSTRAINT "event_flags_session_id_agent_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."agent_sessions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "event_flags" ADD CONSTRAINT "event_flags_event_id_events_id_fk" FOREIGN KEY ("event_id") REFERENCES "public"."events"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_session_id_agent_sessions_id_fk" FOREIGN KEY ("session_id") REFERENCES "public"."agent_sessions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -275,18 +329,24 @@ CREATE INDEX "api_tokens_user_idx" ON "api_tokens" USING btree ("user_id");--> s
 CREATE INDEX "audit_log_project_idx" ON "audit_log" USING btree ("project_id","created_at");--> statement-breakpoint
 CREATE INDEX "session_user_idx" ON "session" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "goals_project_idx" ON "goals" USING btree ("project_id");--> statement-breakpoint
+CREATE INDEX "task_dependencies_depends_on_idx" ON "task_dependencies" USING btree ("depends_on_id");--> statement-breakpoint
 CREATE INDEX "task_leases_agent_idx" ON "task_leases" USING btree ("agent_id","claimed_at");--> statement-breakpoint
 CREATE INDEX "task_leases_task_idx" ON "task_leases" USING btree ("task_id");--> statement-breakpoint
+CREATE INDEX "task_transitions_task_idx" ON "task_transitions" USING btree ("task_id","at");--> statement-breakpoint
 CREATE INDEX "tasks_project_status_idx" ON "tasks" USING btree ("project_id","status","priority");--> statement-breakpoint
 CREATE INDEX "tasks_goal_idx" ON "tasks" USING btree ("goal_id");--> statement-breakpoint
 CREATE INDEX "tasks_holder_idx" ON "tasks" USING btree ("holder_agent_id");--> statement-breakpoint
-CREATE UNIQUE INDEX "context_documents_path_uq" ON "context_documents" USING btree ("project_id","source","path");--> statement-breakpoint
+CREATE UNIQUE INDEX "context_documents_path_uq" ON "context_documents" USING btree ("project_id","source","version","path");--> statement-breakpoint
 CREATE INDEX "context_lookups_project_idx" ON "context_lookups" USING btree ("project_id","created_at");--> statement-breakpoint
 CREATE INDEX "context_sections_doc_idx" ON "context_sections" USING btree ("document_id");--> statement-breakpoint
 CREATE INDEX "context_sections_search_idx" ON "context_sections" USING gin ("search");--> statement-breakpoint
 CREATE UNIQUE INDEX "agent_sessions_external_uq" ON "agent_sessions" USING btree ("project_id","external_id");--> statement-breakpoint
 CREATE INDEX "agent_sessions_recent_idx" ON "agent_sessions" USING btree ("project_id","last_event_at");--> statement-breakpoint
+CREATE INDEX "event_flags_event_idx" ON "event_flags" USING btree ("event_id");--> statement-breakpoint
+CREATE INDEX "event_flags_session_idx" ON "event_flags" USING btree ("session_id");--> statement-breakpoint
+CREATE INDEX "event_flags_project_rule_idx" ON "event_flags" USING btree ("project_id","rule");--> statement-breakpoint
 CREATE UNIQUE INDEX "events_key_uq" ON "events" USING btree ("project_id","event_key");--> statement-breakpoint
+CREATE UNIQUE INDEX "events_chain_uq" ON "events" USING btree ("session_id","chain_seq");--> statement-breakpoint
 CREATE INDEX "events_session_idx" ON "events" USING btree ("session_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "events_project_time_idx" ON "events" USING btree ("project_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "events_goal_idx" ON "events" USING btree ("goal_id");--> statement-breakpoint

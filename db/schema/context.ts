@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   boolean,
   customType,
   index,
@@ -27,18 +28,37 @@ export const contextDocuments = pgTable(
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
     source: text("source").notNull().default("default"),
+    // Release of the source this copy belongs to; "" when unversioned. The
+    // newest version's documents are current, older ones stale copies.
+    version: text("version").notNull().default(""),
     path: text("path").notNull(),
     title: text("title").notNull(),
     frontMatter: jsonb("front_matter").$type<Record<string, unknown>>(),
     status: text("status").notNull().default("canonical"),
     statusReason: text("status_reason"),
+    // The current document a stale or duplicate one is a copy of.
+    canonicalDocumentId: uuid("canonical_document_id").references(
+      (): AnyPgColumn => contextDocuments.id,
+      { onDelete: "set null" },
+    ),
+    // An operator's pin ("canonical" | "stale"), beating every other rule.
+    statusOverride: text("status_override"),
+    statusOverrideReason: text("status_override_reason"),
+    // MinHash of the text, for near-duplicates and matching across versions.
+    signature: jsonb("signature").$type<number[]>(),
+    modifiedAt: timestamp("modified_at", { withTimezone: true }),
     contentHash: text("content_hash").notNull(),
     tokens: integer("tokens").notNull(),
     lines: integer("lines").notNull(),
     indexedAt: timestamp("indexed_at", { withTimezone: true }).notNull(),
   },
   (t) => [
-    uniqueIndex("context_documents_path_uq").on(t.projectId, t.source, t.path),
+    uniqueIndex("context_documents_path_uq").on(
+      t.projectId,
+      t.source,
+      t.version,
+      t.path,
+    ),
   ],
 );
 

@@ -40,6 +40,12 @@ export const agentSessions = pgTable(
     // the event costs added to it.
     costUsd: numeric("cost_usd").notNull().default("0.00000000"),
     unpricedCount: integer("unpriced_count").notNull().default(0),
+    /** Red flags raised on this session's events (event_flags rows). */
+    flagCount: integer("flag_count").notNull().default(0),
+    // The tamper-evident chain over the session's events (see
+    // server/observability/chain.ts): its last link and its length.
+    chainHead: text("chain_head"),
+    chainLength: integer("chain_length").notNull().default(0),
   },
   (t) => [
     uniqueIndex("agent_sessions_external_uq").on(t.projectId, t.externalId),
@@ -95,12 +101,47 @@ export const events = pgTable(
     output: jsonb("output"),
     attributes: jsonb("attributes").$type<Record<string, unknown>>(),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
+    // Position in the session's hash chain (1-based, order of arrival) and
+    // the link: sha256(previous link + digest of the event). Null only for
+    // rows written outside ingest (test fixtures).
+    chainSeq: integer("chain_seq"),
+    chainHash: text("chain_hash"),
   },
   (t) => [
     uniqueIndex("events_key_uq").on(t.projectId, t.eventKey),
+    uniqueIndex("events_chain_uq").on(t.sessionId, t.chainSeq),
     index("events_session_idx").on(t.sessionId, t.occurredAt),
     index("events_project_time_idx").on(t.projectId, t.occurredAt),
     index("events_goal_idx").on(t.goalId),
     index("events_task_idx").on(t.taskId),
+  ],
+);
+
+// A red flag raised at ingest on one event: a secret, a destructive
+// command or query, a write to a sensitive file (server/observability/
+// flags.ts). The excerpt never holds the secret itself.
+export const eventFlags = pgTable(
+  "event_flags",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => agentSessions.id, { onDelete: "cascade" }),
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => events.id, { onDelete: "cascade" }),
+    rule: text("rule").notNull(),
+    // low | medium | high | critical
+    severity: text("severity").notNull(),
+    excerpt: text("excerpt").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("event_flags_event_idx").on(t.eventId),
+    index("event_flags_session_idx").on(t.sessionId),
+    index("event_flags_project_rule_idx").on(t.projectId, t.rule),
   ],
 );

@@ -1,7 +1,9 @@
 import {
   bigint,
+  bigserial,
   index,
   integer,
+  primaryKey,
   numeric,
   pgTable,
   text,
@@ -56,6 +58,8 @@ export const tasks = pgTable(
     leaseVersion: bigint("lease_version", { mode: "number" })
       .notNull()
       .default(0),
+    // Claims so far; the lease sweeper fails the task once the project's
+    // maximum is used up.
     attempts: integer("attempts").notNull().default(0),
     result: text("result"),
     createdBy: text("created_by"),
@@ -97,3 +101,52 @@ export const taskLeases = pgTable(
     index("task_leases_task_idx").on(t.taskId),
   ],
 );
+
+// Append-only: one row per status change of a task, written in the same
+// transaction as the change (see server/orchestration/states.ts).
+export const taskTransitions = pgTable(
+  "task_transitions",
+  {
+    // Ascending in the order the changes were written.
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    taskId: uuid("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    // agent | operator | system
+    actorType: text("actor_type").notNull(),
+    actorId: text("actor_id"),
+    actorLabel: text("actor_label").notNull(),
+    reason: text("reason"),
+    at: timestamp("at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("task_transitions_task_idx").on(t.taskId, t.at)],
+);
+
+// Task A depends on task B (same goal): A is not claimable until B is done.
+export const taskDependencies = pgTable(
+  "task_dependencies",
+  {
+    taskId: uuid("task_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+    dependsOnId: uuid("depends_on_id")
+      .notNull()
+      .references(() => tasks.id, { onDelete: "cascade" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.taskId, t.dependsOnId] }),
+    index("task_dependencies_depends_on_idx").on(t.dependsOnId),
+  ],
+);
+
+// Per-project orchestration settings; a project without a row uses the
+// defaults (server/orchestration/settings.ts).
+export const orchestrationSettings = pgTable("orchestration_settings", {
+  projectId: uuid("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  maxAttempts: integer("max_attempts").notNull().default(3),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+});

@@ -17,7 +17,13 @@ import { questionTerms } from "./question";
 export const answerQuestionInput = z.object({
   project: z.string().min(1),
   q: z.string().trim().min(1).max(1000),
-  limit: z.number().int().min(1).max(4).optional(),
+  /** The answer and its alternatives together. */
+  limit: z.number().int().min(1).max(5).optional(),
+  /** Only documents of this source answer. */
+  source: z.string().trim().min(1).max(100).optional(),
+  /** Stale, duplicate and superseded documents may answer too; the answer
+   * then says which status it has and why. */
+  includeStale: z.boolean().optional(),
 });
 
 export interface SectionPointer {
@@ -27,6 +33,9 @@ export interface SectionPointer {
   headingPath: string;
   line: number;
   score: number;
+  /** Release of the source the section is from; "" when unversioned. */
+  version: string;
+  status: string;
 }
 
 export interface ContextAnswer extends SectionPointer {
@@ -64,6 +73,9 @@ export const answerThresholds = {
   minCoverage: 0.35,
 };
 
+/** Score factor of a stale, duplicate or superseded section. */
+const statusWeight = 0.85;
+
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 interface TermRow {
@@ -92,6 +104,7 @@ interface CandidateRow {
   source: string;
   heading: string;
   heading_path: string;
+  version: string;
   line: number;
   tokens: number;
   document_tokens: number;
@@ -106,13 +119,27 @@ interface CandidateRow {
   in_scope: boolean;
 }
 
-const servable = sql`d.status = 'canonical'`;
+/** Which documents may answer: canonical ones, or all on request; of one
+ * source when asked. */
+function servableDocuments(options: {
+  source?: string;
+  includeStale?: boolean;
+}): SQL {
+  const status = options.includeStale ? sql`true` : sql`d.status = 'canonical'`;
+  const source =
+    options.source === undefined
+      ? sql`true`
+      : sql`d.source = ${options.source}`;
+
+  return sql`${status} and ${source}`;
+}
 
 /** Stems each word with PostgreSQL and counts the sections containing it. */
 async function weighTerms(
   db: Database,
   projectId: string,
   candidates: Array<{ word: string; role: TermRole }>,
+  servable: SQL,
 ): Promise<{ terms: Term[]; sections: number }> {
   if (candidates.length === 0) return { terms: [], sections: 0 };
   const words = candidates.map((c) => c.word);
@@ -120,16 +147,23 @@ async function weighTerms(
     words.map((word, i) => sql`(${i}::int, ${word}::text)`),
     sql`, `,
   );
-  // Rarity is measured over all the project's sections, whatever their
-  // document's status: a word is as telling in a stale copy.
+  // Rarity is measured over the sections that may answer: indexing an
+  // older release beside the current one must not change which current
+  // section answers, and a word only stale copies use is unknown.
+  // Kept as a filter beside the full-text match (not a CTE) so the GIN
+  // index on the sections' search vector still finds the matches.
+  const servableIds = sql`select d.id from context_documents d
+    where d.project_id = ${projectId} and ${servable}`;
   const rows = await queryRows<TermRow & { sections: number }>(
     db,
     sql`select w.idx, plainto_tsquery('english', w.word)::text as query,
           (select count(*)::int from context_sections s
             where s.project_id = ${projectId}
-              and s.search @@ plainto_tsquery('english', w.word)) as df,
+              and s.search @@ plainto_tsquery('english', w.word)
+              and s.document_id in (${servableIds})) as df,
           (select count(*)::int from context_sections s
-            where s.project_id = ${projectId}) as sections
+            where s.project_id = ${projectId}
+              and s.document_id in (${servableIds})) as sections
         from (values ${values}) as w(idx, word)`,
   );
   const count = Number(rows[0]?.sections ?? 0);
@@ -160,9 +194,14 @@ async function rankSections(
   projectId: string,
   terms: Term[],
   identifiers: string[],
-  options: { scopes: string[]; sections: number; limit: number },
+  options: {
+    scopes: string[];
+    sections: number;
+    limit: number;
+    servable: SQL;
+  },
 ): Promise<CandidateRow[]> {
-  const { scopes, sections, limit } = options;
+  const { scopes, sections, limit, servable } = options;
   const present = terms.filter((t) => t.df > 0);
   if (present.length === 0) return [];
   // Words in more than a fifth of all sections ("use", "page") pick no
@@ -228,7 +267,7 @@ async function rankSections(
             cross join terms t
            group by h.id
         )
-        select s.id, s.document_id, d.path, d.source, s.heading,
+        select s.id, s.document_id, d.path, d.source, d.version, s.heading,
                s.heading_path, s.line, s.tokens,
                d.tokens as document_tokens, d.title as document_title,
                d.status, d.status_reason,
@@ -245,7 +284,8 @@ async function rankSections(
           join context_sections s on s.id = h.id
           join context_documents d on d.id = s.document_id
          order by (h.matched_idf + n.common_idf)
-                  * (1 + h.rank_sum + n.common_rank) desc, s.tokens desc
+                  * (1 + h.rank_sum + n.common_rank) desc,
+                  (d.status = 'canonical') desc, s.tokens desc
          limit ${limit}`,
   );
 }
@@ -266,12 +306,16 @@ function scoreCandidates(
         ? row.identifier_hits / identifierCount
         : 0;
       const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
-      const score =
+      const relevance =
         coverage * (1 + Math.log1p(row.rank_sum)) +
         0.25 * identifierShare +
         0.5 * headingShare +
         0.1 * row.path_hits +
         (row.in_scope ? 0.3 : 0);
+      // When stale documents may answer, a current one that answers about
+      // as well still wins.
+      const score =
+        row.status === "canonical" ? relevance : relevance * statusWeight;
 
       return { row, coverage, score };
     })
@@ -286,6 +330,8 @@ function pointer(row: CandidateRow, score: number): SectionPointer {
     headingPath: row.heading_path,
     line: row.line,
     score: Math.round(score * 1000) / 1000,
+    version: row.version,
+    status: row.status,
   };
 }
 
@@ -322,19 +368,27 @@ export async function answerQuestion(
     project: slug,
     q,
     limit = 4,
+    source,
+    includeStale,
   } = parseInput(answerQuestionInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   // A paused agent is refused here as everywhere else it asks for work.
   if (actor.kind === "agent") await assertAgentActive(db, actor.agentId);
   const { words, identifiers, joined } = questionTerms(q);
   const compound = /[^\p{L}\p{N}]/u;
-  const { terms, sections } = await weighTerms(db, project.id, [
-    ...words.map((word) => ({
-      word,
-      role: (compound.test(word) ? "compound" : "word") as TermRole,
-    })),
-    ...joined.map((word) => ({ word, role: "joined" as const })),
-  ]);
+  const servable = servableDocuments({ source, includeStale });
+  const { terms, sections } = await weighTerms(
+    db,
+    project.id,
+    [
+      ...words.map((word) => ({
+        word,
+        role: (compound.test(word) ? "compound" : "word") as TermRole,
+      })),
+      ...joined.map((word) => ({ word, role: "joined" as const })),
+    ],
+    servable,
+  );
   const asked = terms.filter((t) => t.role !== "joined");
   const unknown = asked.filter((t) => t.df === 0);
   const knownIdf = sum(asked.filter((t) => t.df > 0).map((t) => t.idf));
@@ -351,6 +405,7 @@ export async function answerQuestion(
     scopes: scopes.length ? scopes : [""],
     sections,
     limit: 200,
+    servable,
   });
   const scored = scoreCandidates(rows, knownIdf, identifiers.length);
 

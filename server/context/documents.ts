@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, count, desc, eq } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
 import { contextDocuments, contextSections } from "@/db/schema";
@@ -22,10 +22,13 @@ export const getSectionInput = z.object({
 export interface DocumentSummary {
   id: string;
   source: string;
+  version: string;
   path: string;
   title: string;
   status: string;
   statusReason: string | null;
+  /** Set when an operator pinned the status ("canonical" | "stale"). */
+  statusOverride: string | null;
   sections: number;
   tokens: number;
   lines: number;
@@ -43,10 +46,12 @@ export async function listDocuments(
     .select({
       id: contextDocuments.id,
       source: contextDocuments.source,
+      version: contextDocuments.version,
       path: contextDocuments.path,
       title: contextDocuments.title,
       status: contextDocuments.status,
       statusReason: contextDocuments.statusReason,
+      statusOverride: contextDocuments.statusOverride,
       tokens: contextDocuments.tokens,
       lines: contextDocuments.lines,
       indexedAt: contextDocuments.indexedAt,
@@ -64,7 +69,11 @@ export async function listDocuments(
       ),
     )
     .groupBy(contextDocuments.id)
-    .orderBy(asc(contextDocuments.source), asc(contextDocuments.path));
+    .orderBy(
+      asc(contextDocuments.source),
+      desc(contextDocuments.version),
+      asc(contextDocuments.path),
+    );
 
   return rows.map((row) => ({ ...row, sections: Number(row.sections) }));
 }

@@ -3,3 +3,10 @@ export * from "./answer";
 export * from "./documents";
 export * from "./indexer";
 export { sectionMarkdown, type MarkdownSection } from "./sectioner";
+export * from "./classify";
+export {
+  classifyDocuments,
+  documentStatuses,
+  normalisePath,
+  type DocumentStatus,
+} from "./status";

@@ -12,13 +12,15 @@ import { recordAudit } from "@/server/identity/audit";
 import { newId, now } from "@/server/runtime";
 import { parseInput } from "@/server/input";
 import { sectionMarkdown } from "./sectioner";
+import { classifySource } from "./classify";
+import { textSignature } from "./status";
 
 // Indexing: markdown files become documents and sections. Unchanged files
 // are skipped by content hash, so re-indexing a folder is incremental.
 
 // Bump when the sectioner changes what it produces: stored hashes then no
 // longer match and every file is sectioned again.
-const SECTIONER_VERSION = "s1";
+const SECTIONER_VERSION = "s3";
 const FILES_PER_BATCH = 50;
 const SECTIONS_PER_INSERT = 500;
 const markdownFile = /\.(md|mdx)$/i;
@@ -30,10 +32,19 @@ const sourceName = z
   .max(100)
   .regex(/^[\w.@-]+$/, "letters, digits, . _ - @ only");
 
+// A release label such as 16.5.0 or v2; omitted for an unversioned source.
+const versionLabel = z
+  .string()
+  .trim()
+  .max(50)
+  .regex(/^[\w.+-]*$/, "letters, digits, . _ - + only")
+  .default("");
+
 export const indexDirectoryInput = z.object({
   project: z.string().min(1),
   dir: z.string().min(1),
   source: sourceName.default("default"),
+  version: versionLabel,
 });
 
 const relativePath = z
@@ -48,6 +59,7 @@ const relativePath = z
 export const indexDocumentsInput = z.object({
   project: z.string().min(1),
   source: sourceName.default("default"),
+  version: versionLabel,
   files: z
     .array(z.object({ path: relativePath, content: z.string().max(2_000_000) }))
     .min(1)
@@ -64,6 +76,7 @@ export interface IndexProgress {
 export interface IndexSummary {
   project: string;
   source: string;
+  version: string;
   filesSeen: number;
   indexed: number;
   unchanged: number;
@@ -71,12 +84,15 @@ export interface IndexSummary {
   /** Sections and tokens of the files indexed in this run. */
   sections: number;
   tokens: number;
+  /** Documents of the source per status after this run. */
+  statuses: Record<string, number>;
   durationMs: number;
 }
 
 interface SourceFile {
   path: string;
   content: string;
+  modifiedAt: Date | null;
 }
 
 type ProgressListener = (progress: IndexProgress) => void;
@@ -108,7 +124,12 @@ export async function listMarkdownFiles(dir: string): Promise<string[]> {
   return found.sort();
 }
 
-async function storedHashes(db: Database, projectId: string, source: string) {
+async function storedHashes(
+  db: Database,
+  projectId: string,
+  source: string,
+  version: string,
+) {
   const rows = await db
     .select({
       id: contextDocuments.id,
@@ -120,6 +141,7 @@ async function storedHashes(db: Database, projectId: string, source: string) {
       and(
         eq(contextDocuments.projectId, projectId),
         eq(contextDocuments.source, source),
+        eq(contextDocuments.version, version),
       ),
     );
 
@@ -132,6 +154,7 @@ async function writeBatch(
   db: Database,
   project: Project,
   source: string,
+  version: string,
   batch: SourceFile[],
 ) {
   const indexedAt = now();
@@ -149,9 +172,14 @@ async function writeBatch(
           id: newId(),
           projectId: project.id,
           source,
+          version,
           path: file.path,
           title: doc.title,
           frontMatter: doc.frontMatter,
+          signature: textSignature(
+            doc.sections.map((section) => section.body).join("\n"),
+          ),
+          modifiedAt: file.modifiedAt ?? indexedAt,
           contentHash: contentHash(file.content),
           tokens: doc.tokens,
           lines: doc.lines,
@@ -162,11 +190,14 @@ async function writeBatch(
         target: [
           contextDocuments.projectId,
           contextDocuments.source,
+          contextDocuments.version,
           contextDocuments.path,
         ],
         set: {
           title: sql`excluded.title`,
           frontMatter: sql`excluded.front_matter`,
+          signature: sql`excluded.signature`,
+          modifiedAt: sql`excluded.modified_at`,
           contentHash: sql`excluded.content_hash`,
           tokens: sql`excluded.tokens`,
           lines: sql`excluded.lines`,
@@ -213,8 +244,9 @@ async function writeBatch(
 interface IndexRun {
   project: Project;
   source: string;
+  version: string;
   paths: string[];
-  read: (path: string) => Promise<string>;
+  read: (path: string) => Promise<{ content: string; modifiedAt: Date | null }>;
   /** Whether documents of the source missing from `paths` are removed. */
   removeMissing: boolean;
   onProgress?: ProgressListener;
@@ -222,35 +254,37 @@ interface IndexRun {
 
 async function runIndex(db: Database, actor: Actor, run: IndexRun) {
   const started = performance.now();
-  const { project, source } = run;
-  const stored = await storedHashes(db, project.id, source);
+  const { project, source, version } = run;
+  const stored = await storedHashes(db, project.id, source, version);
   const summary: IndexSummary = {
     project: project.slug,
     source,
+    version,
     filesSeen: run.paths.length,
     indexed: 0,
     unchanged: 0,
     removed: 0,
     sections: 0,
     tokens: 0,
+    statuses: {},
     durationMs: 0,
   };
 
   let batch: SourceFile[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const written = await writeBatch(db, project, source, batch);
+    const written = await writeBatch(db, project, source, version, batch);
     summary.indexed += batch.length;
     summary.sections += written.sections;
     summary.tokens += written.tokens;
     batch = [];
   };
   for (const [i, filePath] of run.paths.entries()) {
-    const content = await run.read(filePath);
+    const { content, modifiedAt } = await run.read(filePath);
     if (stored.get(filePath)?.contentHash === contentHash(content)) {
       summary.unchanged++;
     } else {
-      batch.push({ path: filePath, content });
+      batch.push({ path: filePath, content, modifiedAt });
       if (batch.length >= FILES_PER_BATCH) await flush();
     }
     run.onProgress?.({ done: i + 1, total: run.paths.length, path: filePath });
@@ -268,6 +302,9 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     }
     summary.removed = gone.length;
   }
+  // Statuses depend on the whole source (other versions, duplicates), so
+  // they are worked out again after every run, changed or not.
+  summary.statuses = await classifySource(db, project.id, source);
   if (summary.indexed > 0 || summary.removed > 0) {
     // Fresh planner statistics: embedded PGlite has no autovacuum, and
     // without them the ranking joins pick slow plans after a bulk load.
@@ -279,7 +316,7 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     projectId: project.id,
     action: "context.index",
     targetType: "context_source",
-    targetId: source,
+    targetId: version ? `${source}@${version}` : source,
     details: { ...summary },
   });
 
@@ -294,7 +331,12 @@ export async function indexDirectory(
   input: z.input<typeof indexDirectoryInput>,
   onProgress?: ProgressListener,
 ): Promise<IndexSummary> {
-  const { project: slug, dir, source } = parseInput(indexDirectoryInput, input);
+  const {
+    project: slug,
+    dir,
+    source,
+    version,
+  } = parseInput(indexDirectoryInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "operator");
   const root = path.resolve(dir);
   const stat = await fs.stat(root).catch(() => null);
@@ -308,8 +350,17 @@ export async function indexDirectory(
   return runIndex(db, actor, {
     project,
     source,
+    version,
     paths,
-    read: (p) => fs.readFile(path.join(root, p), "utf8"),
+    read: async (p) => {
+      const file = path.join(root, p);
+      const [content, stat] = await Promise.all([
+        fs.readFile(file, "utf8"),
+        fs.stat(file),
+      ]);
+
+      return { content, modifiedAt: stat.mtime };
+    },
     removeMissing: true,
     onProgress,
   });
@@ -324,6 +375,7 @@ export async function indexDocuments(
   const {
     project: slug,
     source,
+    version,
     files,
   } = parseInput(indexDocumentsInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "operator");
@@ -333,8 +385,9 @@ export async function indexDocuments(
   return runIndex(db, actor, {
     project,
     source,
+    version,
     paths: [...contents.keys()].sort(),
-    read: async (p) => contents.get(p) ?? "",
+    read: async (p) => ({ content: contents.get(p) ?? "", modifiedAt: null }),
     removeMissing: false,
   });
 }

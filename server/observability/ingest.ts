@@ -1,6 +1,6 @@
-import { sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { agentSessions, events } from "@/db/schema";
+import { agentSessions, eventFlags, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { DomainError } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
@@ -11,13 +11,17 @@ import {
   type EventStatus,
   type EventType,
 } from "./model";
+import { chainLink, eventDigest } from "./chain";
+import { flagEvent, type Flag } from "./flags";
 import { checkEvent } from "./limits";
 import { fromNativeItems } from "./normalize/native";
 import { priceEvent, type TokenUsage } from "./prices";
 
 // Ingest: normalized events are linked to their project, agent, session and
-// task, priced, and stored once per event key; session totals move in the
-// same transaction so they always equal the sum of their events.
+// task, priced, flagged, chained and stored once per event key; session
+// totals, red flags and the session's hash chain move in the same
+// transaction, so totals always equal the sum of their events and every
+// stored event is a link of its session's chain.
 
 export type AgentActor = Extract<Actor, { kind: "agent" }>;
 
@@ -130,7 +134,8 @@ export async function storeEvents(
   const links = await linkTasks(db, actor, items, rejections);
   const receivedAt = now();
 
-  const rows: (typeof events.$inferInsert)[] = [];
+  const rows: EventRow[] = [];
+  const flags = new Map<string, Flag[]>();
   const seen = new Set<string>();
   let duplicate = 0;
   for (const { index, event } of items) {
@@ -142,7 +147,10 @@ export async function storeEvents(
       continue;
     }
     seen.add(event.key);
-    rows.push(toRow(actor, source, event, link, receivedAt));
+    const row = toRow(actor, source, event, link, receivedAt);
+    rows.push(row);
+    const raised = flagEvent(event);
+    if (raised.length > 0) flags.set(row.id, raised);
   }
 
   const inserted =
@@ -160,8 +168,25 @@ export async function storeEvents(
           for (const row of rows) {
             row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
           }
-          const stored = await insertEvents(store, rows);
-          await addToSessionTotals(store, stored);
+          // Locked until commit: batches of one session append to its
+          // chain one after the other.
+          const chains = await lockChains(store, [
+            ...new Set(sessionIds.values()),
+          ]);
+          const fresh = await withoutStoredKeys(store, actor.projectId, rows);
+          appendToChains(chains, fresh);
+          const stored = await insertEvents(store, fresh);
+          if (stored.length < fresh.length) {
+            await relinkChains(store, chains, fresh, stored);
+          }
+          const flagCounts = await storeFlags(
+            store,
+            actor.projectId,
+            stored,
+            flags,
+            receivedAt,
+          );
+          await addToSessionTotals(store, stored, chains, flagCounts);
 
           return stored;
         });
@@ -210,13 +235,15 @@ async function linkTasks(
   return links;
 }
 
+type EventRow = typeof events.$inferInsert & { id: string };
+
 function toRow(
   actor: AgentActor,
   source: string,
   event: EventInput,
   link: TaskLink | null,
   receivedAt: Date,
-): typeof events.$inferInsert {
+): EventRow {
   const cost = priceEvent({
     model: event.model,
     usage: event.usage,
@@ -279,7 +306,11 @@ async function upsertSessions(
       firstSeen.set(row.sessionId, row.occurredAt);
     }
   }
-  const values = [...firstSeen].map(([externalId, startedAt]) => ({
+  // Sorted so two batches lock the same sessions in the same order.
+  const sorted = [...firstSeen].sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const values = sorted.map(([externalId, startedAt]) => ({
     id: newId(),
     projectId: actor.projectId,
     agentId: actor.agentId,
@@ -307,12 +338,182 @@ async function upsertSessions(
 
 type StoredEvent = Pick<
   typeof events.$inferSelect,
-  "sessionId" | "status" | "type" | "costUsd" | "costSource" | "occurredAt"
+  | "id"
+  | "sessionId"
+  | "status"
+  | "type"
+  | "costUsd"
+  | "costSource"
+  | "occurredAt"
 >;
+
+interface Chain {
+  head: string | null;
+  length: number;
+}
+
+async function lockChains(
+  db: Database,
+  sessionIds: string[],
+): Promise<Map<string, Chain>> {
+  const locked = await db
+    .select({
+      id: agentSessions.id,
+      head: agentSessions.chainHead,
+      length: agentSessions.chainLength,
+    })
+    .from(agentSessions)
+    .where(inArray(agentSessions.id, sessionIds))
+    .orderBy(asc(agentSessions.id))
+    .for("update");
+
+  return new Map(
+    locked.map((row) => [row.id, { head: row.head, length: row.length }]),
+  );
+}
+
+// Rows whose key is already stored are replays; they are left out before
+// the chain is extended so a replay adds no link. (With the sessions
+// locked, only a key reused in another session can still collide at
+// insert; relinkChains handles that.)
+async function withoutStoredKeys(
+  db: Database,
+  projectId: string,
+  rows: EventRow[],
+): Promise<EventRow[]> {
+  const stored = new Set<string>();
+  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+    const keys = rows.slice(start, start + INSERT_CHUNK).map((r) => r.eventKey);
+    const found = await db
+      .select({ key: events.eventKey })
+      .from(events)
+      .where(
+        and(eq(events.projectId, projectId), inArray(events.eventKey, keys)),
+      );
+    for (const { key } of found) stored.add(key);
+  }
+
+  return rows.filter((row) => !stored.has(row.eventKey));
+}
+
+function digestOf(row: EventRow): string {
+  return eventDigest({
+    eventKey: row.eventKey,
+    source: row.source,
+    type: row.type,
+    name: row.name,
+    status: row.status ?? "ok",
+    occurredAt: row.occurredAt,
+    durationMs: row.durationMs ?? null,
+    traceId: row.traceId ?? null,
+    spanId: row.spanId ?? null,
+    parentSpanId: row.parentSpanId ?? null,
+    toolName: row.toolName ?? null,
+    model: row.model ?? null,
+    provider: row.provider ?? null,
+    inputTokens: row.inputTokens ?? null,
+    outputTokens: row.outputTokens ?? null,
+    cacheReadTokens: row.cacheReadTokens ?? null,
+    cacheWrite5mTokens: row.cacheWrite5mTokens ?? null,
+    cacheWrite1hTokens: row.cacheWrite1hTokens ?? null,
+    input: row.input,
+    output: row.output,
+    attributes: row.attributes,
+  });
+}
+
+// Links each row to its session's chain in batch order (the order of
+// arrival) and moves the chain's head past it.
+function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
+  for (const row of rows) {
+    const chain = chains.get(row.sessionId) ?? { head: null, length: 0 };
+    chain.length += 1;
+    chain.head = chainLink(chain.head, digestOf(row));
+    row.chainSeq = chain.length;
+    row.chainHash = chain.head;
+    chains.set(row.sessionId, chain);
+  }
+}
+
+// Some rows collided with a key stored in another session after all: the
+// chains of their sessions are rebuilt over the rows actually stored.
+async function relinkChains(
+  db: Database,
+  chains: Map<string, Chain>,
+  fresh: EventRow[],
+  stored: StoredEvent[],
+) {
+  const storedIds = new Set(stored.map((e) => e.id));
+  const affected = new Set(
+    fresh.filter((r) => !storedIds.has(r.id)).map((r) => r.sessionId),
+  );
+  for (const sessionId of affected) {
+    const rows = fresh.filter((r) => r.sessionId === sessionId);
+    const chain = chains.get(sessionId) ?? { head: null, length: 0 };
+    // Back to the head as it was before this batch.
+    const first = rows[0];
+    const base: Chain = { head: null, length: (first.chainSeq ?? 1) - 1 };
+    if (base.length > 0) {
+      const [previous] = await db
+        .select({ hash: events.chainHash })
+        .from(events)
+        .where(
+          and(
+            eq(events.sessionId, sessionId),
+            eq(events.chainSeq, base.length),
+          ),
+        );
+      base.head = previous?.hash ?? null;
+    }
+    chain.head = base.head;
+    chain.length = base.length;
+    // Ascending: each row moves down into a slot already vacated.
+    for (const row of rows.filter((r) => storedIds.has(r.id))) {
+      chain.length += 1;
+      chain.head = chainLink(chain.head, digestOf(row));
+      await db
+        .update(events)
+        .set({ chainSeq: chain.length, chainHash: chain.head })
+        .where(eq(events.id, row.id));
+    }
+    chains.set(sessionId, chain);
+  }
+}
+
+async function storeFlags(
+  db: Database,
+  projectId: string,
+  stored: StoredEvent[],
+  flags: Map<string, Flag[]>,
+  createdAt: Date,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const rows: (typeof eventFlags.$inferInsert)[] = [];
+  for (const event of stored) {
+    for (const flag of flags.get(event.id) ?? []) {
+      rows.push({
+        id: newId(),
+        projectId,
+        sessionId: event.sessionId,
+        eventId: event.id,
+        rule: flag.rule,
+        severity: flag.severity,
+        excerpt: flag.excerpt,
+        createdAt,
+      });
+      counts.set(event.sessionId, (counts.get(event.sessionId) ?? 0) + 1);
+    }
+  }
+  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+    await db.insert(eventFlags).values(rows.slice(start, start + INSERT_CHUNK));
+  }
+
+  return counts;
+}
 
 async function insertEvents(
   db: Database,
-  rows: (typeof events.$inferInsert)[],
+  rows: EventRow[],
 ): Promise<StoredEvent[]> {
   const stored: StoredEvent[] = [];
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
@@ -322,6 +523,7 @@ async function insertEvents(
       .values(chunk)
       .onConflictDoNothing({ target: [events.projectId, events.eventKey] })
       .returning({
+        id: events.id,
         sessionId: events.sessionId,
         status: events.status,
         type: events.type,
@@ -338,7 +540,12 @@ async function insertEvents(
 // Adds the newly stored events to their sessions' totals. Increments (not
 // recounts) keep totals right when two batches for one session commit at
 // the same time.
-async function addToSessionTotals(db: Database, stored: StoredEvent[]) {
+async function addToSessionTotals(
+  db: Database,
+  stored: StoredEvent[],
+  chains: Map<string, Chain>,
+  flagCounts: Map<string, number>,
+) {
   const totals = new Map<
     string,
     {
@@ -379,12 +586,15 @@ async function addToSessionTotals(db: Database, stored: StoredEvent[]) {
 
   for (const [sessionId, total] of totals) {
     const s = agentSessions;
+    const chain = chains.get(sessionId);
     await db
       .update(s)
       .set({
         eventCount: sql`${s.eventCount} + ${total.count}`,
         errorCount: sql`${s.errorCount} + ${total.errors}`,
         unpricedCount: sql`${s.unpricedCount} + ${total.unpriced}`,
+        flagCount: sql`${s.flagCount} + ${flagCounts.get(sessionId) ?? 0}`,
+        ...(chain ? { chainHead: chain.head, chainLength: chain.length } : {}),
         costUsd: sql`${s.costUsd} + ${fromHundredMillionths(total.cost)}::numeric`,
         startedAt: sql`least(${s.startedAt}, ${total.first.toISOString()}::timestamptz)`,
         lastEventAt: sql`greatest(${s.lastEventAt}, ${total.last.toISOString()}::timestamptz)`,

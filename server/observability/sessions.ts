@@ -1,14 +1,23 @@
 import { and, asc, desc, eq, lt, or } from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
-import { agentSessions, agents, events, goals, tasks } from "@/db/schema";
+import {
+  agentSessions,
+  agents,
+  eventFlags,
+  events,
+  goals,
+  tasks,
+} from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { notFound } from "@/server/errors";
 import { parseInput } from "@/server/input";
+import { maskSecrets, maskValue } from "./flags";
 
 // Sessions as people read them: the list, and one session with its events
-// in time order.
+// in time order and their red flags. Secrets in what events carry are
+// masked here, so no screen or API shows them.
 
 export const listSessionsInput = z.object({
   project: z.string().min(1),
@@ -39,6 +48,8 @@ export interface SessionSummary {
   /** Sum of priced events; see unpricedCount for events with no price. */
   costUsd: number;
   unpricedCount: number;
+  /** Red flags raised on the session's events. */
+  flagCount: number;
 }
 
 const summaryColumns = {
@@ -55,6 +66,7 @@ const summaryColumns = {
   errorCount: agentSessions.errorCount,
   costUsd: agentSessions.costUsd,
   unpricedCount: agentSessions.unpricedCount,
+  flagCount: agentSessions.flagCount,
 };
 
 type SummaryRow = Omit<SessionSummary, "costUsd"> & { costUsd: string };
@@ -115,6 +127,13 @@ export interface SessionEvent {
   input: unknown;
   output: unknown;
   attributes: Record<string, unknown> | null;
+  flags: EventFlag[];
+}
+
+export interface EventFlag {
+  rule: string;
+  severity: string;
+  excerpt: string;
 }
 
 export interface SessionDetail {
@@ -190,11 +209,36 @@ export async function getSession(
     .orderBy(asc(events.occurredAt), asc(events.receivedAt), asc(events.id))
     .limit(limit + 1);
 
+  const flagsByEvent = new Map<string, EventFlag[]>();
+  if (session.flagCount > 0) {
+    const flagRows = await db
+      .select({
+        eventId: eventFlags.eventId,
+        rule: eventFlags.rule,
+        severity: eventFlags.severity,
+        excerpt: eventFlags.excerpt,
+      })
+      .from(eventFlags)
+      .where(eq(eventFlags.sessionId, session.id))
+      .orderBy(asc(eventFlags.rule));
+    for (const { eventId, ...flag } of flagRows) {
+      const list = flagsByEvent.get(eventId) ?? [];
+      list.push({ ...flag, excerpt: maskSecrets(flag.excerpt) });
+      flagsByEvent.set(eventId, list);
+    }
+  }
+
   return {
     session: toSummary(session),
     events: rows.slice(0, limit).map((row) => ({
       ...row,
       costUsd: row.costUsd === null ? null : Number(row.costUsd),
+      input: maskValue(row.input),
+      output: maskValue(row.output),
+      attributes: row.attributes
+        ? (maskValue(row.attributes) as Record<string, unknown>)
+        : null,
+      flags: flagsByEvent.get(row.id) ?? [],
     })),
     truncated: rows.length > limit,
   };

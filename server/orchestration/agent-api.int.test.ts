@@ -12,6 +12,7 @@ import { POST as heartbeatRoute } from "@/app/api/agent/v1/tasks/[id]/heartbeat/
 import { POST as completeRoute } from "@/app/api/agent/v1/tasks/[id]/complete/route";
 import { POST as failRoute } from "@/app/api/agent/v1/tasks/[id]/fail/route";
 import { POST as releaseRoute } from "@/app/api/agent/v1/tasks/[id]/release/route";
+import { PUT as dependenciesRoute } from "@/app/api/agent/v1/tasks/[id]/dependencies/route";
 import { GET as goalsRoute } from "@/app/api/agent/v1/goals/route";
 import { createGoal } from "./goals";
 import { recordSpend } from "./testing";
@@ -70,12 +71,14 @@ describe.each(testKinds)("agent task API on %s", (kind) => {
   let paused: string;
   let goalId: string;
   let cappedGoalId: string;
+  let projectSlug: string;
 
   beforeAll(async () => {
     handle = await openTestDatabase(kind);
     useDatabase(handle);
     const db = handle.db;
     const project = await makeProject(db);
+    projectSlug = project.slug;
     const a = await makeAgent(db, project.id, "alpha");
     alpha = a.secret;
     beta = (await makeAgent(db, project.id, "beta")).secret;
@@ -352,5 +355,65 @@ describe.each(testKinds)("agent task API on %s", (kind) => {
         body: { error: c.error },
       });
     }
+  });
+
+  it("takes dependencies on create and refuses bad ones by field", async () => {
+    // A goal of its own; this test runs last, as its tasks stay ready.
+    const { id: goalId } = await createGoal(handle.db, cli, {
+      project: projectSlug,
+      title: "Data migration",
+    });
+    const first = await call(createRoute, {
+      token: alpha,
+      body: { goalId, title: "Migrate schema" },
+    });
+    const firstId = (first.body?.task as { id: string }).id;
+    const second = await call(createRoute, {
+      token: alpha,
+      body: { goalId, title: "Backfill", dependsOn: [firstId] },
+    });
+    expect(second.status).toBe(201);
+    expect(second.body?.task).toMatchObject({ status: "draft" });
+    const secondId = (second.body?.task as { id: string }).id;
+
+    const unknown = await call(createRoute, {
+      token: alpha,
+      body: { goalId, title: "Orphan", dependsOn: [firstId, unknownTask] },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body?.error).toMatchObject({
+      code: "invalid_input",
+      details: [{ path: "dependsOn.1", message: `No task ${unknownTask}` }],
+    });
+    const badId = await call(createRoute, {
+      token: alpha,
+      body: { goalId, title: "Orphan", dependsOn: ["nope"] },
+    });
+    expect(badId.status).toBe(400);
+    expect(badId.body?.error).toMatchObject({
+      details: [{ path: "dependsOn.0" }],
+    });
+
+    const cycle = await call(dependenciesRoute, {
+      method: "PUT",
+      token: alpha,
+      id: firstId,
+      body: { dependsOn: [secondId] },
+    });
+    expect(cycle.status).toBe(400);
+    expect(cycle.body?.error).toMatchObject({
+      message:
+        "Dependencies form a cycle: Migrate schema → Backfill → " +
+        "Migrate schema",
+      details: [{ path: "dependsOn.0" }],
+    });
+    const cleared = await call(dependenciesRoute, {
+      method: "PUT",
+      token: alpha,
+      id: secondId,
+      body: { dependsOn: [] },
+    });
+    expect(cleared.status).toBe(200);
+    expect(cleared.body?.task).toMatchObject({ status: "ready" });
   });
 });

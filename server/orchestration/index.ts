@@ -4,9 +4,28 @@ export {
   cancelTask,
   createTask,
   getTask,
+  getTaskDetail,
   listTasks,
   releaseTaskAsOperator,
+  setTaskDependencies,
+  type TaskDetail,
+  type TaskTransitionView,
 } from "./tasks";
+export {
+  startLeaseSweeper,
+  sweepExpiredLeases,
+  type SweepResult,
+} from "./sweeper";
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  maxAttemptsFor,
+  setMaxAttempts,
+} from "./settings";
+export {
+  assertTransition,
+  taskTransitionTable,
+  type TransitionActorType,
+} from "./states";
 export {
   claimNextTask,
   completeTask,

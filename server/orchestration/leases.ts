@@ -20,6 +20,15 @@ import {
   releaseInput,
   type TaskStatus,
 } from "./schemas";
+import { promoteDependents } from "./dependencies";
+import { maxAttemptsSql } from "./settings";
+import {
+  lapsableStatuses,
+  leaseHeldStatuses,
+  sourcesOf,
+  transitionBy,
+  transitionTask,
+} from "./states";
 import { findGoalRow, loadTaskView, money, type TaskView } from "./views";
 
 // Claims and leases. An agent claims the best ready task of its project and
@@ -40,8 +49,6 @@ export interface ClaimedTask {
   lease: Lease;
 }
 
-const heldStatuses: TaskStatus[] = ["claimed", "in_progress"];
-
 function inList(values: string[]): SQL {
   return sql.join(
     values.map((value) => sql`${value}`),
@@ -49,8 +56,15 @@ function inList(values: string[]): SQL {
   );
 }
 
+// What a claim may pick, from the state machine: tasks an agent may move to
+// claimed, and held tasks the system may return to ready because their
+// lease ran out (the lazy reclaim; the sweeper does the same on a timer).
+const claimableStatuses = sourcesOf("claimed", "agent");
+const reclaimableStatuses = lapsableStatuses();
+
 /** Which tasks may be claimed at `at`: ready ones, and held ones whose lease
- * has run out. Paused and finished goals offer nothing. */
+ * has run out while attempts remain. Paused and finished goals offer
+ * nothing. */
 function claimableWhere(
   projectId: string,
   at: Date,
@@ -61,8 +75,10 @@ function claimableWhere(
   const parts = [
     sql`t.project_id = ${projectId}`,
     sql`g.status = 'active'`,
-    sql`(t.status = 'ready' or (t.status in ('claimed', 'in_progress')
-      and t.lease_expires_at <= ${at.toISOString()}::timestamptz))`,
+    sql`(t.status in (${inList(claimableStatuses)})
+      or (t.status in (${inList(reclaimableStatuses)})
+        and t.lease_expires_at <= ${at.toISOString()}::timestamptz
+        and t.attempts < ${maxAttemptsSql(sql`t.project_id`)}))`,
   ];
   if (goalId) parts.push(sql`t.goal_id = ${goalId}`);
   if (excludedGoalIds.length > 0) {
@@ -112,12 +128,14 @@ export async function claimNextTask(
     expiresAt: new Date(at.getTime() + ttlSeconds * 1000),
   };
   const atText = at.toISOString();
+  const by = transitionBy(actor);
   const expiresText = lease.expiresAt.toISOString();
   const [claimed] = await queryRows<{ id: string }>(
     db,
     sql`
       with picked as (
-        select t.id, t.lease_id as replaced_lease_id
+        select t.id, t.lease_id as replaced_lease_id,
+          t.status as from_status, t.lease_expires_at as expired_at
         from tasks t
         join goals g on g.id = t.goal_id
         where ${claimableWhere(actor.projectId, at, values.goalId, excluded)}
@@ -136,7 +154,8 @@ export async function claimNextTask(
           updated_at = ${atText}::timestamptz
         from picked
         where tasks.id = picked.id
-        returning tasks.id, picked.replaced_lease_id
+        returning tasks.id, picked.replaced_lease_id, picked.from_status,
+          picked.expired_at
       ),
       expired as (
         update task_leases set ended_at = expires_at, end_reason = 'expired'
@@ -151,6 +170,28 @@ export async function claimNextTask(
           ${atText}::timestamptz, ${expiresText}::timestamptz, ${ttlSeconds}
         from claimed
         returning lease_id
+      ),
+      -- The history: a lapsed lease first returns the task to ready (by
+      -- the system), then this agent claims it.
+      transitioned as (
+        insert into task_transitions (task_id, from_status, to_status,
+          actor_type, actor_id, actor_label, reason, at)
+        select task_id, from_status, to_status, actor_type, actor_id,
+          actor_label, reason, at
+        from (
+          select 1 as ordinal, claimed.id as task_id,
+            claimed.from_status, 'ready' as to_status,
+            'system' as actor_type, null as actor_id,
+            'system:lease-sweeper' as actor_label,
+            'lease expired' as reason, claimed.expired_at as at
+          from claimed where claimed.replaced_lease_id is not null
+          union all
+          select 2, claimed.id, 'ready', 'claimed', ${by.type}, ${by.id},
+            ${by.label}, 'claimed', ${atText}::timestamptz
+          from claimed
+        ) steps
+        order by ordinal
+        returning id
       )
       select claimed.id from claimed
     `,
@@ -206,7 +247,7 @@ async function lockHeldTask(
   }
   const title = `Task '${row.title}'`;
   const named = `task '${row.title}'`;
-  const held = heldStatuses.includes(row.status as TaskStatus);
+  const held = leaseHeldStatuses.includes(row.status as TaskStatus);
   if (!held || !row.holderAgentId || !row.leaseId) {
     throw conflict(`${title} is not held by any agent (it is ${row.status})`, {
       status: row.status,
@@ -276,10 +317,21 @@ export async function heartbeat(
     const held = await lockHeldTask(tx, actor, taskId, leaseId, at);
     const ttlSeconds = values.ttlSeconds ?? held.lease.ttlSeconds;
     const expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
-    await tx
-      .update(tasks)
-      .set({ status: "in_progress", leaseExpiresAt: expiresAt, updatedAt: at })
-      .where(eq(tasks.id, held.row.id));
+    if (held.row.status === "claimed") {
+      await transitionTask(tx, held.row, {
+        from: "claimed",
+        to: "in_progress",
+        by: transitionBy(actor),
+        reason: "first heartbeat",
+        at,
+        set: { leaseExpiresAt: expiresAt },
+      });
+    } else {
+      await tx
+        .update(tasks)
+        .set({ leaseExpiresAt: expiresAt, updatedAt: at })
+        .where(eq(tasks.id, held.row.id));
+    }
     await tx
       .update(taskLeases)
       .set({ expiresAt, ttlSeconds })
@@ -304,17 +356,20 @@ async function settle(
   await inTransaction(db, async (tx) => {
     const { taskId, leaseId } = values;
     const held = await lockHeldTask(tx, actor, taskId, leaseId, at);
-    await tx
-      .update(tasks)
-      .set({
-        status,
+    await transitionTask(tx, held.row, {
+      from: held.row.status as TaskStatus,
+      to: status,
+      by: transitionBy(actor),
+      reason: status === "failed" ? result : endReason,
+      at,
+      set: {
         holderAgentId: null,
         leaseId: null,
         leaseExpiresAt: null,
-        updatedAt: at,
         ...(status === "ready" ? {} : { completedAt: at, result }),
-      })
-      .where(eq(tasks.id, held.row.id));
+      },
+    });
+    if (status === "done") await promoteDependents(tx, held.row.id, at);
     await tx
       .update(taskLeases)
       .set({ endedAt: at, endReason })

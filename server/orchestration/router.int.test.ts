@@ -150,4 +150,57 @@ describe.each(testKinds)("orchestration router on %s", (kind) => {
       await trpcFailure(operator.orchestration.tasks.get({ taskId: "x" })),
     ).toMatchObject({ code: "BAD_REQUEST" });
   });
+
+  it("shows a task's dependencies and history; viewers cannot change them", async () => {
+    const { project, operator, operatorEmail, viewer } = await setup();
+    const goal = await operator.orchestration.goals.create({
+      project: project.slug,
+      title: "Graph",
+    });
+    const first = await operator.orchestration.tasks.create({
+      goalId: goal.id,
+      title: "First",
+    });
+    const second = await operator.orchestration.tasks.create({
+      goalId: goal.id,
+      title: "Second",
+      dependsOn: [first.id],
+    });
+    const detail = await viewer.orchestration.tasks.detail({
+      taskId: second.id,
+    });
+    expect(detail).toMatchObject({
+      task: { title: "Second", status: "draft" },
+      dependsOn: [{ id: first.id, title: "First", status: "ready" }],
+      transitions: [
+        {
+          from: null,
+          to: "draft",
+          actorType: "operator",
+          actorLabel: operatorEmail,
+          reason: "waiting on 'First'",
+        },
+      ],
+    });
+    expect(
+      await trpcFailure(
+        viewer.orchestration.tasks.setDependencies({
+          taskId: second.id,
+          dependsOn: [],
+        }),
+      ),
+    ).toMatchObject({ code: "FORBIDDEN" });
+    expect(
+      await trpcFailure(
+        operator.orchestration.tasks.setDependencies({
+          taskId: first.id,
+          dependsOn: [second.id],
+        }),
+      ),
+    ).toMatchObject({
+      code: "BAD_REQUEST",
+      message: "Dependencies form a cycle: First → Second → First",
+      details: [{ path: "dependsOn.0" }],
+    });
+  });
 });

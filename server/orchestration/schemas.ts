@@ -6,10 +6,15 @@ import { z } from "zod";
 export const goalStatuses = ["active", "paused", "done"] as const;
 export type GoalStatus = (typeof goalStatuses)[number];
 
+// In the order a task moves through them; states.ts says which moves are
+// allowed and who may make each.
 export const taskStatuses = [
+  "draft",
   "ready",
   "claimed",
   "in_progress",
+  "in_review",
+  "blocked",
   "done",
   "failed",
   "cancelled",
@@ -40,6 +45,11 @@ const leaseSeconds = z
   .int()
   .min(10, "A lease lasts at least 10 seconds")
   .max(3600, "A lease lasts at most 3600 seconds");
+
+const dependsOn = z
+  .array(id)
+  .max(100, "At most 100 dependencies")
+  .refine((ids) => new Set(ids).size === ids.length, "List each task once");
 
 export const createGoalInput = z
   .object({
@@ -92,7 +102,13 @@ export const createTaskInput = z
       .max(100, "At most 100 scope entries")
       .default([]),
     estimateUsd: usd.nullable().optional(),
+    // Other tasks of the same goal that must be done before this one.
+    dependsOn: dependsOn.default([]),
   })
+  .strict();
+
+export const setDependenciesInput = z
+  .object({ taskId: id, dependsOn })
   .strict();
 
 export const listTasksInput = z.object({

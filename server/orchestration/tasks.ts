@@ -1,6 +1,11 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
-import { taskLeases, tasks } from "@/db/schema";
+import {
+  taskDependencies,
+  taskLeases,
+  tasks,
+  taskTransitions,
+} from "@/db/schema";
 import { conflict, invalidInput, notFound } from "@/server/errors";
 import { requireProjectRole } from "@/server/identity/access";
 import { actorLabel, type Actor } from "@/server/identity/actor";
@@ -8,11 +13,26 @@ import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
 import {
+  assertNoCycle,
+  loadDependencies,
+  lockGoalDependencies,
+  unfinishedDependencies,
+} from "./dependencies";
+import {
   createTaskInput,
   listTasksInput,
   operatorTaskInput,
+  setDependenciesInput,
   taskIdInput,
+  type TaskStatus,
 } from "./schemas";
+import {
+  recordTransition,
+  systemBy,
+  transitionBy,
+  transitionTask,
+  type TransitionActorType,
+} from "./states";
 import {
   findGoalRow,
   loadTaskView,
@@ -43,6 +63,9 @@ export async function createTask(
   const at = now();
   const id = newId();
   await inTransaction(db, async (tx) => {
+    const dependencies = await loadDependencies(tx, goal.id, values.dependsOn);
+    const waiting = dependencies.filter((d) => d.status !== "done");
+    const status: TaskStatus = waiting.length > 0 ? "draft" : "ready";
     await tx.insert(tasks).values({
       id,
       projectId: goal.projectId,
@@ -55,10 +78,23 @@ export async function createTask(
         values.estimateUsd === null || values.estimateUsd === undefined
           ? null
           : values.estimateUsd.toFixed(4),
-      status: "ready",
+      status,
       createdBy: actorLabel(actor),
       createdAt: at,
       updatedAt: at,
+    });
+    if (dependencies.length > 0) {
+      await tx
+        .insert(taskDependencies)
+        .values(dependencies.map((d) => ({ taskId: id, dependsOnId: d.id })));
+    }
+    await recordTransition(tx, {
+      taskId: id,
+      from: null,
+      to: status,
+      by: transitionBy(actor),
+      reason: waiting.length > 0 ? waitingReason(waiting) : "created",
+      at,
     });
     if (actor.kind !== "agent") {
       await recordAudit(tx, actor, {
@@ -66,7 +102,11 @@ export async function createTask(
         action: "task.create",
         targetType: "task",
         targetId: id,
-        details: { title: values.title, goalId: goal.id },
+        details: {
+          title: values.title,
+          goalId: goal.id,
+          dependsOn: values.dependsOn,
+        },
       });
     }
   });
@@ -129,46 +169,33 @@ async function interveneInTask(
   await requireRoleIn(db, actor, before.projectId, "operator", () =>
     notFound("Task", values.taskId),
   );
-  const finished = ["done", "failed", "cancelled"];
-  if (finished.includes(before.status)) {
+  const held = before.status === "claimed" || before.status === "in_progress";
+  if (action === "release" && !held) {
     throw conflict(
-      `Task '${before.title}' is ${before.status}; it cannot be ${
-        action === "release" ? "released" : "cancelled"
-      }`,
+      `Task '${before.title}' is not held by any agent (it is ${before.status})`,
       { status: before.status },
     );
   }
-  if (action === "release" && before.status === "ready") {
-    throw conflict(`Task '${before.title}' is not held by any agent`, {
-      status: before.status,
-    });
-  }
   const at = now();
+  const to = action === "release" ? "ready" : "cancelled";
   await inTransaction(db, async (tx) => {
     // Only if nobody claimed or settled the task since it was read.
-    const changed = await tx
-      .update(tasks)
-      .set({
-        status: action === "release" ? "ready" : "cancelled",
+    await transitionTask(tx, before, {
+      from: before.status,
+      to,
+      by: transitionBy(actor),
+      reason:
+        values.reason ??
+        (action === "release" ? "released by an operator" : "cancelled"),
+      at,
+      leaseVersion: before.leaseVersion,
+      set: {
         holderAgentId: null,
         leaseId: null,
         leaseExpiresAt: null,
-        updatedAt: at,
         completedAt: action === "cancel" ? at : null,
-      })
-      .where(
-        and(
-          eq(tasks.id, before.id),
-          eq(tasks.status, before.status),
-          eq(tasks.leaseVersion, before.leaseVersion),
-        ),
-      )
-      .returning({ id: tasks.id });
-    if (changed.length === 0) {
-      throw conflict(
-        `Task '${before.title}' changed while you acted on it; look again`,
-      );
-    }
+      },
+    });
     await tx
       .update(taskLeases)
       .set({
@@ -203,4 +230,137 @@ export function releaseTaskAsOperator(
 
 export function cancelTask(db: Database, actor: Actor, input: unknown) {
   return interveneInTask(db, actor, input, "cancel");
+}
+
+function waitingReason(waiting: { title: string }[]): string {
+  return `waiting on ${waiting.map((d) => `'${d.title}'`).join(", ")}`;
+}
+
+/**
+ * Replaces what a task depends on, before it is claimed. Unknown tasks,
+ * tasks of other goals and cycles are refused with the field path. The
+ * task moves between draft and ready to match (by the system).
+ */
+export async function setTaskDependencies(
+  db: Database,
+  actor: Actor,
+  input: unknown,
+): Promise<TaskView> {
+  const values = parseInput(setDependenciesInput, input);
+  const before = await loadTaskView(db, values.taskId);
+  await requireRoleIn(db, actor, before.projectId, "operator", () =>
+    notFound("Task", values.taskId),
+  );
+  const at = now();
+  await inTransaction(db, async (tx) => {
+    await lockGoalDependencies(tx, before.goalId);
+    const [task] = await tx
+      .select()
+      .from(tasks)
+      .where(eq(tasks.id, before.id))
+      .for("update");
+    if (!task) throw notFound("Task", before.id);
+    const status = task.status as TaskStatus;
+    if (status !== "draft" && status !== "ready") {
+      throw conflict(
+        `Task '${task.title}' is ${status}: its dependencies can change ` +
+          "only while it is draft or ready",
+        { status },
+      );
+    }
+    await loadDependencies(tx, task.goalId, values.dependsOn);
+    await assertNoCycle(tx, task, values.dependsOn);
+    await tx
+      .delete(taskDependencies)
+      .where(eq(taskDependencies.taskId, task.id));
+    if (values.dependsOn.length > 0) {
+      await tx.insert(taskDependencies).values(
+        values.dependsOn.map((dependsOnId) => ({
+          taskId: task.id,
+          dependsOnId,
+        })),
+      );
+    }
+    const waiting = await unfinishedDependencies(tx, task.id);
+    const by = systemBy("system:dependencies");
+    if (waiting.length > 0 && status === "ready") {
+      await transitionTask(tx, task, {
+        from: "ready",
+        to: "draft",
+        by,
+        reason: waitingReason(waiting.map((title) => ({ title }))),
+        at,
+      });
+    } else if (waiting.length === 0 && status === "draft") {
+      await transitionTask(tx, task, {
+        from: "draft",
+        to: "ready",
+        by,
+        reason: "dependencies done",
+        at,
+      });
+    }
+    if (actor.kind !== "agent") {
+      await recordAudit(tx, actor, {
+        projectId: task.projectId,
+        action: "task.dependencies",
+        targetType: "task",
+        targetId: task.id,
+        details: { title: task.title, dependsOn: values.dependsOn },
+      });
+    }
+  });
+
+  return loadTaskView(db, before.id);
+}
+
+export interface TaskTransitionView {
+  id: number;
+  from: TaskStatus | null;
+  to: TaskStatus;
+  actorType: TransitionActorType;
+  actorLabel: string;
+  reason: string | null;
+  at: Date;
+}
+
+export interface TaskDetail {
+  task: TaskView;
+  dependsOn: { id: string; title: string; status: TaskStatus }[];
+  transitions: TaskTransitionView[];
+}
+
+/** A task with what it depends on and its whole status history, oldest
+ * first, for the task page. */
+export async function getTaskDetail(
+  db: Database,
+  actor: Actor,
+  input: unknown,
+): Promise<TaskDetail> {
+  const task = await getTask(db, actor, input);
+  const dependsOn = await db
+    .select({ id: tasks.id, title: tasks.title, status: tasks.status })
+    .from(taskDependencies)
+    .innerJoin(tasks, eq(tasks.id, taskDependencies.dependsOnId))
+    .where(eq(taskDependencies.taskId, task.id))
+    .orderBy(asc(tasks.title));
+  const history = await db
+    .select()
+    .from(taskTransitions)
+    .where(eq(taskTransitions.taskId, task.id))
+    .orderBy(asc(taskTransitions.id));
+
+  return {
+    task,
+    dependsOn: dependsOn.map((d) => ({ ...d, status: d.status as TaskStatus })),
+    transitions: history.map((row) => ({
+      id: row.id,
+      from: row.fromStatus as TaskStatus | null,
+      to: row.toStatus as TaskStatus,
+      actorType: row.actorType as TransitionActorType,
+      actorLabel: row.actorLabel,
+      reason: row.reason,
+      at: row.at,
+    })),
+  };
 }

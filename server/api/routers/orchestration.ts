@@ -7,6 +7,7 @@ import {
   createTaskInput,
   getGoal,
   getTask,
+  getTaskDetail,
   goalIdInput,
   listGoals,
   listGoalsInput,
@@ -14,6 +15,8 @@ import {
   listTasksInput,
   operatorTaskInput,
   releaseTaskAsOperator,
+  setDependenciesInput,
+  setTaskDependencies,
   taskIdInput,
   updateGoal,
   updateGoalInput,
@@ -44,6 +47,15 @@ const tasks = router({
   get: authedProcedure
     .input(taskIdInput)
     .query(({ ctx, input }) => getTask(ctx.db, ctx.actor, input)),
+  /** The task page: the task, its dependencies and its history. */
+  detail: authedProcedure
+    .input(taskIdInput)
+    .query(({ ctx, input }) => getTaskDetail(ctx.db, ctx.actor, input)),
+  setDependencies: authedProcedure
+    .input(setDependenciesInput)
+    .mutation(({ ctx, input }) =>
+      setTaskDependencies(ctx.db, ctx.actor, input),
+    ),
   create: authedProcedure
     .input(createTaskInput)
     .mutation(({ ctx, input }) => createTask(ctx.db, ctx.actor, input)),

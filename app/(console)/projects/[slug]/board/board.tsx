@@ -87,7 +87,11 @@ export function Board(props: { project: string; canOperate: boolean }) {
                     style={{ padding: "0.6rem", marginBottom: "0.5rem" }}
                   >
                     <h3 style={{ fontSize: "0.9rem", margin: "0 0 0.3rem" }}>
-                      {task.title}
+                      <Link
+                        href={`/projects/${props.project}/tasks/${task.id}`}
+                      >
+                        {task.title}
+                      </Link>
                     </h3>
                     <div className="muted" style={{ fontSize: "0.8rem" }}>
                       <Link

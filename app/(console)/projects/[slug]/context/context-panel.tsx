@@ -31,7 +31,7 @@ export function ContextPanel(props: { project: string; canUpload: boolean }) {
     <>
       <SearchPanel project={props.project} />
       {props.canUpload && <UploadPanel project={props.project} />}
-      <DocumentsPanel project={props.project} />
+      <DocumentsPanel project={props.project} canOverride={props.canUpload} />
     </>
   );
 }
@@ -43,8 +43,10 @@ function SearchPanel(props: { project: string }) {
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const q = String(new FormData(event.currentTarget).get("q") ?? "").trim();
-    if (q) search.mutate({ project: props.project, q });
+    const form = new FormData(event.currentTarget);
+    const q = String(form.get("q") ?? "").trim();
+    const includeStale = form.get("includeStale") === "on";
+    if (q) search.mutate({ project: props.project, q, includeStale });
   }
 
   return (
@@ -54,6 +56,14 @@ function SearchPanel(props: { project: string }) {
         <label style={{ flex: 1 }}>
           Question
           <input name="q" maxLength={1000} required />
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            name="includeStale"
+            style={{ width: "auto" }}
+          />{" "}
+          Include stale
         </label>
         <button type="submit" disabled={search.isPending}>
           Search
@@ -83,11 +93,10 @@ function SearchPanel(props: { project: string }) {
           <h3>{answer.headingPath}</h3>
           <div className="row">
             <code>{`${answer.path}:${answer.line}`}</code>
-            <span
-              className={`badge ${answer.status === "canonical" ? "ok" : "warn"}`}
-            >
-              {answer.status}
-            </span>
+            <StatusBadge status={answer.status} reason={answer.statusReason} />
+            {answer.statusReason && (
+              <span className="muted">{answer.statusReason}</span>
+            )}
             <span className="muted">
               {answer.tokens} tokens served of {answer.documentTokens} in the
               file
@@ -112,24 +121,110 @@ function SearchPanel(props: { project: string }) {
   );
 }
 
-function DocumentsPanel(props: { project: string }) {
+const statusBadge: Record<string, string> = {
+  canonical: "ok",
+  stale: "warn",
+  duplicate: "muted",
+  superseded: "danger",
+};
+
+function StatusBadge(props: { status: string; reason: string | null }) {
+  return (
+    <span
+      className={`badge ${statusBadge[props.status] ?? "warn"}`}
+      title={props.reason ?? undefined}
+    >
+      {props.status}
+    </span>
+  );
+}
+
+/** Pin canonical, mark stale, or hand the document back to the rules. */
+function StatusOverride(props: {
+  project: string;
+  documentId: string;
+  status: string;
+  overridden: boolean;
+}) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const setStatus = useMutation(
+    trpc.context.setStatus.mutationOptions({
+      onSuccess: () =>
+        queryClient.invalidateQueries({
+          queryKey: trpc.context.documents.queryKey({ project: props.project }),
+        }),
+    }),
+  );
+  const apply = (status: "canonical" | "stale" | "auto") =>
+    setStatus.mutate({
+      project: props.project,
+      documentId: props.documentId,
+      status,
+    });
+
+  return (
+    <span className="row">
+      {props.status !== "canonical" && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={setStatus.isPending}
+          onClick={() => apply("canonical")}
+        >
+          Pin canonical
+        </button>
+      )}
+      {props.status !== "stale" && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={setStatus.isPending}
+          onClick={() => apply("stale")}
+        >
+          Mark stale
+        </button>
+      )}
+      {props.overridden && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={setStatus.isPending}
+          onClick={() => apply("auto")}
+        >
+          Use rules
+        </button>
+      )}
+      {setStatus.error && (
+        <span className="error">{formError(setStatus.error)}</span>
+      )}
+    </span>
+  );
+}
+
+function DocumentsPanel(props: { project: string; canOverride: boolean }) {
   const trpc = useTRPC();
   const documents = useQuery(
     trpc.context.documents.queryOptions({ project: props.project }),
   );
   const [filter, setFilter] = useState("");
+  const [statusFilter, setStatusFilter] = useState("");
   const [showAll, setShowAll] = useState(false);
   const rows = documents.data ?? [];
   const sections = rows.reduce((sum, d) => sum + d.sections, 0);
   const tokens = rows.reduce((sum, d) => sum + d.tokens, 0);
+  const statusCounts = new Map<string, number>();
+  for (const doc of rows) {
+    statusCounts.set(doc.status, (statusCounts.get(doc.status) ?? 0) + 1);
+  }
   const needle = filter.trim().toLowerCase();
-  const matching = needle
-    ? rows.filter(
-        (doc) =>
-          doc.path.toLowerCase().includes(needle) ||
-          doc.title.toLowerCase().includes(needle),
-      )
-    : rows;
+  const matching = rows.filter(
+    (doc) =>
+      (!statusFilter || doc.status === statusFilter) &&
+      (!needle ||
+        doc.path.toLowerCase().includes(needle) ||
+        doc.title.toLowerCase().includes(needle)),
+  );
   const shown = showAll ? matching : matching.slice(0, DOCUMENTS_SHOWN);
 
   return (
@@ -150,6 +245,21 @@ function DocumentsPanel(props: { project: string }) {
               {rows.length} documents, {sections} sections,{" "}
               {tokens.toLocaleString("en-US")} tokens
             </p>
+            <p aria-label="Documents per status" className="row">
+              {[...statusCounts.entries()].map(([status, n]) => (
+                <button
+                  key={status}
+                  type="button"
+                  className="secondary"
+                  aria-pressed={statusFilter === status}
+                  onClick={() =>
+                    setStatusFilter(statusFilter === status ? "" : status)
+                  }
+                >
+                  <StatusBadge status={status} reason={null} /> {n}
+                </button>
+              ))}
+            </p>
             <label className="row">
               Filter
               <input
@@ -165,8 +275,10 @@ function DocumentsPanel(props: { project: string }) {
                 <th>Path</th>
                 <th>Title</th>
                 <th>Status</th>
+                <th>Reason</th>
                 <th>Sections</th>
                 <th>Tokens</th>
+                {props.canOverride && <th>Override</th>}
               </tr>
             </thead>
             <tbody>
@@ -175,20 +287,33 @@ function DocumentsPanel(props: { project: string }) {
                   <td>
                     <code>{doc.path}</code>
                     {doc.source !== "default" && (
-                      <span className="muted"> ({doc.source})</span>
+                      <span className="muted">
+                        {" "}
+                        ({doc.source}
+                        {doc.version ? ` ${doc.version}` : ""})
+                      </span>
                     )}
                   </td>
                   <td>{doc.title}</td>
                   <td>
-                    <span
-                      className={`badge ${doc.status === "canonical" ? "ok" : "warn"}`}
-                      title={doc.statusReason ?? undefined}
-                    >
-                      {doc.status}
-                    </span>
+                    <StatusBadge
+                      status={doc.status}
+                      reason={doc.statusReason}
+                    />
                   </td>
+                  <td className="muted">{doc.statusReason}</td>
                   <td>{doc.sections}</td>
                   <td>{doc.tokens}</td>
+                  {props.canOverride && (
+                    <td>
+                      <StatusOverride
+                        project={props.project}
+                        documentId={doc.id}
+                        status={doc.status}
+                        overridden={doc.statusOverride !== null}
+                      />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>

@@ -14,7 +14,7 @@ export function TaskActions(props: {
   // A task changes the board, the goal's counts and the goals list.
   const refresh = () =>
     Promise.all([
-      queryClient.invalidateQueries(trpc.orchestration.tasks.list.pathFilter()),
+      queryClient.invalidateQueries(trpc.orchestration.tasks.pathFilter()),
       queryClient.invalidateQueries(trpc.orchestration.goals.pathFilter()),
     ]);
   const release = useMutation(
@@ -24,7 +24,9 @@ export function TaskActions(props: {
     trpc.orchestration.tasks.cancel.mutationOptions({ onSuccess: refresh }),
   );
   const held = ["claimed", "in_progress"].includes(props.task.status);
-  const open = held || props.task.status === "ready";
+  // Final states offer nothing; the domain refuses what the state machine
+  // does not allow, and the message says why.
+  const open = !["done", "failed", "cancelled"].includes(props.task.status);
   const error = release.error ?? cancel.error;
   if (!open) return null;
 

@@ -1,9 +1,12 @@
 // Small pieces the goals pages and the board share.
 
 export const statusLabels = {
+  draft: "Draft",
   ready: "Ready",
   claimed: "Claimed",
   in_progress: "In progress",
+  in_review: "In review",
+  blocked: "Blocked",
   done: "Done",
   failed: "Failed",
   cancelled: "Cancelled",

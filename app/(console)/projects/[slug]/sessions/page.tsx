@@ -34,6 +34,7 @@ export default async function SessionsPage(props: {
               <th>Started</th>
               <th>Events</th>
               <th>Errors</th>
+              <th>Flags</th>
               <th>Cost</th>
             </tr>
           </thead>
@@ -59,6 +60,18 @@ export default async function SessionsPage(props: {
                 <td>
                   {s.errorCount > 0 ? (
                     <span className="badge danger">{s.errorCount}</span>
+                  ) : (
+                    "0"
+                  )}
+                </td>
+                <td>
+                  {s.flagCount > 0 ? (
+                    <span
+                      className="badge danger"
+                      title="Red flags raised on this session's events"
+                    >
+                      {s.flagCount}
+                    </span>
                   ) : (
                     "0"
                   )}

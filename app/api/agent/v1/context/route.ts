@@ -4,11 +4,24 @@ import { answerQuestion } from "@/server/context";
 
 // One section of the agent's project docs that answers `q`, or an explicit
 // no-answer; both are 200, since an honest no-answer is a result.
+// `include_stale=true` lets stale and duplicate documents answer (the
+// answer then carries their status and reason); `source=` picks a source.
 export const GET = agentRoute({
   query: z.object({
     q: z.string().trim().min(1).max(1000),
     limit: z.coerce.number().int().min(1).max(4).optional(),
+    source: z.string().trim().min(1).max(100).optional(),
+    include_stale: z
+      .enum(["true", "false", "1", "0"])
+      .transform((value) => value === "true" || value === "1")
+      .optional(),
   }),
   handler: ({ db, actor, query }) =>
-    answerQuestion(db, actor, { project: actor.projectId, ...query }),
+    answerQuestion(db, actor, {
+      project: actor.projectId,
+      q: query.q,
+      limit: query.limit,
+      source: query.source,
+      includeStale: query.include_stale,
+    }),
 });

@@ -94,7 +94,11 @@ export function GoalDetail(props: Props) {
             <tbody>
               {tasks.data.map((task) => (
                 <tr key={task.id} aria-label={`Task ${task.title}`}>
-                  <td>{task.title}</td>
+                  <td>
+                    <Link href={`/projects/${props.project}/tasks/${task.id}`}>
+                      {task.title}
+                    </Link>
+                  </td>
                   <td>{statusLabels[task.status]}</td>
                   <td>{task.priority}</td>
                   <td>

@@ -6,16 +6,48 @@ import {
   formatUtc,
 } from "@/components/charts/format";
 import { requirePageProject } from "@/server/api/page-auth";
-import { getSession, type SessionEvent } from "@/server/observability/sessions";
+import { verifySessionChain } from "@/server/observability/chain";
+import {
+  getSession,
+  type EventFlag,
+  type SessionEvent,
+} from "@/server/observability/sessions";
 
 // One session's timeline: every event in time order, with its tool input
-// and result behind a disclosure, tokens, cost and status.
+// and result behind a disclosure (secrets masked), tokens, cost, status and
+// red flags, and whether the session's hash chain still verifies.
 
 function statusBadge(status: string) {
   const tone =
     status === "error" ? "danger" : status === "denied" ? "warn" : "ok";
 
   return <span className={`badge ${tone}`}>{status}</span>;
+}
+
+const severityTone: Record<string, string> = {
+  critical: "danger",
+  high: "danger",
+  medium: "warn",
+  low: "muted",
+};
+
+function FlagBadges(props: { flags: EventFlag[] }) {
+  if (props.flags.length === 0) return null;
+
+  return (
+    <div className="row" aria-label="Red flags">
+      {props.flags.map((flag, i) => (
+        <span
+          key={`${flag.rule}-${i}`}
+          className={`badge ${severityTone[flag.severity] ?? "warn"}`}
+          title={flag.excerpt}
+          data-testid="event-flag"
+        >
+          {flag.rule} · {flag.severity}
+        </span>
+      ))}
+    </div>
+  );
 }
 
 function costCell(event: SessionEvent) {
@@ -83,6 +115,10 @@ export default async function SessionPage(props: {
     project: project.slug,
     sessionId: decodeURIComponent(id),
   });
+  const chain = await verifySessionChain(db, actor, {
+    project: project.slug,
+    sessionId: session.id,
+  });
 
   return (
     <>
@@ -121,6 +157,27 @@ export default async function SessionPage(props: {
             </>
           ) : null}
         </span>
+        <span>
+          {session.flagCount > 0 ? (
+            <span className="badge danger">{session.flagCount} flags</span>
+          ) : (
+            "no flags"
+          )}
+        </span>
+        <span data-testid="session-chain">
+          {chain.verified ? (
+            <span
+              className="badge ok"
+              title={`All ${chain.length} events match their hash links`}
+            >
+              chain verified
+            </span>
+          ) : (
+            <span className="badge danger" title={chain.reason}>
+              chain broken at event {chain.brokenAt}
+            </span>
+          )}
+        </span>
         <code className="muted">{session.externalId}</code>
       </div>
       {truncated ? (
@@ -143,7 +200,11 @@ export default async function SessionPage(props: {
         </thead>
         <tbody>
           {events.map((event) => (
-            <tr key={event.id} data-type={event.type}>
+            <tr
+              key={event.id}
+              data-type={event.type}
+              data-flagged={event.flags.length > 0 ? "true" : undefined}
+            >
               <td>
                 <code>{formatUtc(event.occurredAt).slice(5, 19)}</code>
               </td>
@@ -163,6 +224,7 @@ export default async function SessionPage(props: {
                     <span className="muted"> · task {event.taskTitle}</span>
                   ) : null}
                 </div>
+                <FlagBadges flags={event.flags} />
                 <Json label="Input" value={event.input} />
                 <Json label="Result" value={event.output} />
                 <Json label="Attributes" value={event.attributes} />

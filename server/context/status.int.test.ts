@@ -1,0 +1,290 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "@/db/client";
+import { useDatabase } from "@/db/runtime";
+import { auditLog } from "@/db/schema";
+import { createCaller } from "@/server/api/root";
+import type { Actor } from "@/server/identity/actor";
+import { openTestDatabase, testKinds } from "@/tests/db";
+import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
+import { GET as contextRoute } from "@/app/api/agent/v1/context/route";
+import { answerQuestion } from "./answer";
+import { setDocumentStatus } from "./classify";
+import { listDocuments } from "./documents";
+import { indexDirectory, indexDocuments } from "./indexer";
+
+// Two releases of one source, front matter and near-duplicates, as an
+// agent and an operator meet them: statuses with reasons, answers only
+// from current documents unless stale ones are asked for, and audited
+// overrides.
+
+const cli: Actor = { kind: "cli", label: "cli:test" };
+
+const filler = (topic: string) =>
+  Array.from(
+    { length: 12 },
+    (_, i) =>
+      `The ${topic} guide, paragraph ${i}, explains step ${i} of ${topic} ` +
+      `with details that only matter for ${topic} number ${i}.`,
+  ).join("\n\n");
+
+const routeDoc = (extra: string) => `---
+title: route.js
+---
+
+# route.js
+
+Route handlers export functions named after HTTP methods.
+
+## Segment options
+
+${extra}
+
+${filler("route")}
+`;
+
+const newer = {
+  "app/api-reference/file-conventions/route.md": routeDoc(
+    "Set maxDuration to bound the handler's running time in seconds.",
+  ),
+  "app/getting-started/fonts.md": `# Fonts\n\n${filler("fonts")}\n`,
+  "app/guides/amp-replacement.md": `---
+title: AMP
+deprecated: true
+---
+
+# AMP
+
+${filler("amp")}
+`,
+};
+
+const older = {
+  "01-app/03-api-reference/03-file-conventions/route.md": routeDoc(
+    "Set legacyTimeout to bound the handler's running time in seconds.",
+  ),
+  "01-app/01-getting-started/index.md": `# Getting started\n\n${filler("start")}\n`,
+};
+
+async function writeTree(root: string, files: Record<string, string>) {
+  for (const [file, content] of Object.entries(files)) {
+    await fs.mkdir(path.dirname(path.join(root, file)), { recursive: true });
+    await fs.writeFile(path.join(root, file), content);
+  }
+}
+
+describe.each(testKinds)("context statuses on %s", (kind) => {
+  let handle: DatabaseHandle;
+  let root: string;
+  let slug: string;
+  let projectId: string;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase(kind);
+    useDatabase(handle);
+    root = await fs.mkdtemp(path.join(os.tmpdir(), "flotilla-versions-"));
+    await writeTree(path.join(root, "v16.5.0"), newer);
+    await writeTree(path.join(root, "v16.2.0"), older);
+    const project = await makeProject(handle.db);
+    slug = project.slug;
+    projectId = project.id;
+  });
+  afterAll(async () => {
+    useDatabase(null);
+    await handle.close();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  it("makes an older release's documents stale copies of the newer", async () => {
+    // The older release is indexed last on purpose: order must not matter.
+    const current = await indexDirectory(handle.db, cli, {
+      project: slug,
+      dir: path.join(root, "v16.5.0"),
+      source: "nextjs",
+      version: "16.5.0",
+    });
+    expect(current.statuses).toEqual({ canonical: 2, stale: 1 });
+    const old = await indexDirectory(handle.db, cli, {
+      project: slug,
+      dir: path.join(root, "v16.2.0"),
+      source: "nextjs",
+      version: "16.2.0",
+    });
+    expect(old).toMatchObject({ version: "16.2.0", indexed: 2 });
+    expect(old.statuses).toEqual({ canonical: 2, stale: 3 });
+
+    const documents = await listDocuments(handle.db, cli, { project: slug });
+    const byPath = new Map(documents.map((d) => [d.path, d]));
+    expect(
+      byPath.get("01-app/03-api-reference/03-file-conventions/route.md"),
+    ).toMatchObject({
+      version: "16.2.0",
+      status: "stale",
+      statusReason:
+        "older version 16.2.0 of app/api-reference/file-conventions/route.md",
+    });
+    expect(byPath.get("01-app/01-getting-started/index.md")).toMatchObject({
+      status: "stale",
+      statusReason: "only in older version 16.2.0",
+    });
+    expect(byPath.get("app/guides/amp-replacement.md")).toMatchObject({
+      status: "stale",
+      statusReason: "deprecated: true in front matter",
+    });
+    expect(byPath.get("app/getting-started/fonts.md")?.status).toBe(
+      "canonical",
+    );
+
+    // Re-indexing stays incremental and keeps the statuses.
+    const again = await indexDirectory(handle.db, cli, {
+      project: slug,
+      dir: path.join(root, "v16.2.0"),
+      source: "nextjs",
+      version: "16.2.0",
+    });
+    expect(again).toMatchObject({ indexed: 0, unchanged: 2, removed: 0 });
+    expect(again.statuses).toEqual({ canonical: 2, stale: 3 });
+  });
+
+  it("answers from current documents unless stale ones are asked for", async () => {
+    const plain = await answerQuestion(handle.db, cli, {
+      project: slug,
+      q: "legacyTimeout route handler segment option",
+    });
+    // Only the stale copy names legacyTimeout: by default it never answers.
+    if (plain.answered) {
+      expect(plain.status).toBe("canonical");
+      expect(plain.path).toBe("app/api-reference/file-conventions/route.md");
+    }
+
+    const stale = await answerQuestion(handle.db, cli, {
+      project: slug,
+      q: "legacyTimeout route handler segment option",
+      includeStale: true,
+    });
+    expect(stale).toMatchObject({
+      answered: true,
+      path: "01-app/03-api-reference/03-file-conventions/route.md",
+      version: "16.2.0",
+      status: "stale",
+      statusReason:
+        "older version 16.2.0 of app/api-reference/file-conventions/route.md",
+    });
+
+    // A question both releases answer is served from the current one.
+    const both = await answerQuestion(handle.db, cli, {
+      project: slug,
+      q: "route handlers export functions named after HTTP methods",
+      includeStale: true,
+    });
+    expect(both).toMatchObject({
+      answered: true,
+      status: "canonical",
+      version: "16.5.0",
+    });
+
+    const { secret } = await makeAgent(handle.db, projectId);
+    const call = async (query: string) => {
+      const response = await contextRoute(
+        new Request(`http://test/api/agent/v1/context${query}`, {
+          headers: { authorization: `Bearer ${secret}` },
+        }),
+        { params: Promise.resolve({}) },
+      );
+
+      return {
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown>,
+      };
+    };
+    const viaApi = await call("?q=legacyTimeout%20segment&include_stale=true");
+    expect(viaApi.body).toMatchObject({ answered: true, status: "stale" });
+    const otherSource = await call(
+      "?q=legacyTimeout%20segment&include_stale=1&source=elsewhere",
+    );
+    expect(otherSource.body).toMatchObject({ answered: false });
+    const bad = await call("?q=fonts&include_stale=maybe");
+    expect(bad.status).toBe(400);
+  });
+
+  it("marks the older of two near-duplicates duplicate", async () => {
+    const project = await makeProject(handle.db);
+    const text = `# Deploying\n\n${filler("deploy")}\n`;
+    await indexDocuments(handle.db, cli, {
+      project: project.slug,
+      files: [
+        { path: "a/deploy.md", content: text },
+        { path: "b/deploy-copy.md", content: `${text}\nOne more line.\n` },
+        { path: "c/fonts.md", content: `# Fonts\n\n${filler("fonts")}\n` },
+      ],
+    });
+    const documents = await listDocuments(handle.db, cli, {
+      project: project.slug,
+    });
+    const duplicate = documents.find((d) => d.status === "duplicate");
+    expect(documents.filter((d) => d.status === "canonical")).toHaveLength(2);
+    // Same indexing time: the path order decides which is the newer.
+    expect(duplicate?.path).toBe("b/deploy-copy.md");
+    expect(duplicate?.statusReason).toMatch(/^\d+% similar to a\/deploy\.md$/);
+  });
+
+  it("lets an operator override a status, audited", async () => {
+    const operator = await makeUser(handle.db, "operator");
+    const caller = createCaller({ db: handle.db, actor: operator.actor });
+    const documents = await caller.context.documents({ project: slug });
+    const old = documents.find((d) => d.path.startsWith("01-app/03"));
+    if (!old) throw new Error("older route document missing");
+
+    const pinned = await caller.context.setStatus({
+      project: slug,
+      documentId: old.id,
+      status: "canonical",
+      reason: "still deployed on 16.2",
+    });
+    expect(pinned).toMatchObject({
+      status: "canonical",
+      statusReason: `pinned canonical by ${operator.user.email}: still deployed on 16.2`,
+    });
+    const served = await answerQuestion(handle.db, cli, {
+      project: slug,
+      q: "legacyTimeout segment option",
+    });
+    expect(served).toMatchObject({ answered: true, path: old.path });
+
+    const back = await setDocumentStatus(handle.db, operator.actor, {
+      project: slug,
+      documentId: old.id,
+      status: "auto",
+    });
+    expect(back.status).toBe("stale");
+
+    const [audit] = await handle.db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          eq(auditLog.projectId, projectId),
+          eq(auditLog.action, "context.document.status"),
+          eq(auditLog.targetId, old.id),
+        ),
+      )
+      .limit(1);
+    expect(audit?.details).toMatchObject({
+      path: old.path,
+      before: { status: "stale" },
+      after: { status: "canonical" },
+    });
+
+    const viewer = await makeUser(handle.db, "viewer");
+    await expect(
+      createCaller({ db: handle.db, actor: viewer.actor }).context.setStatus({
+        project: slug,
+        documentId: old.id,
+        status: "stale",
+      }),
+    ).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+});

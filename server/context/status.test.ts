@@ -1,0 +1,245 @@
+import { describe, expect, it } from "vitest";
+import {
+  classifyDocuments,
+  compareVersions,
+  normalisePath,
+  similarity,
+  textSignature,
+  type ClassifiedInput,
+} from "./status";
+
+// The status rules one by one, on small fixed documents.
+
+const words = (seed: string, count: number) =>
+  Array.from({ length: count }, (_, i) => `${seed}${i % 97}w${i}`).join(" ");
+
+const routeText = `Route handlers let you create custom request handlers for a
+given route using the Web Request and Response APIs. ${words("route", 120)}`;
+const cachingText = `Caching stores the result of data fetching and rendering
+so it does not have to be done again. ${words("cache", 120)}`;
+
+let nextId = 0;
+function doc(partial: Partial<ClassifiedInput> & { path: string }) {
+  nextId++;
+
+  return {
+    id: `doc-${nextId}`,
+    version: "",
+    title: partial.path,
+    frontMatter: null,
+    signature: [],
+    modifiedAt: new Date("2026-11-01T00:00:00Z"),
+    override: null,
+    overrideReason: null,
+    ...partial,
+  } satisfies ClassifiedInput;
+}
+
+describe("normalisePath", () => {
+  it("drops numeric prefixes, extensions and index files", () => {
+    expect(normalisePath("01-app/03-api-reference/route.md")).toBe(
+      "app/api-reference/route",
+    );
+    expect(normalisePath("app/api-reference/route.mdx")).toBe(
+      "app/api-reference/route",
+    );
+    expect(normalisePath("01-app/01-getting-started/index.md")).toBe(
+      "app/getting-started",
+    );
+    expect(normalisePath("index.md")).toBe("index");
+  });
+});
+
+describe("compareVersions", () => {
+  it("orders versions by number, part by part", () => {
+    expect(compareVersions("16.10.0", "16.2.0")).toBeGreaterThan(0);
+    expect(compareVersions("16.2.0", "16.5.0")).toBeLessThan(0);
+    expect(compareVersions("16.5.0", "16.5.0")).toBe(0);
+    expect(compareVersions("", "1.0")).toBeLessThan(0);
+  });
+});
+
+describe("textSignature", () => {
+  it("says how alike two texts are", () => {
+    const a = textSignature(routeText);
+    const edited = textSignature(`${routeText} one more closing sentence`);
+    const other = textSignature(cachingText);
+    expect(similarity(a, a)).toBe(1);
+    expect(similarity(a, edited)).toBeGreaterThan(0.9);
+    expect(similarity(a, other)).toBeLessThan(0.1);
+  });
+
+  it("does not judge texts too short to compare", () => {
+    expect(textSignature("a short stub page")).toEqual([]);
+    // A generated stub is its boilerplate comment and little else.
+    const stub = `{/* DO NOT EDIT. ${words("generated", 80)} */}\n\nSee the app docs.`;
+    expect(textSignature(stub)).toEqual([]);
+    expect(similarity([], [])).toBe(0);
+  });
+});
+
+describe("classifyDocuments", () => {
+  it("keeps documents canonical when no rule applies", () => {
+    const only = doc({ path: "a.md", signature: textSignature(routeText) });
+    expect(classifyDocuments([only]).get(only.id)).toEqual({
+      status: "canonical",
+      reason: null,
+      canonicalId: null,
+    });
+  });
+
+  it("makes older copies stale, matched by what they are", () => {
+    const current = doc({
+      path: "app/api-reference/file-conventions/route.md",
+      version: "16.5.0",
+      title: "route.js",
+      signature: textSignature(routeText),
+    });
+    const renamed = doc({
+      path: "01-app/03-api-reference/03-file-conventions/route.md",
+      version: "16.2.0",
+      title: "route.js",
+      signature: textSignature(routeText),
+    });
+    // Moved to another folder: found by its name.
+    const movedCaching = doc({
+      path: "app/guides/caching.md",
+      version: "16.5.0",
+      title: "Caching",
+      signature: textSignature(cachingText),
+    });
+    const moved = doc({
+      path: "01-app/01-getting-started/08-caching.md",
+      version: "16.2.0",
+      title: "Caching and Revalidating",
+      signature: textSignature(cachingText),
+    });
+    const gone = doc({
+      path: "01-app/02-guides/amp.md",
+      version: "16.2.0",
+      title: "AMP",
+    });
+    const result = classifyDocuments([
+      renamed,
+      current,
+      movedCaching,
+      moved,
+      gone,
+    ]);
+    expect(result.get(current.id)?.status).toBe("canonical");
+    expect(result.get(renamed.id)).toEqual({
+      status: "stale",
+      reason:
+        "older version 16.2.0 of app/api-reference/file-conventions/route.md",
+      canonicalId: current.id,
+    });
+    expect(result.get(moved.id)).toMatchObject({
+      status: "stale",
+      canonicalId: movedCaching.id,
+    });
+    expect(result.get(gone.id)).toEqual({
+      status: "stale",
+      reason: "only in older version 16.2.0",
+      canonicalId: null,
+    });
+  });
+
+  it("picks the most similar text when several documents share a name", () => {
+    const appRoute = doc({
+      path: "app/routing/route.md",
+      version: "2",
+      signature: textSignature(routeText),
+    });
+    const pagesRoute = doc({
+      path: "pages/routing/route.md",
+      version: "2",
+      signature: textSignature(cachingText),
+    });
+    const old = doc({
+      path: "docs/route.md",
+      version: "1",
+      signature: textSignature(cachingText),
+    });
+    const result = classifyDocuments([appRoute, pagesRoute, old]);
+    expect(result.get(old.id)?.canonicalId).toBe(pagesRoute.id);
+  });
+
+  it("reads the declared status from front matter", () => {
+    const superseded = doc({
+      path: "old-auth.md",
+      frontMatter: { superseded_by: "auth.md" },
+    });
+    const deprecated = doc({
+      path: "amp.md",
+      frontMatter: { deprecated: true },
+    });
+    const declared = doc({
+      path: "draft.md",
+      frontMatter: { status: "stale" },
+    });
+    const unknown = doc({ path: "x.md", frontMatter: { status: "wip" } });
+    const result = classifyDocuments([
+      superseded,
+      deprecated,
+      declared,
+      unknown,
+    ]);
+    expect(result.get(superseded.id)).toMatchObject({
+      status: "superseded",
+      reason: "superseded by auth.md (front matter)",
+    });
+    expect(result.get(deprecated.id)).toMatchObject({
+      status: "stale",
+      reason: "deprecated: true in front matter",
+    });
+    expect(result.get(declared.id)).toMatchObject({
+      status: "stale",
+      reason: "status: stale in front matter",
+    });
+    expect(result.get(unknown.id)?.status).toBe("canonical");
+  });
+
+  it("marks the older of two near-duplicates duplicate", () => {
+    const older = doc({
+      path: "b-notes.md",
+      signature: textSignature(routeText),
+      modifiedAt: new Date("2026-10-01T00:00:00Z"),
+    });
+    const newer = doc({
+      path: "a-notes.md",
+      signature: textSignature(`${routeText} and one more line`),
+      modifiedAt: new Date("2026-11-01T00:00:00Z"),
+    });
+    const unrelated = doc({
+      path: "caching.md",
+      signature: textSignature(cachingText),
+    });
+    const result = classifyDocuments([older, newer, unrelated]);
+    expect(result.get(newer.id)?.status).toBe("canonical");
+    expect(result.get(unrelated.id)?.status).toBe("canonical");
+    const duplicate = result.get(older.id);
+    expect(duplicate?.status).toBe("duplicate");
+    expect(duplicate?.canonicalId).toBe(newer.id);
+    expect(duplicate?.reason).toMatch(/^9\d% similar to a-notes\.md$/);
+  });
+
+  it("lets an operator's override beat every rule", () => {
+    const current = doc({ path: "a.md", version: "2" });
+    const pinned = doc({
+      path: "a.md",
+      version: "1",
+      override: "canonical",
+      overrideReason: "pinned canonical by ops@example.com",
+    });
+    const marked = doc({ path: "b.md", version: "2", override: "stale" });
+    const result = classifyDocuments([current, pinned, marked]);
+    expect(result.get(pinned.id)).toMatchObject({
+      status: "canonical",
+      reason: "pinned canonical by ops@example.com",
+    });
+    expect(result.get(marked.id)).toMatchObject({
+      status: "stale",
+      reason: "marked stale by an operator",
+    });
+  });
+});

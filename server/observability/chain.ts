@@ -1,0 +1,207 @@
+import crypto from "node:crypto";
+import { and, asc, eq, gt, isNotNull } from "drizzle-orm";
+import { z } from "zod";
+import type { Database } from "@/db/client";
+import { agentSessions, events } from "@/db/schema";
+import type { Actor } from "@/server/identity/actor";
+import { requireProjectRole } from "@/server/identity/access";
+import { notFound } from "@/server/errors";
+import { parseInput } from "@/server/input";
+import { canonicalJson } from "./normalize/claude-code-hook";
+
+// Tamper evidence: each session's events form a hash chain in order of
+// arrival. A link is sha256(previous link + digest of the event), where the
+// digest covers the event's identity and content but not its cost or task
+// link, so repricing an event or deleting a task leaves the chain intact
+// while any edit of what the agent did breaks it.
+
+/** The columns a link covers. */
+export interface ChainedContent {
+  eventKey: string;
+  source: string;
+  type: string;
+  name: string;
+  status: string;
+  occurredAt: Date;
+  durationMs: number | null;
+  traceId: string | null;
+  spanId: string | null;
+  parentSpanId: string | null;
+  toolName: string | null;
+  model: string | null;
+  provider: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  cacheReadTokens: number | null;
+  cacheWrite5mTokens: number | null;
+  cacheWrite1hTokens: number | null;
+  input: unknown;
+  output: unknown;
+  attributes: unknown;
+}
+
+const chainedColumns = {
+  eventKey: events.eventKey,
+  source: events.source,
+  type: events.type,
+  name: events.name,
+  status: events.status,
+  occurredAt: events.occurredAt,
+  durationMs: events.durationMs,
+  traceId: events.traceId,
+  spanId: events.spanId,
+  parentSpanId: events.parentSpanId,
+  toolName: events.toolName,
+  model: events.model,
+  provider: events.provider,
+  inputTokens: events.inputTokens,
+  outputTokens: events.outputTokens,
+  cacheReadTokens: events.cacheReadTokens,
+  cacheWrite5mTokens: events.cacheWrite5mTokens,
+  cacheWrite1hTokens: events.cacheWrite1hTokens,
+  input: events.input,
+  output: events.output,
+  attributes: events.attributes,
+};
+
+function sha256(text: string): string {
+  return crypto.createHash("sha256").update(text).digest("hex");
+}
+
+/** The digest of one event: the same for the row as written and as read
+ * back (keys sorted, so jsonb's key order does not matter). */
+export function eventDigest(event: ChainedContent): string {
+  return sha256(
+    canonicalJson({
+      key: event.eventKey,
+      source: event.source,
+      type: event.type,
+      name: event.name,
+      status: event.status,
+      at: event.occurredAt.toISOString(),
+      durationMs: event.durationMs,
+      traceId: event.traceId,
+      spanId: event.spanId,
+      parentSpanId: event.parentSpanId,
+      toolName: event.toolName,
+      model: event.model,
+      provider: event.provider,
+      tokens: [
+        event.inputTokens,
+        event.outputTokens,
+        event.cacheReadTokens,
+        event.cacheWrite5mTokens,
+        event.cacheWrite1hTokens,
+      ],
+      input: event.input ?? null,
+      output: event.output ?? null,
+      attributes: event.attributes ?? null,
+    }),
+  );
+}
+
+/** The link after `previous` (null at the start of the chain). */
+export function chainLink(previous: string | null, digest: string): string {
+  return sha256(`${previous ?? ""}:${digest}`);
+}
+
+export const verifyChainInput = z.object({
+  project: z.string().min(1),
+  /** Flotilla's session id. */
+  sessionId: z.uuid(),
+});
+
+export type ChainVerdict =
+  | { verified: true; length: number }
+  | {
+      verified: false;
+      length: number;
+      /** The position (1-based) of the first link that does not hold. */
+      brokenAt: number;
+      eventId: string | null;
+      reason: string;
+    };
+
+const PAGE = 1000;
+
+/** Recomputes a session's chain from its stored events and reports the
+ * first link that does not hold: an edited event, a missing or inserted
+ * one, or a head that does not match the last event. */
+export async function verifySessionChain(
+  db: Database,
+  actor: Actor,
+  input: unknown,
+): Promise<ChainVerdict> {
+  const { project: slug, sessionId } = parseInput(verifyChainInput, input);
+  const { project } = await requireProjectRole(db, actor, slug, "viewer");
+  const [session] = await db
+    .select({
+      chainHead: agentSessions.chainHead,
+      chainLength: agentSessions.chainLength,
+    })
+    .from(agentSessions)
+    .where(
+      and(
+        eq(agentSessions.id, sessionId),
+        eq(agentSessions.projectId, project.id),
+      ),
+    );
+  if (!session) throw notFound("Session", sessionId);
+
+  let previous: string | null = null;
+  let expected = 1;
+  for (;;) {
+    const rows = await db
+      .select({
+        id: events.id,
+        chainSeq: events.chainSeq,
+        chainHash: events.chainHash,
+        ...chainedColumns,
+      })
+      .from(events)
+      .where(
+        and(
+          eq(events.sessionId, sessionId),
+          isNotNull(events.chainSeq),
+          gt(events.chainSeq, expected - 1),
+        ),
+      )
+      .orderBy(asc(events.chainSeq))
+      .limit(PAGE);
+    for (const row of rows) {
+      const broken = (reason: string): ChainVerdict => ({
+        verified: false,
+        length: session.chainLength,
+        brokenAt: expected,
+        eventId: row.id,
+        reason,
+      });
+      if (row.chainSeq !== expected) {
+        return broken(`event ${expected} is missing`);
+      }
+      const link = chainLink(previous, eventDigest(row));
+      if (link !== row.chainHash) {
+        return broken(`event ${expected} does not match its link`);
+      }
+      previous = link;
+      expected += 1;
+    }
+    if (rows.length < PAGE) break;
+  }
+
+  const length = expected - 1;
+  if (length !== session.chainLength || previous !== session.chainHead) {
+    return {
+      verified: false,
+      length: session.chainLength,
+      brokenAt: length + 1,
+      eventId: null,
+      reason:
+        length < session.chainLength
+          ? `event ${length + 1} is missing`
+          : "the chain does not end at the session's head",
+    };
+  }
+
+  return { verified: true, length };
+}

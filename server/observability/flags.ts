@@ -1,0 +1,436 @@
+// Red flags: what an operator must see even when nothing failed. Rules run
+// at ingest on each event's tool input, result and command; what they find
+// is stored beside the event (event_flags) with an excerpt whose secrets are
+// masked. Secrets are also masked wherever events are displayed.
+
+export const flagSeverities = ["low", "medium", "high", "critical"] as const;
+export type FlagSeverity = (typeof flagSeverities)[number];
+
+export interface Flag {
+  rule: string;
+  severity: FlagSeverity;
+  /** The text around the finding, secrets masked. */
+  excerpt: string;
+}
+
+/** What the rules read of an event. */
+export interface FlaggableEvent {
+  type: string;
+  toolName?: string | null;
+  input?: unknown;
+  output?: unknown;
+}
+
+interface SecretPattern {
+  rule: string;
+  pattern: RegExp;
+  /** The masked form of one match. */
+  mask: (match: string) => string;
+}
+
+const EXCERPT_RADIUS = 60;
+const MAX_EXCERPT = 240;
+// Long values are scanned in full but walked string by string; this bounds
+// the strings one event contributes so a huge result cannot stall ingest.
+const MAX_SCANNED_CHARS = 1_000_000;
+
+function keepPrefix(length: number) {
+  return (match: string) => `${match.slice(0, length)}****[masked]`;
+}
+
+// Each pattern is global: masking replaces every occurrence.
+const secretPatterns: SecretPattern[] = [
+  {
+    rule: "secret.private-key",
+    pattern:
+      /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g,
+    mask: () => "-----BEGIN PRIVATE KEY----- ****[masked]",
+  },
+  {
+    rule: "secret.aws-access-key",
+    pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[0-9A-Z]{16}\b/g,
+    mask: keepPrefix(4),
+  },
+  {
+    rule: "secret.github-token",
+    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g,
+    mask: keepPrefix(4),
+  },
+  {
+    rule: "secret.slack-token",
+    pattern: /\bxox[abposre]-[A-Za-z0-9-]{10,}/g,
+    mask: keepPrefix(5),
+  },
+  {
+    rule: "secret.anthropic-key",
+    pattern: /\bsk-ant-[A-Za-z0-9_-]{20,}/g,
+    mask: keepPrefix(7),
+  },
+  {
+    rule: "secret.openai-key",
+    // sk-ant- keys are Anthropic's, matched above.
+    pattern: /\bsk-(?!ant-)(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g,
+    mask: keepPrefix(3),
+  },
+  {
+    rule: "secret.connection-string",
+    // scheme://user:password@host: only the password is masked.
+    pattern:
+      /\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver):\/\/[^\s:/@'"]*:[^\s@/'"]+@[^\s'"]+/gi,
+    mask: (match) => match.replace(/(:\/\/[^\s:/@]*:)[^\s@/]+@/, "$1****@"),
+  },
+];
+
+const secretSeverity: FlagSeverity = "critical";
+
+/** `text` with every secret the rules know masked. */
+export function maskSecrets(text: string): string {
+  let masked = text;
+  for (const { pattern, mask } of secretPatterns) {
+    masked = masked.replace(pattern, mask);
+  }
+
+  return masked;
+}
+
+/** A JSON value with every string's secrets masked, for display. */
+export function maskValue(value: unknown): unknown {
+  if (typeof value === "string") return maskSecrets(value);
+  if (Array.isArray(value)) return value.map(maskValue);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      out[key] = maskValue(child);
+    }
+
+    return out;
+  }
+
+  return value;
+}
+
+// Where secrets sit in `text`, so an excerpt never cuts one in half (half
+// a key no longer matches its pattern and would be shown unmasked).
+function secretSpans(text: string): [number, number][] {
+  const spans: [number, number][] = [];
+  for (const { pattern } of secretPatterns) {
+    for (const match of text.matchAll(pattern)) {
+      spans.push([match.index, match.index + match[0].length]);
+    }
+  }
+
+  return spans;
+}
+
+function excerpt(text: string, start: number, end: number): string {
+  let from = Math.max(0, start - EXCERPT_RADIUS);
+  let to = Math.min(text.length, end + EXCERPT_RADIUS);
+  for (const [spanStart, spanEnd] of secretSpans(text)) {
+    if (spanStart < to && spanEnd > from) {
+      from = Math.min(from, spanStart);
+      to = Math.max(to, spanEnd);
+    }
+  }
+  const window = maskSecrets(text.slice(from, to)).replace(/\s+/g, " ").trim();
+  const clipped =
+    window.length > MAX_EXCERPT ? `${window.slice(0, MAX_EXCERPT)}…` : window;
+
+  return `${from > 0 ? "…" : ""}${clipped}${to < text.length ? "…" : ""}`;
+}
+
+// Every string inside a value, with an explicit stack (values may nest
+// deeply, see limits.ts).
+function stringsIn(value: unknown): string[] {
+  const out: string[] = [];
+  let budget = MAX_SCANNED_CHARS;
+  const stack: unknown[] = [value];
+  while (stack.length > 0 && budget > 0) {
+    const next = stack.pop();
+    if (typeof next === "string") {
+      out.push(next.slice(0, budget));
+      budget -= next.length;
+    } else if (Array.isArray(next)) {
+      for (let i = next.length - 1; i >= 0; i -= 1) stack.push(next[i]);
+    } else if (next && typeof next === "object") {
+      stack.push(...Object.values(next).reverse());
+    }
+  }
+
+  return out;
+}
+
+function secretFlags(texts: string[]): Flag[] {
+  const flags: Flag[] = [];
+  for (const text of texts) {
+    for (const { rule, pattern } of secretPatterns) {
+      for (const match of text.matchAll(pattern)) {
+        const start = match.index;
+        flags.push({
+          rule,
+          severity: secretSeverity,
+          excerpt: excerpt(text, start, start + match[0].length),
+        });
+      }
+    }
+  }
+
+  return flags;
+}
+
+// ---- Commands: destructive shell and SQL ---------------------------------
+
+const commandFields = ["command", "cmd", "script", "query", "sql"];
+
+/** The commands an event runs: a string input, or the command-like fields
+ * of an object input (Bash's `command`, a database tool's `query`). */
+function commandsOf(event: FlaggableEvent): string[] {
+  const input = event.input;
+  if (typeof input === "string") {
+    return event.type === "tool_call" ? [input] : [];
+  }
+  if (!input || typeof input !== "object" || Array.isArray(input)) return [];
+  const fields = input as Record<string, unknown>;
+
+  return commandFields.flatMap((field) =>
+    typeof fields[field] === "string" ? [fields[field]] : [],
+  );
+}
+
+// One simple command: its words, with quotes removed and a leading sudo,
+// env assignments and command wrappers skipped.
+function simpleCommands(command: string): string[][] {
+  return command
+    .split(/&&|\|\||[;|\n&]/)
+    .map((segment) =>
+      segment
+        .trim()
+        .split(/\s+/)
+        .map((word) => word.replace(/^["']|["']$/g, ""))
+        .filter((word) => word !== ""),
+    )
+    .map((words) => {
+      let i = 0;
+      while (
+        i < words.length &&
+        (words[i] === "sudo" ||
+          words[i] === "command" ||
+          words[i] === "exec" ||
+          /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]))
+      ) {
+        i += 1;
+      }
+
+      return words.slice(i);
+    })
+    .filter((words) => words.length > 0);
+}
+
+// Paths whose recursive delete loses far more than a build directory: the
+// root, home, the working directory itself, everything in it, or a top-level
+// system directory.
+const broadPath =
+  /^(?:\/\*?|~\/?\*?|\$HOME\/?\*?|\$\{HOME\}\/?\*?|\.\/?\*?|\.\.\/?\*?|\*|\/(?:bin|boot|dev|etc|home|lib|lib64|opt|root|sbin|srv|usr|var|Users|System)\/?\*?)$/;
+
+function isRecursiveFlag(word: string): boolean {
+  return (
+    word === "--recursive" ||
+    (/^-[A-Za-z]+$/.test(word) && /[rR]/.test(word)) ||
+    word === "--no-preserve-root"
+  );
+}
+
+interface CommandRule {
+  rule: string;
+  severity: FlagSeverity;
+  matches: (words: string[]) => boolean;
+}
+
+const commandRules: CommandRule[] = [
+  {
+    rule: "shell.recursive-delete",
+    severity: "critical",
+    matches: (words) =>
+      words[0] === "rm" &&
+      words.slice(1).some(isRecursiveFlag) &&
+      words.slice(1).some((w) => !w.startsWith("-") && broadPath.test(w)),
+  },
+  {
+    rule: "shell.disk-tool",
+    severity: "critical",
+    matches: (words) =>
+      /^mkfs(?:\.[a-z0-9]+)?$/.test(words[0]) ||
+      /^(?:wipefs|shred)$/.test(words[0]) ||
+      (words[0] === "dd" &&
+        words.some((w) =>
+          /^of=\/dev\/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|rdisk)/.test(w),
+        )),
+  },
+  {
+    rule: "shell.force-push",
+    severity: "high",
+    matches: (words) =>
+      words[0] === "git" &&
+      words.includes("push") &&
+      words.some(
+        (w) =>
+          w === "--force" ||
+          w === "-f" ||
+          w.startsWith("--force-with-lease") ||
+          /^\+[^\s]+/.test(w),
+      ),
+  },
+  {
+    rule: "shell.hard-reset",
+    severity: "high",
+    matches: (words) =>
+      words[0] === "git" && words.includes("reset") && words.includes("--hard"),
+  },
+];
+
+// A download piped straight into a shell: needs the pipe, so it is matched
+// on the whole command rather than on one simple command.
+const pipeToShell =
+  /\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:\/(?:usr\/)?bin\/)?(?:sh|bash|zsh|dash|ksh)\b/;
+
+function shellFlags(command: string): Flag[] {
+  const flags: Flag[] = [];
+  const seen = new Set<string>();
+  for (const words of simpleCommands(command)) {
+    for (const rule of commandRules) {
+      if (seen.has(rule.rule) || !rule.matches(words)) continue;
+      seen.add(rule.rule);
+      const at = Math.max(0, command.indexOf(words[0]));
+      flags.push({
+        rule: rule.rule,
+        severity: rule.severity,
+        excerpt: excerpt(command, at, at + words.join(" ").length),
+      });
+    }
+  }
+  const piped = pipeToShell.exec(command);
+  if (piped) {
+    flags.push({
+      rule: "shell.pipe-to-shell",
+      severity: "high",
+      excerpt: excerpt(command, piped.index, piped.index + piped[0].length),
+    });
+  }
+
+  return flags;
+}
+
+// SQL statements run to the next `;` outside a quoted value, or the line
+// end.
+const sqlStatement =
+  /\b(DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE(?:\s+TABLE)?\s+(?!-)[\w."]+|DELETE\s+FROM\s+[\w."]+|UPDATE\s+[\w."]+\s+SET)\b(?:'[^'\n]*'|[^;\n'])*/gi;
+
+function sqlFlags(command: string): Flag[] {
+  const flags: Flag[] = [];
+  for (const match of command.matchAll(sqlStatement)) {
+    const head = match[1].toUpperCase();
+    const statement = match[0];
+    let rule: string | null = null;
+    let severity: FlagSeverity = "high";
+    if (head.startsWith("DROP")) {
+      rule = "sql.drop";
+      severity = "critical";
+    } else if (head.startsWith("TRUNCATE")) {
+      rule = "sql.truncate";
+    } else if (!/\bWHERE\b/i.test(statement)) {
+      rule = head.startsWith("DELETE")
+        ? "sql.delete-without-where"
+        : "sql.update-without-where";
+    }
+    if (rule) {
+      flags.push({
+        rule,
+        severity,
+        excerpt: excerpt(command, match.index, match.index + statement.length),
+      });
+    }
+  }
+
+  return flags;
+}
+
+// ---- File writes ---------------------------------------------------------
+
+const writeTools = new Set(["Write", "Edit", "MultiEdit", "NotebookEdit"]);
+const pathFields = ["file_path", "filePath", "notebook_path", "path"];
+
+function writtenPaths(event: FlaggableEvent): string[] {
+  const writes =
+    event.type === "file_change" ||
+    (event.toolName !== null &&
+      event.toolName !== undefined &&
+      writeTools.has(event.toolName));
+  const input = event.input;
+  if (!writes || !input || typeof input !== "object") return [];
+  const fields = input as Record<string, unknown>;
+
+  return pathFields.flatMap((field) =>
+    typeof fields[field] === "string" ? [fields[field]] : [],
+  );
+}
+
+interface PathRule {
+  rule: string;
+  severity: FlagSeverity;
+  matches: (segments: string[]) => boolean;
+}
+
+const pathRules: PathRule[] = [
+  {
+    rule: "write.env-file",
+    severity: "high",
+    matches: (segments) => /^\.env(?:\..*)?$/.test(segments.at(-1) ?? ""),
+  },
+  {
+    rule: "write.migration",
+    severity: "medium",
+    matches: (segments) => segments.slice(0, -1).includes("migrations"),
+  },
+  {
+    rule: "write.ci-config",
+    severity: "high",
+    matches: (segments) => {
+      const at = segments.indexOf(".github");
+
+      return (
+        (at >= 0 && segments[at + 1] === "workflows") ||
+        segments.at(-1) === ".gitlab-ci.yml"
+      );
+    },
+  },
+];
+
+function pathFlags(path: string): Flag[] {
+  const segments = path.split(/[\\/]+/).filter((s) => s !== "");
+
+  return pathRules
+    .filter((rule) => rule.matches(segments))
+    .map((rule) => ({
+      rule: rule.rule,
+      severity: rule.severity,
+      excerpt: excerpt(path, 0, path.length),
+    }));
+}
+
+/** Every red flag of one event; the same rule is reported once per
+ * event and excerpt. */
+export function flagEvent(event: FlaggableEvent): Flag[] {
+  const flags = [
+    ...secretFlags(stringsIn([event.input, event.output])),
+    ...commandsOf(event).flatMap((c) => [...shellFlags(c), ...sqlFlags(c)]),
+    ...writtenPaths(event).flatMap(pathFlags),
+  ];
+  const seen = new Set<string>();
+
+  return flags.filter((flag) => {
+    const key = `${flag.rule}\u0000${flag.excerpt}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+
+    return true;
+  });
+}

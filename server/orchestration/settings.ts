@@ -1,0 +1,46 @@
+import { eq, sql, type SQL } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { orchestrationSettings } from "@/db/schema";
+import { now } from "@/server/runtime";
+
+// Per-project orchestration settings, with defaults for projects that have
+// never changed them.
+
+/** Claims a task may use up before the lease sweeper marks it failed. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** SQL for the maximum attempts of the project whose id is `projectId`. */
+export function maxAttemptsSql(projectId: SQL): SQL {
+  return sql`coalesce((select s.max_attempts from orchestration_settings s
+    where s.project_id = ${projectId}), ${DEFAULT_MAX_ATTEMPTS})`;
+}
+
+export async function maxAttemptsFor(
+  db: Database,
+  projectId: string,
+): Promise<number> {
+  const [row] = await db
+    .select({ maxAttempts: orchestrationSettings.maxAttempts })
+    .from(orchestrationSettings)
+    .where(eq(orchestrationSettings.projectId, projectId))
+    .limit(1);
+
+  return row?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+}
+
+/** Sets a project's maximum attempts (no transport yet: tests and the
+ * lead's settings page call it). */
+export async function setMaxAttempts(
+  db: Database,
+  projectId: string,
+  maxAttempts: number,
+): Promise<void> {
+  const at = now();
+  await db
+    .insert(orchestrationSettings)
+    .values({ projectId, maxAttempts, updatedAt: at })
+    .onConflictDoUpdate({
+      target: orchestrationSettings.projectId,
+      set: { maxAttempts, updatedAt: at },
+    });
+}

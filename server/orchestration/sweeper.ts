@@ -1,0 +1,192 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { type Database, inTransaction, queryRows } from "@/db/client";
+import { auditLog, taskLeases } from "@/db/schema";
+import { now } from "@/server/runtime";
+import type { TaskStatus } from "./schemas";
+import { maxAttemptsSql } from "./settings";
+import { lapsableStatuses, systemBy, transitionTask } from "./states";
+
+// The lease sweeper. A held task whose lease ran out goes back to ready (by
+// the system, "lease expired"), or to failed once it has used up its
+// project's maximum attempts, with an audit entry for the operators. It runs
+// in every app instance: rows are picked FOR UPDATE SKIP LOCKED, so two
+// sweepers (or a sweeper and a claim's lazy reclaim) never move the same
+// task twice; a row another one already moved no longer matches.
+
+export interface SweepResult {
+  returned: number;
+  failed: number;
+}
+
+const SWEEP_BATCH = 200;
+const sweeperBy = systemBy("system:lease-sweeper");
+const heldStatuses = lapsableStatuses();
+
+interface Expired {
+  id: string;
+  project_id: string;
+  title: string;
+  status: TaskStatus;
+  lease_id: string | null;
+  lease_expires_at: string | Date;
+  attempts: number;
+  max_attempts: number;
+  holder_agent_id: string | null;
+}
+
+/** One pass: settles up to a batch of expired leases in one transaction. */
+export async function sweepExpiredLeases(db: Database): Promise<SweepResult> {
+  const at = now();
+  const statuses = sql.join(
+    heldStatuses.map((status) => sql`${status}`),
+    sql`, `,
+  );
+
+  return inTransaction(db, async (tx) => {
+    const expired = await queryRows<Expired>(
+      tx,
+      sql`
+        select t.id, t.project_id, t.title, t.status, t.lease_id,
+          t.lease_expires_at, t.attempts, t.holder_agent_id,
+          ${maxAttemptsSql(sql`t.project_id`)} as max_attempts
+        from tasks t
+        where t.status in (${statuses})
+          and t.lease_expires_at <= ${at.toISOString()}::timestamptz
+        order by t.lease_expires_at asc
+        limit ${SWEEP_BATCH}
+        for update of t skip locked
+      `,
+    );
+    const result: SweepResult = { returned: 0, failed: 0 };
+    for (const task of expired) {
+      const expiredAt = new Date(task.lease_expires_at);
+      const exhausted = Number(task.attempts) >= Number(task.max_attempts);
+      await transitionTask(tx, task, {
+        from: task.status,
+        to: exhausted ? "failed" : "ready",
+        by: sweeperBy,
+        reason: exhausted
+          ? `lease expired; ${task.attempts} of ${task.max_attempts} ` +
+            "attempts used"
+          : "lease expired",
+        at,
+        set: {
+          holderAgentId: null,
+          leaseId: null,
+          leaseExpiresAt: null,
+          ...(exhausted
+            ? { completedAt: at, result: "lease expired too often" }
+            : {}),
+        },
+      });
+      if (task.lease_id) {
+        await tx
+          .update(taskLeases)
+          .set({ endedAt: expiredAt, endReason: "expired" })
+          .where(
+            and(
+              eq(taskLeases.leaseId, task.lease_id),
+              isNull(taskLeases.endedAt),
+            ),
+          );
+      }
+      if (exhausted) {
+        // The audit log is where operators look for what needs them.
+        await tx.insert(auditLog).values({
+          projectId: task.project_id,
+          actorType: "system",
+          actorId: null,
+          actorLabel: sweeperBy.label,
+          action: "task.fail",
+          targetType: "task",
+          targetId: task.id,
+          details: {
+            title: task.title,
+            reason: "lease expired",
+            attempts: Number(task.attempts),
+            maxAttempts: Number(task.max_attempts),
+            lastHolderAgentId: task.holder_agent_id,
+          },
+          createdAt: at,
+        });
+        result.failed++;
+      } else {
+        result.returned++;
+      }
+    }
+
+    return result;
+  });
+}
+
+export interface SweeperHandle {
+  stop(): Promise<void>;
+}
+
+/**
+ * Sweeps every `intervalMs` until stopped. `database` is asked on each tick,
+ * so a database that comes up late is swept once it is there; a failed
+ * pass is reported and the next tick tries again.
+ */
+export function startLeaseSweeper(options: {
+  database: () => Promise<Database>;
+  intervalMs?: number;
+  onError?: (error: unknown) => void;
+}): SweeperHandle {
+  const intervalMs = options.intervalMs ?? 5_000;
+  let running: Promise<void> | null = null;
+  let stopped = false;
+  const tick = () => {
+    if (stopped || running) return;
+    running = (async () => {
+      try {
+        const db = await options.database();
+        // Drain: a full batch means more may be waiting.
+        for (;;) {
+          const swept = await sweepExpiredLeases(db);
+          if (stopped || swept.returned + swept.failed < SWEEP_BATCH) break;
+        }
+      } catch (error) {
+        options.onError?.(error);
+      } finally {
+        running = null;
+      }
+    })();
+  };
+  const timer = setInterval(tick, intervalMs);
+  // The sweeper alone must not keep a process (or a test run) alive.
+  timer.unref();
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+const sweeperKey = Symbol.for("flotilla.leaseSweeper");
+type SweeperHolder = { [sweeperKey]?: SweeperHandle };
+
+/** The app's own sweeper on the process database, started once per
+ * process however often start-up code runs (dev reloads modules). */
+export function startAppLeaseSweeper(options: {
+  database: () => Promise<Database>;
+  onError: (error: unknown) => void;
+  intervalMs?: number;
+}): SweeperHandle {
+  const holder = globalThis as SweeperHolder;
+  const running = holder[sweeperKey];
+  if (running) return running;
+  const started = startLeaseSweeper(options);
+  const handle: SweeperHandle = {
+    async stop() {
+      if (holder[sweeperKey] === handle) delete holder[sweeperKey];
+      await started.stop();
+    },
+  };
+  holder[sweeperKey] = handle;
+
+  return handle;
+}
