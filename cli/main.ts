@@ -11,6 +11,9 @@ const groups: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import("./commands/goal"),
   () => import("./commands/context"),
   () => import("./commands/hook"),
+  () => import("./commands/work"),
+  () => import("./commands/report"),
+  () => import("./commands/ask"),
 ];
 
 export async function main(argv: string[]): Promise<number> {

@@ -11,6 +11,7 @@ const links = [
   { href: "/sessions", label: "Sessions" },
   { href: "/spend", label: "Spend" },
   { href: "/context", label: "Context" },
+  { href: "/guardrails", label: "Guardrails" },
   { href: "/agents", label: "Agents & tokens" },
   { href: "/audit", label: "Audit log" },
 ];
@@ -46,6 +47,7 @@ export function ProjectNav(props: {
       })}
       <div className="section-label">You</div>
       <Link href="/settings/tokens">Personal tokens</Link>
+      <Link href="/api-reference">API reference</Link>
       <div className="muted" style={{ padding: "0.4rem 0.6rem" }}>
         {props.email} · {props.role}
       </div>

@@ -10,6 +10,7 @@ export function AccountShell(props: { email: string; children: ReactNode }) {
         <div className="brand">Flotilla</div>
         <Link href="/projects">Projects</Link>
         <Link href="/settings/tokens">Personal tokens</Link>
+        <Link href="/api-reference">API reference</Link>
         <div className="section-label">You</div>
         <div className="muted" style={{ padding: "0.4rem 0.6rem" }}>
           {props.email}

@@ -337,3 +337,92 @@ test("pausing the agent and revoking its token take effect at once", async ({
     await expect(page.getByRole("cell", { name: action })).toBeVisible();
   }
 });
+
+test("an agent's plan is approved in the console and becomes work", async ({
+  request,
+}) => {
+  // The builder's token is revoked by now; a second agent does the planning.
+  await page.goto(`/projects/${project}/agents`);
+  await page.getByLabel("Agent name").fill("planner");
+  await page.getByRole("button", { name: "Create agent" }).click();
+  const token = page.getByTestId("new-token");
+  await expect(token).toContainText("flt_");
+  agentToken =
+    ((await token.textContent()) ?? "").match(/flt_[\w-]+/)?.[0] ?? "";
+  const api = agent(request);
+
+  const goalUrl = await createGoal("Order search", "20");
+  const goalId = goalUrl.split("/").pop() ?? "";
+  const submitted = await api.post(`/api/agent/v1/goals/${goalId}/plans`, {
+    note: "Index first, then the endpoint",
+    tasks: [
+      {
+        key: "index",
+        title: "Index orders",
+        scope: ["src/search/index.ts"],
+        estimateUsd: 1.5,
+        priority: 3,
+      },
+      {
+        key: "endpoint",
+        title: "Search endpoint",
+        scope: ["src/routes/search.ts"],
+        dependsOn: ["index"],
+        estimateUsd: 2,
+      },
+    ],
+  });
+  expect(submitted.status()).toBe(201);
+  const { plan } = await submitted.json();
+  expect(plan.status).toBe("submitted");
+
+  // The goal page lists the plan; the operator reviews and approves it.
+  const planRow = page.getByRole("row", { name: "Plan v1" });
+  await expect(planRow).toContainText("Awaiting review", { timeout: 5_000 });
+  await planRow.getByRole("link", { name: "Plan v1" }).click();
+  await expect(
+    page.getByRole("heading", { level: 1, name: "Plan v1 for Order search" }),
+  ).toBeVisible();
+  await expect(
+    page.getByRole("row", { name: "Planned task Search endpoint" }),
+  ).toContainText("Index orders");
+  await expect(page.getByRole("table")).toContainText("$3.50");
+  await page.getByLabel("Comment").fill("Go ahead");
+  await page.getByRole("button", { name: "Approve" }).click();
+  await expect(page.getByText(/^Approved by /)).toBeVisible();
+
+  const polled = await api.get(`/api/agent/v1/plans/${plan.id}`);
+  const decided = (await polled.json()).plan;
+  expect(decided.status).toBe("approved");
+  expect(decided.reviewComment).toBe("Go ahead");
+  expect(decided.taskIds).toHaveLength(2);
+
+  await page.goto(`/projects/${project}/board`);
+  const ready = page.getByRole("region", { name: /^Ready/ });
+  await expect(
+    ready.getByRole("article", { name: "Index orders" }),
+  ).toBeVisible();
+  await expect(
+    page
+      .getByRole("region", { name: /^Draft/ })
+      .getByRole("article", { name: "Search endpoint" }),
+  ).toBeVisible();
+
+  const claim = await api.post("/api/agent/v1/tasks/claim", { goalId });
+  expect(claim.status()).toBe(200);
+  const { task } = await claim.json();
+  expect(task.title).toBe("Index orders");
+  const done = await api.post(`/api/agent/v1/tasks/${task.id}/complete`, {
+    result: "indexed",
+  });
+  expect(done.status()).toBe(200);
+  await expect(
+    page
+      .getByRole("region", { name: /^Done/ })
+      .getByRole("article", { name: "Index orders" }),
+  ).toBeVisible({ timeout: 5_000 });
+  // Its dependent is now ready for the next claim.
+  await expect(
+    ready.getByRole("article", { name: "Search endpoint" }),
+  ).toBeVisible({ timeout: 5_000 });
+});

@@ -110,6 +110,7 @@ CREATE TABLE "goals" (
 	"description" text DEFAULT '' NOT NULL,
 	"budget_usd" numeric(14, 4),
 	"status" text DEFAULT 'active' NOT NULL,
+	"requires_plan_approval" boolean DEFAULT true NOT NULL,
 	"created_by" text,
 	"created_at" timestamp with time zone NOT NULL,
 	"updated_at" timestamp with time zone NOT NULL
@@ -119,6 +120,38 @@ CREATE TABLE "orchestration_settings" (
 	"project_id" uuid PRIMARY KEY NOT NULL,
 	"max_attempts" integer DEFAULT 3 NOT NULL,
 	"updated_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "plan_tasks" (
+	"plan_id" uuid NOT NULL,
+	"position" integer NOT NULL,
+	"key" text NOT NULL,
+	"title" text NOT NULL,
+	"description" text DEFAULT '' NOT NULL,
+	"acceptance_criteria" text DEFAULT '' NOT NULL,
+	"scope" text[] NOT NULL,
+	"depends_on" text[] DEFAULT '{}' NOT NULL,
+	"priority" integer DEFAULT 0 NOT NULL,
+	"estimate_usd" numeric(14, 4),
+	"capabilities" text[] DEFAULT '{}' NOT NULL,
+	"created_task_id" uuid,
+	CONSTRAINT "plan_tasks_plan_id_position_pk" PRIMARY KEY("plan_id","position")
+);
+--> statement-breakpoint
+CREATE TABLE "plans" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"project_id" uuid NOT NULL,
+	"goal_id" uuid NOT NULL,
+	"version" integer NOT NULL,
+	"status" text NOT NULL,
+	"author_type" text NOT NULL,
+	"author_id" text,
+	"author_label" text NOT NULL,
+	"note" text DEFAULT '' NOT NULL,
+	"reviewer_label" text,
+	"review_comment" text,
+	"reviewed_at" timestamp with time zone,
+	"created_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE "task_dependencies" (
@@ -158,6 +191,8 @@ CREATE TABLE "tasks" (
 	"description" text DEFAULT '' NOT NULL,
 	"priority" integer DEFAULT 0 NOT NULL,
 	"scope" text[] DEFAULT '{}' NOT NULL,
+	"acceptance_criteria" text DEFAULT '' NOT NULL,
+	"capabilities" text[] DEFAULT '{}' NOT NULL,
 	"estimate_usd" numeric(14, 4),
 	"status" text DEFAULT 'ready' NOT NULL,
 	"holder_agent_id" uuid,
@@ -286,6 +321,46 @@ CREATE TABLE "events" (
 	"chain_hash" text
 );
 --> statement-breakpoint
+CREATE TABLE "spend_hourly" (
+	"project_id" uuid NOT NULL,
+	"hour" timestamp with time zone NOT NULL,
+	"agent_id" uuid NOT NULL,
+	"model" text,
+	"goal_id" uuid,
+	"task_id" uuid,
+	"cost_usd" numeric DEFAULT '0.00000000' NOT NULL,
+	"priced_calls" bigint DEFAULT 0 NOT NULL,
+	"calls" bigint DEFAULT 0 NOT NULL,
+	"unpriced_calls" bigint DEFAULT 0 NOT NULL,
+	"input_tokens" bigint DEFAULT 0 NOT NULL,
+	"output_tokens" bigint DEFAULT 0 NOT NULL,
+	"cache_read_tokens" bigint DEFAULT 0 NOT NULL,
+	"cache_write_tokens" bigint DEFAULT 0 NOT NULL,
+	CONSTRAINT "spend_hourly_key" UNIQUE NULLS NOT DISTINCT("project_id","hour","agent_id","model","goal_id","task_id")
+);
+--> statement-breakpoint
+CREATE TABLE "guardrail_rules" (
+	"id" uuid PRIMARY KEY NOT NULL,
+	"project_id" uuid NOT NULL,
+	"scope" text NOT NULL,
+	"goal_id" uuid,
+	"agent_id" uuid,
+	"kind" text NOT NULL,
+	"tool" text NOT NULL,
+	"pattern" text,
+	"decision" text NOT NULL,
+	"reason" text DEFAULT '' NOT NULL,
+	"created_by" text,
+	"created_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "project_pauses" (
+	"project_id" uuid PRIMARY KEY NOT NULL,
+	"reason" text NOT NULL,
+	"paused_by" text NOT NULL,
+	"paused_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "account" ADD CONSTRAINT "account_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agents" ADD CONSTRAINT "agents_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -297,6 +372,10 @@ ALTER TABLE "project_members" ADD CONSTRAINT "project_members_user_id_user_id_fk
 ALTER TABLE "session" ADD CONSTRAINT "session_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "goals" ADD CONSTRAINT "goals_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "orchestration_settings" ADD CONSTRAINT "orchestration_settings_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "plan_tasks" ADD CONSTRAINT "plan_tasks_plan_id_plans_id_fk" FOREIGN KEY ("plan_id") REFERENCES "public"."plans"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "plan_tasks" ADD CONSTRAINT "plan_tasks_created_task_id_tasks_id_fk" FOREIGN KEY ("created_task_id") REFERENCES "public"."tasks"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "plans" ADD CONSTRAINT "plans_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "plans" ADD CONSTRAINT "plans_goal_id_goals_id_fk" FOREIGN KEY ("goal_id") REFERENCES "public"."goals"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "task_dependencies" ADD CONSTRAINT "task_dependencies_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "task_dependencies" ADD CONSTRAINT "task_dependencies_depends_on_id_tasks_id_fk" FOREIGN KEY ("depends_on_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "task_leases" ADD CONSTRAINT "task_leases_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -322,6 +401,12 @@ ALTER TABLE "events" ADD CONSTRAINT "events_session_id_agent_sessions_id_fk" FOR
 ALTER TABLE "events" ADD CONSTRAINT "events_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_task_id_tasks_id_fk" FOREIGN KEY ("task_id") REFERENCES "public"."tasks"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_goal_id_goals_id_fk" FOREIGN KEY ("goal_id") REFERENCES "public"."goals"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "spend_hourly" ADD CONSTRAINT "spend_hourly_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "spend_hourly" ADD CONSTRAINT "spend_hourly_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "guardrail_rules" ADD CONSTRAINT "guardrail_rules_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "guardrail_rules" ADD CONSTRAINT "guardrail_rules_goal_id_goals_id_fk" FOREIGN KEY ("goal_id") REFERENCES "public"."goals"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "guardrail_rules" ADD CONSTRAINT "guardrail_rules_agent_id_agents_id_fk" FOREIGN KEY ("agent_id") REFERENCES "public"."agents"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "project_pauses" ADD CONSTRAINT "project_pauses_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "account_user_idx" ON "account" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "agents_project_name_uq" ON "agents" USING btree ("project_id","name");--> statement-breakpoint
 CREATE INDEX "api_tokens_project_idx" ON "api_tokens" USING btree ("project_id");--> statement-breakpoint
@@ -329,6 +414,7 @@ CREATE INDEX "api_tokens_user_idx" ON "api_tokens" USING btree ("user_id");--> s
 CREATE INDEX "audit_log_project_idx" ON "audit_log" USING btree ("project_id","created_at");--> statement-breakpoint
 CREATE INDEX "session_user_idx" ON "session" USING btree ("user_id");--> statement-breakpoint
 CREATE INDEX "goals_project_idx" ON "goals" USING btree ("project_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "plans_goal_version_idx" ON "plans" USING btree ("goal_id","version");--> statement-breakpoint
 CREATE INDEX "task_dependencies_depends_on_idx" ON "task_dependencies" USING btree ("depends_on_id");--> statement-breakpoint
 CREATE INDEX "task_leases_agent_idx" ON "task_leases" USING btree ("agent_id","claimed_at");--> statement-breakpoint
 CREATE INDEX "task_leases_task_idx" ON "task_leases" USING btree ("task_id");--> statement-breakpoint
@@ -350,4 +436,5 @@ CREATE UNIQUE INDEX "events_chain_uq" ON "events" USING btree ("session_id","cha
 CREATE INDEX "events_session_idx" ON "events" USING btree ("session_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "events_project_time_idx" ON "events" USING btree ("project_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "events_goal_idx" ON "events" USING btree ("goal_id");--> statement-breakpoint
-CREATE INDEX "events_task_idx" ON "events" USING btree ("task_id");
+CREATE INDEX "events_task_idx" ON "events" USING btree ("task_id");--> statement-breakpoint
+CREATE INDEX "guardrail_rules_project_idx" ON "guardrail_rules" USING btree ("project_id");

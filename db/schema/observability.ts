@@ -7,6 +7,7 @@ import {
   pgTable,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
@@ -143,5 +144,61 @@ export const eventFlags = pgTable(
     index("event_flags_event_idx").on(t.eventId),
     index("event_flags_session_idx").on(t.sessionId),
     index("event_flags_project_rule_idx").on(t.projectId, t.rule),
+  ],
+);
+
+// Spend rollups: one row per hour, project, agent, model, goal and task,
+// holding the sums of the events that carry tokens or a cost (cost_source
+// other than 'none'). Ingest adds to them in the transaction that stores
+// the events (server/observability/rollups.ts), so they always equal the
+// raw events; spend reports read them instead of scanning events. Hourly
+// so a report can later bucket days in any whole-hour time zone.
+export const spendHourly = pgTable(
+  "spend_hourly",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    hour: timestamp("hour", { withTimezone: true }).notNull(),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    // No foreign keys on goal and task: a row keeps the ids its events had
+    // when they were stored (goals and tasks are archived, not deleted).
+    model: text("model"),
+    goalId: uuid("goal_id"),
+    taskId: uuid("task_id"),
+    // Unbounded precision like session totals; scale 8 as the events.
+    // Token sums are bigint: one hour of one agent cannot approach 9e18
+    // (each count is capped at 1e9), and bigint keeps rows narrow and
+    // sums fast for reports.
+    costUsd: numeric("cost_usd").notNull().default("0.00000000"),
+    /** Events with a cost (computed or reported). */
+    pricedCalls: bigint("priced_calls", { mode: "number" })
+      .notNull()
+      .default(0),
+    calls: bigint("calls", { mode: "number" }).notNull().default(0),
+    unpricedCalls: bigint("unpriced_calls", { mode: "number" })
+      .notNull()
+      .default(0),
+    inputTokens: bigint("input_tokens", { mode: "number" })
+      .notNull()
+      .default(0),
+    outputTokens: bigint("output_tokens", { mode: "number" })
+      .notNull()
+      .default(0),
+    cacheReadTokens: bigint("cache_read_tokens", { mode: "number" })
+      .notNull()
+      .default(0),
+    cacheWriteTokens: bigint("cache_write_tokens", { mode: "number" })
+      .notNull()
+      .default(0),
+  },
+  (t) => [
+    // Nulls (no model, goal or task) are equal here, so "no goal" is one
+    // row per hour that concurrent ingests add to, never many.
+    unique("spend_hourly_key")
+      .on(t.projectId, t.hour, t.agentId, t.model, t.goalId, t.taskId)
+      .nullsNotDistinct(),
   ],
 );

@@ -1,6 +1,7 @@
 import {
   bigint,
   bigserial,
+  boolean,
   index,
   integer,
   primaryKey,
@@ -8,6 +9,7 @@ import {
   pgTable,
   text,
   timestamp,
+  uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
 import { agents, projects } from "./identity";
@@ -25,6 +27,10 @@ export const goals = pgTable(
     // refused. Null means no budget.
     budgetUsd: numeric("budget_usd", { precision: 14, scale: 4 }),
     status: text("status").notNull().default("active"),
+    // When false, a submitted plan is approved at once.
+    requiresPlanApproval: boolean("requires_plan_approval")
+      .notNull()
+      .default(true),
     createdBy: text("created_by"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
@@ -47,6 +53,9 @@ export const tasks = pgTable(
     priority: integer("priority").notNull().default(0),
     // File scope as path globs, e.g. ["src/api/**", "docs/api.md"].
     scope: text("scope").array().notNull().default([]),
+    acceptanceCriteria: text("acceptance_criteria").notNull().default(""),
+    // Capability tags an agent needs to take the task, e.g. ["typescript"].
+    capabilities: text("capabilities").array().notNull().default([]),
     estimateUsd: numeric("estimate_usd", { precision: 14, scale: 4 }),
     status: text("status").notNull().default("ready"),
     holderAgentId: uuid("holder_agent_id").references(() => agents.id, {
@@ -150,3 +159,57 @@ export const orchestrationSettings = pgTable("orchestration_settings", {
   maxAttempts: integer("max_attempts").notNull().default(3),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
 });
+
+// A proposed breakdown of a goal into tasks. Each submission for a goal is a
+// new version; nothing of a plan becomes a task until it is approved.
+export const plans = pgTable(
+  "plans",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    goalId: uuid("goal_id")
+      .notNull()
+      .references(() => goals.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    // submitted | approved | rejected | changes_requested
+    status: text("status").notNull(),
+    // agent | user | cli
+    authorType: text("author_type").notNull(),
+    authorId: text("author_id"),
+    authorLabel: text("author_label").notNull(),
+    // What the author says about the plan as a whole.
+    note: text("note").notNull().default(""),
+    reviewerLabel: text("reviewer_label"),
+    reviewComment: text("review_comment"),
+    reviewedAt: timestamp("reviewed_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex("plans_goal_version_idx").on(t.goalId, t.version)],
+);
+
+// The tasks a plan proposes, in the author's order. `dependsOn` holds keys
+// of other tasks of the same plan; `createdTaskId` is set on approval.
+export const planTasks = pgTable(
+  "plan_tasks",
+  {
+    planId: uuid("plan_id")
+      .notNull()
+      .references(() => plans.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    key: text("key").notNull(),
+    title: text("title").notNull(),
+    description: text("description").notNull().default(""),
+    acceptanceCriteria: text("acceptance_criteria").notNull().default(""),
+    scope: text("scope").array().notNull(),
+    dependsOn: text("depends_on").array().notNull().default([]),
+    priority: integer("priority").notNull().default(0),
+    estimateUsd: numeric("estimate_usd", { precision: 14, scale: 4 }),
+    capabilities: text("capabilities").array().notNull().default([]),
+    createdTaskId: uuid("created_task_id").references(() => tasks.id, {
+      onDelete: "set null",
+    }),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.position] })],
+);

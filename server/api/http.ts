@@ -177,15 +177,24 @@ export function toErrorResponse(error: unknown): Response {
   return errorResponse(new DomainError("internal", "Internal error"));
 }
 
+/** What a route validates, kept on its handler so the OpenAPI document is
+ * generated from the very schemas that check requests. */
+export interface RouteContract {
+  auth: "agent" | "person";
+  body?: ZodType;
+  query?: ZodType;
+  mediaTypes?: { accepted: string[]; hint: string };
+}
+
 function makeRoute<A extends Actor>(
-  kind: string,
+  kind: RouteContract["auth"],
   authenticate: (db: Database, header: string | null) => Promise<A>,
 ) {
   return function route<
     BS extends ZodType = ZodType<undefined>,
     QS extends ZodType = ZodType<Record<string, unknown>>,
   >(options: RouteOptions<A, BS, QS>) {
-    return async (
+    const handle = async (
       request: Request,
       context: { params: RouteParams },
     ): Promise<Response> => {
@@ -267,6 +276,14 @@ function makeRoute<A extends Actor>(
 
       return response;
     };
+    const contract: RouteContract = {
+      auth: kind,
+      body: options.body,
+      query: options.query,
+      mediaTypes: options.mediaTypes,
+    };
+
+    return Object.assign(handle, { contract });
   };
 }
 

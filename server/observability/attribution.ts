@@ -1,7 +1,6 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { tasks } from "@/db/schema";
-import { taskHeldBy } from "@/server/orchestration/leases";
+import { taskLeases, tasks } from "@/db/schema";
 
 // Which task (and so which goal) an event's spend belongs to: the task the
 // event names, else the task its agent held at the event's time.
@@ -28,20 +27,50 @@ export async function tasksInProject(
   return found;
 }
 
-/** Looks up held tasks for many events, asking once per distinct time. */
-export function heldTaskResolver(db: Database, agentId: string) {
-  const cache = new Map<number, Promise<TaskLink | null>>();
-
-  return (at: Date): Promise<TaskLink | null> => {
-    const key = at.getTime();
-    let pending = cache.get(key);
-    if (!pending) {
-      pending = taskHeldBy(db, agentId, at).then((held) =>
-        held ? { taskId: held.id, goalId: held.goalId } : null,
+/** The task an agent held at each of `times` (null when none), from one
+ * query over the leases that overlap them: a lease counts from its claim
+ * until it ended or expired, whichever came first, and the latest claim
+ * wins (as taskHeldBy in server/orchestration/leases.ts decides it for
+ * one moment). One query per batch keeps ingest from asking per event. */
+export async function heldTasksAt(
+  db: Database,
+  agentId: string,
+  times: Date[],
+): Promise<Map<number, TaskLink | null>> {
+  const held = new Map<number, TaskLink | null>();
+  if (times.length === 0) return held;
+  const millis = times.map((t) => t.getTime());
+  const first = new Date(Math.min(...millis));
+  const last = new Date(Math.max(...millis));
+  const leases = await db
+    .select({
+      taskId: taskLeases.taskId,
+      goalId: tasks.goalId,
+      claimedAt: taskLeases.claimedAt,
+      endedAt: taskLeases.endedAt,
+      expiresAt: taskLeases.expiresAt,
+    })
+    .from(taskLeases)
+    .innerJoin(tasks, eq(tasks.id, taskLeases.taskId))
+    .where(
+      and(
+        eq(taskLeases.agentId, agentId),
+        lte(taskLeases.claimedAt, last),
+        sql`least(${taskLeases.endedAt}, ${taskLeases.expiresAt}) > ${first.toISOString()}::timestamptz`,
+      ),
+    )
+    .orderBy(desc(taskLeases.claimedAt));
+  for (const at of new Set(millis)) {
+    const lease = leases.find((l) => {
+      const end = Math.min(
+        l.expiresAt.getTime(),
+        l.endedAt?.getTime() ?? Number.POSITIVE_INFINITY,
       );
-      cache.set(key, pending);
-    }
 
-    return pending;
-  };
+      return l.claimedAt.getTime() <= at && end > at;
+    });
+    held.set(at, lease ? { taskId: lease.taskId, goalId: lease.goalId } : null);
+  }
+
+  return held;
 }

@@ -1,6 +1,6 @@
 import type { Database } from "@/db/client";
 import { invalidInput } from "@/server/errors";
-import { agentActivityDecision } from "@/server/guardrails/agents";
+import { evaluate, preToolUseOutput } from "@/server/guardrails/policy";
 import { now } from "@/server/runtime";
 import { storeEvents, type AgentActor, type IngestResult } from "./ingest";
 import { checkEvent, MAX_JSON_DEPTH, nestedDeeperThan } from "./limits";
@@ -17,7 +17,7 @@ import {
 export interface PreToolUseAnswer {
   hookSpecificOutput: {
     hookEventName: "PreToolUse";
-    permissionDecision: "allow" | "deny";
+    permissionDecision: "allow" | "deny" | "ask";
     permissionDecisionReason?: string;
   };
 }
@@ -86,25 +86,29 @@ export async function receiveClaudeCodeHook(
 
   let answer: HookAnswer = {};
   if (hook.hook_event_name === "PreToolUse") {
-    // A paused agent may not use tools; Claude Code shows the reason.
-    const decision = await agentActivityDecision(db, actor.agentId);
-    answer = {
-      hookSpecificOutput: decision.allowed
-        ? { hookEventName: "PreToolUse", permissionDecision: "allow" }
+    // The guardrail policy decides (kill switch, paused agent, tool,
+    // command and path rules); Claude Code shows the reason.
+    const decision = await evaluate(db, {
+      projectId: actor.projectId,
+      agentId: actor.agentId,
+      toolUse: {
+        toolName: typeof hook.tool_name === "string" ? hook.tool_name : "",
+        toolInput: hook.tool_input,
+      },
+    });
+    answer = preToolUseOutput(decision);
+    event.status = decision.decision === "deny" ? "denied" : "ok";
+    event.output =
+      decision.decision === "allow"
+        ? { permissionDecision: "allow" }
         : {
-            hookEventName: "PreToolUse",
-            permissionDecision: "deny",
-            permissionDecisionReason: decision.reason,
-          },
-    };
-    event.status = decision.allowed ? "ok" : "denied";
-    event.output = decision.allowed
-      ? { permissionDecision: "allow" }
-      : {
-          permissionDecision: "deny",
-          rule: decision.rule,
-          reason: decision.reason,
-        };
+            permissionDecision: decision.decision,
+            rule: decision.rule,
+            reason: decision.reason,
+          };
+    if (decision.decision !== "allow") {
+      event.attributes = { ...event.attributes, guardrail_decision: decision };
+    }
   }
 
   const result = await storeEvents(db, actor, "claude-code", {

@@ -4,7 +4,7 @@ import { agentSessions, eventFlags, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { DomainError } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
-import { heldTaskResolver, tasksInProject, type TaskLink } from "./attribution";
+import { heldTasksAt, tasksInProject, type TaskLink } from "./attribution";
 import {
   MAX_BATCH_EVENTS,
   nativeBatchSchema,
@@ -16,12 +16,17 @@ import { flagEvent, type Flag } from "./flags";
 import { checkEvent } from "./limits";
 import { fromNativeItems } from "./normalize/native";
 import { priceEvent, type TokenUsage } from "./prices";
+import {
+  addToRollups,
+  fromHundredMillionths,
+  toHundredMillionths,
+} from "./rollups";
 
 // Ingest: normalized events are linked to their project, agent, session and
 // task, priced, flagged, chained and stored once per event key; session
-// totals, red flags and the session's hash chain move in the same
-// transaction, so totals always equal the sum of their events and every
-// stored event is a link of its session's chain.
+// totals, hourly spend rollups, red flags and the session's hash chain
+// move in the same transaction, so totals always equal the sum of their
+// events and every stored event is a link of its session's chain.
 
 export type AgentActor = Extract<Actor, { kind: "agent" }>;
 
@@ -187,6 +192,8 @@ export async function storeEvents(
             receivedAt,
           );
           await addToSessionTotals(store, stored, chains, flagCounts);
+          // Only rows this transaction inserted: a replay adds nothing.
+          await addToRollups(store, stored);
 
           return stored;
         });
@@ -215,7 +222,11 @@ async function linkTasks(
     ),
   ];
   const known = await tasksInProject(db, actor.projectId, named);
-  const heldAt = heldTaskResolver(db, actor.agentId);
+  const held = await heldTasksAt(
+    db,
+    actor.agentId,
+    items.flatMap(({ event }) => (event.taskId ? [] : [event.occurredAt])),
+  );
   const links = new Map<number, TaskLink | null>();
   for (const { index, event } of items) {
     if (event.taskId) {
@@ -229,7 +240,7 @@ async function linkTasks(
       }
       continue;
     }
-    links.set(index, await heldAt(event.occurredAt));
+    links.set(index, held.get(event.occurredAt.getTime()) ?? null);
   }
 
   return links;
@@ -339,12 +350,22 @@ async function upsertSessions(
 type StoredEvent = Pick<
   typeof events.$inferSelect,
   | "id"
+  | "projectId"
   | "sessionId"
+  | "agentId"
+  | "goalId"
+  | "taskId"
   | "status"
   | "type"
+  | "model"
   | "costUsd"
   | "costSource"
   | "occurredAt"
+  | "inputTokens"
+  | "outputTokens"
+  | "cacheReadTokens"
+  | "cacheWrite5mTokens"
+  | "cacheWrite1hTokens"
 >;
 
 interface Chain {
@@ -524,12 +545,22 @@ async function insertEvents(
       .onConflictDoNothing({ target: [events.projectId, events.eventKey] })
       .returning({
         id: events.id,
+        projectId: events.projectId,
         sessionId: events.sessionId,
+        agentId: events.agentId,
+        goalId: events.goalId,
+        taskId: events.taskId,
         status: events.status,
         type: events.type,
+        model: events.model,
         costUsd: events.costUsd,
         costSource: events.costSource,
         occurredAt: events.occurredAt,
+        inputTokens: events.inputTokens,
+        outputTokens: events.outputTokens,
+        cacheReadTokens: events.cacheReadTokens,
+        cacheWrite5mTokens: events.cacheWrite5mTokens,
+        cacheWrite1hTokens: events.cacheWrite1hTokens,
       });
     stored.push(...returned);
   }
@@ -606,23 +637,4 @@ async function addToSessionTotals(
       })
       .where(sql`${s.id} = ${sessionId}`);
   }
-}
-
-// Event costs have 8 decimal places: summed as integers of 1e-8 USD to
-// stay exact.
-function toHundredMillionths(value: string): bigint {
-  const [whole, fraction = ""] = value.split(".");
-  const negative = whole.startsWith("-");
-  const digits = BigInt(
-    whole.replace("-", "") + (fraction + "00000000").slice(0, 8),
-  );
-
-  return negative ? -digits : digits;
-}
-
-function fromHundredMillionths(value: bigint): string {
-  const negative = value < 0n;
-  const digits = (negative ? -value : value).toString().padStart(9, "0");
-
-  return `${negative ? "-" : ""}${digits.slice(0, -8)}.${digits.slice(-8)}`;
 }

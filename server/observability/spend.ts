@@ -10,10 +10,8 @@ import { now } from "@/server/runtime";
 // Spend: the cost and tokens of a project's priced events over a time range,
 // grouped by day, agent, model, goal or task (or two of them, for stacked
 // charts). Days are UTC days. The console, the read API and its CSV export
-// all call projectSpend.
-//
-// Known shortcoming: this reads the raw events table; rollup tables for
-// large projects come later.
+// all call projectSpend. It reads the hourly rollups ingest maintains
+// (rollups.ts), so its cost does not grow with the number of events.
 
 export const spendDimensions = [
   "day",
@@ -130,24 +128,31 @@ export function spendRange(
   return { from: start, to: end };
 }
 
-// Each dimension: the columns it selects and what it groups by.
-const dimensionSql: Record<SpendDimension, { select: SQL; group: SQL }> = {
+// Each dimension: the columns it selects, what it groups by and the name
+// table it needs. Rows come from the source `s` built by spendSource.
+const dimensionSql: Record<
+  SpendDimension,
+  { select: SQL; group: SQL; join?: SQL }
+> = {
   day: {
-    select: sql`to_char(date_trunc('day', e.occurred_at at time zone 'UTC'), 'YYYY-MM-DD') as day`,
-    group: sql`date_trunc('day', e.occurred_at at time zone 'UTC')`,
+    select: sql`to_char(date_trunc('day', s.at at time zone 'UTC'), 'YYYY-MM-DD') as day`,
+    group: sql`date_trunc('day', s.at at time zone 'UTC')`,
   },
   agent: {
-    select: sql`e.agent_id as "agentId", a.name as agent`,
-    group: sql`e.agent_id, a.name`,
+    select: sql`s.agent_id as "agentId", a.name as agent`,
+    group: sql`s.agent_id, a.name`,
+    join: sql`join agents a on a.id = s.agent_id`,
   },
-  model: { select: sql`e.model as model`, group: sql`e.model` },
+  model: { select: sql`s.model as model`, group: sql`s.model` },
   goal: {
-    select: sql`e.goal_id as "goalId", g.title as goal`,
-    group: sql`e.goal_id, g.title`,
+    select: sql`s.goal_id as "goalId", g.title as goal`,
+    group: sql`s.goal_id, g.title`,
+    join: sql`left join goals g on g.id = s.goal_id`,
   },
   task: {
-    select: sql`e.task_id as "taskId", t.title as task`,
-    group: sql`e.task_id, t.title`,
+    select: sql`s.task_id as "taskId", t.title as task`,
+    group: sql`s.task_id, t.title`,
+    join: sql`left join tasks t on t.id = s.task_id`,
   },
 };
 
@@ -193,14 +198,92 @@ function toSpendRow(raw: RawSpendRow): SpendRow {
   };
 }
 
+// A group with no priced event has no cost (null), never $0.
 const measures = sql`
-  sum(e.cost_usd) as cost_usd,
-  count(*) as calls,
-  count(*) filter (where e.cost_source = 'unpriced') as unpriced_calls,
-  sum(e.input_tokens) as input_tokens,
-  sum(e.output_tokens) as output_tokens,
-  sum(e.cache_read_tokens) as cache_read_tokens,
-  sum(coalesce(e.cache_write_5m_tokens, 0) + coalesce(e.cache_write_1h_tokens, 0)) as cache_write_tokens`;
+  case when sum(s.priced_calls) = 0 then null else sum(s.cost_usd) end
+    as cost_usd,
+  coalesce(sum(s.calls), 0) as calls,
+  coalesce(sum(s.unpriced_calls), 0) as unpriced_calls,
+  coalesce(sum(s.input_tokens), 0) as input_tokens,
+  coalesce(sum(s.output_tokens), 0) as output_tokens,
+  coalesce(sum(s.cache_read_tokens), 0) as cache_read_tokens,
+  coalesce(sum(s.cache_write_tokens), 0) as cache_write_tokens`;
+
+const HOUR_MS = 3_600_000;
+
+function iso(at: Date): SQL {
+  return sql`${at.toISOString()}::timestamptz`;
+}
+
+// The rows a report sums: the hourly rollups for every whole hour of the
+// range, plus the raw events of the partial hours at either end (a range
+// given as times need not start or end on the hour). Both have the same
+// columns; `at` is the hour or the event's time.
+function spendSource(projectId: string, range: { from: Date; to: Date }): SQL {
+  const firstHour = new Date(
+    Math.ceil(range.from.getTime() / HOUR_MS) * HOUR_MS,
+  );
+  const endHour = new Date(Math.floor(range.to.getTime() / HOUR_MS) * HOUR_MS);
+  const parts: SQL[] = [];
+  const edges: [Date, Date][] = [];
+  if (firstHour < endHour) {
+    parts.push(sql`select r.hour as at, r.agent_id, r.model, r.goal_id,
+        r.task_id, r.cost_usd, r.priced_calls, r.calls, r.unpriced_calls,
+        r.input_tokens, r.output_tokens, r.cache_read_tokens,
+        r.cache_write_tokens
+      from spend_hourly r
+      where r.project_id = ${projectId}
+        and r.hour >= ${iso(firstHour)} and r.hour < ${iso(endHour)}`);
+    if (range.from < firstHour) edges.push([range.from, firstHour]);
+    if (endHour < range.to) edges.push([endHour, range.to]);
+  } else {
+    edges.push([range.from, range.to]);
+  }
+  if (edges.length > 0) {
+    const within = edges.map(
+      ([from, to]) => sql`(e.occurred_at >= ${iso(from)}
+        and e.occurred_at < ${iso(to)})`,
+    );
+    parts.push(sql`select e.occurred_at as at, e.agent_id, e.model,
+        e.goal_id, e.task_id, coalesce(e.cost_usd, 0)::numeric as cost_usd,
+        (e.cost_usd is not null)::int::bigint as priced_calls,
+        1::bigint as calls,
+        (e.cost_source = 'unpriced')::int::bigint as unpriced_calls,
+        coalesce(e.input_tokens, 0)::bigint as input_tokens,
+        coalesce(e.output_tokens, 0)::bigint as output_tokens,
+        coalesce(e.cache_read_tokens, 0)::bigint as cache_read_tokens,
+        (coalesce(e.cache_write_5m_tokens, 0)
+          + coalesce(e.cache_write_1h_tokens, 0))::bigint
+          as cache_write_tokens
+      from events e
+      where e.project_id = ${projectId} and e.cost_source <> 'none'
+        and (${sql.join(within, sql` or `)})`);
+  }
+
+  return sql`(${sql.join(parts, sql` union all `)}) s`;
+}
+
+const emptyMeasures: SpendRow = {
+  costUsd: null,
+  calls: 0,
+  unpricedCalls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+};
+
+function measuresOnly(row: RawSpendRow): RawSpendRow {
+  return {
+    cost_usd: row.cost_usd ?? null,
+    calls: row.calls ?? 0,
+    unpriced_calls: row.unpriced_calls ?? 0,
+    input_tokens: row.input_tokens ?? 0,
+    output_tokens: row.output_tokens ?? 0,
+    cache_read_tokens: row.cache_read_tokens ?? 0,
+    cache_write_tokens: row.cache_write_tokens ?? 0,
+  };
+}
 
 export async function projectSpend(
   db: Database,
@@ -221,38 +304,39 @@ export async function projectSpend(
     ),
   ];
 
-  const where = sql`e.project_id = ${project.id}
-    and e.cost_source <> 'none'
-    and e.occurred_at >= ${range.from.toISOString()}::timestamptz
-    and e.occurred_at < ${range.to.toISOString()}::timestamptz`;
-  const from = sql`from events e
-    join agents a on a.id = e.agent_id
-    left join goals g on g.id = e.goal_id
-    left join tasks t on t.id = e.task_id`;
+  const source = spendSource(project.id, range);
+  const joins = groupBy.flatMap((d) => dimensionSql[d].join ?? []);
   const selects = groupBy.map((d) => dimensionSql[d].select);
   const groups = groupBy.map((d) => dimensionSql[d].group);
   const orderBy = groupBy.includes("day")
     ? sql`order by day, cost_usd desc nulls last`
     : sql`order by cost_usd desc nulls last`;
 
-  const rows = await queryRows<RawSpendRow>(
+  // The empty grouping set adds the totals row in the same pass.
+  const grouped = await queryRows<RawSpendRow & { total_row: number }>(
     db,
-    sql`select ${sql.join(selects, sql`, `)}, ${measures}
-        ${from} where ${where}
-        group by ${sql.join(groups, sql`, `)} ${orderBy}`,
+    sql`select ${sql.join(selects, sql`, `)}, ${measures},
+          grouping(${sql.join(groups, sql`, `)}) as total_row
+        from ${source} ${sql.join(joins, sql` `)}
+        group by grouping sets ((${sql.join(groups, sql`, `)}), ())
+        ${orderBy}`,
   );
-  const [totals] = await queryRows<RawSpendRow>(
-    db,
-    sql`select ${measures} ${from} where ${where}`,
-  );
+  const rows: SpendRow[] = [];
+  let totals: SpendRow | undefined;
+  for (const { total_row, ...row } of grouped) {
+    if (Number(total_row) === 0) rows.push(toSpendRow(row));
+    else totals = toSpendRow(measuresOnly(row));
+  }
 
   return {
     project: project.slug,
     from: range.from.toISOString(),
     to: range.to.toISOString(),
     groupBy,
-    rows: rows.map(toSpendRow),
-    totals: toSpendRow(totals),
+    rows,
+    // The empty grouping set always yields a row; this only satisfies
+    // the checker.
+    totals: totals ?? { ...emptyMeasures },
   };
 }
 

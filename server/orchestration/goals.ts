@@ -71,6 +71,7 @@ async function toGoalViews(db: Database, rows: GoalRow[]): Promise<GoalView[]> {
       description: goal.description,
       budgetUsd,
       status: goal.status as GoalStatus,
+      requiresPlanApproval: goal.requiresPlanApproval,
       createdBy: goal.createdBy,
       createdAt: goal.createdAt,
       updatedAt: goal.updatedAt,
@@ -115,6 +116,7 @@ export async function createGoal(
         description: values.description,
         budgetUsd: budgetText(values.budgetUsd),
         status: "active",
+        requiresPlanApproval: values.requiresPlanApproval,
         createdBy: actorLabel(actor),
         createdAt: at,
         updatedAt: at,
@@ -195,6 +197,9 @@ export async function updateGoal(
     changes.budgetUsd = budgetText(values.budgetUsd);
   }
   if (values.status !== undefined) changes.status = values.status;
+  if (values.requiresPlanApproval !== undefined) {
+    changes.requiresPlanApproval = values.requiresPlanApproval;
+  }
   const row = await inTransaction(db, async (tx) => {
     const [goal] = await tx
       .update(goals)

@@ -36,5 +36,18 @@ export {
   type ClaimedTask,
   type Lease,
 } from "./leases";
+export {
+  diffTasks,
+  getPlan,
+  listPlans,
+  reviewPlan,
+  submitPlan,
+  type PlanChange,
+  type PlanDetail,
+  type PlanDiff,
+  type PlanSummary,
+  type PlanTaskView,
+} from "./plans";
+export { dependencyOrder, planIssues } from "./plan-graph";
 export type { GoalView, TaskView } from "./views";
 export * from "./schemas";

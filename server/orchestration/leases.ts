@@ -2,6 +2,7 @@ import { and, desc, eq, lte, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database, inTransaction } from "@/db/client";
 import { agents, taskLeases, tasks } from "@/db/schema";
 import { assertAgentActive } from "@/server/guardrails/agents";
+import { assertProjectActive } from "@/server/guardrails/policy";
 import {
   assertWithinBudget,
   goalSpend,
@@ -106,6 +107,7 @@ export async function claimNextTask(
 ): Promise<ClaimedTask | null> {
   const values = parseInput(claimInput, input ?? {});
   await assertAgentActive(db, actor.agentId);
+  await assertProjectActive(db, actor.projectId);
   if (values.goalId) {
     const goal = await findGoalRow(db, values.goalId);
     if (goal.projectId !== actor.projectId) {

@@ -51,12 +51,28 @@ const dependsOn = z
   .max(100, "At most 100 dependencies")
   .refine((ids) => new Set(ids).size === ids.length, "List each task once");
 
+const scopeEntry = z
+  .string()
+  .trim()
+  .min(1, "A scope entry must not be empty")
+  .max(500)
+  .refine((glob) => !glob.includes("\0"), "Must not contain NUL");
+
+const priority = z
+  .number()
+  .int("Priority must be a whole number")
+  .min(-1000)
+  .max(1000)
+  .default(0);
+
 export const createGoalInput = z
   .object({
     project: z.string().min(1),
     title,
     description: description.default(""),
     budgetUsd: usd.nullable().optional(),
+    // Plans for the goal wait for an operator's approval unless false.
+    requiresPlanApproval: z.boolean().default(true),
   })
   .strict();
 
@@ -68,6 +84,7 @@ export const updateGoalInput = z
     /** null removes the budget. */
     budgetUsd: usd.nullable().optional(),
     status: z.enum(goalStatuses).optional(),
+    requiresPlanApproval: z.boolean().optional(),
   })
   .strict();
 
@@ -83,22 +100,10 @@ export const createTaskInput = z
     goalId: id,
     title,
     description: description.default(""),
-    priority: z
-      .number()
-      .int("Priority must be a whole number")
-      .min(-1000)
-      .max(1000)
-      .default(0),
+    priority,
     // Path globs relative to the repository, e.g. "src/api/**".
     scope: z
-      .array(
-        z
-          .string()
-          .trim()
-          .min(1, "A scope entry must not be empty")
-          .max(500)
-          .refine((glob) => !glob.includes("\0"), "Must not contain NUL"),
-      )
+      .array(scopeEntry)
       .max(100, "At most 100 scope entries")
       .default([]),
     estimateUsd: usd.nullable().optional(),
@@ -151,3 +156,75 @@ export const operatorTaskInput = z.object({
   taskId: id,
   reason: z.string().trim().max(2000).optional(),
 });
+
+export const planStatuses = [
+  "submitted",
+  "approved",
+  "rejected",
+  "changes_requested",
+] as const;
+export type PlanStatus = (typeof planStatuses)[number];
+
+// A plan's own name for one of its tasks, used by the others' dependsOn.
+const planKey = z
+  .string()
+  .trim()
+  .min(1, "A key must not be empty")
+  .max(100, "A key must be at most 100 characters");
+
+const capability = z
+  .string()
+  .trim()
+  .min(1, "A capability tag must not be empty")
+  .max(100);
+
+export const planTaskInput = z
+  .object({
+    key: planKey,
+    title,
+    description: description.default(""),
+    acceptanceCriteria: z.string().max(20_000).default(""),
+    // Every task of a plan says which files it touches, so overlapping
+    // work can be seen at review and refused at claim.
+    scope: z
+      .array(scopeEntry)
+      .min(1, "A task needs at least one path glob in its scope")
+      .max(100, "At most 100 scope entries"),
+    dependsOn: z
+      .array(planKey)
+      .max(100, "At most 100 dependencies")
+      .refine(
+        (keys) => new Set(keys).size === keys.length,
+        "List each key once",
+      )
+      .default([]),
+    priority,
+    estimateUsd: usd.nullable().optional(),
+    capabilities: z.array(capability).max(50).default([]),
+  })
+  .strict();
+
+export const submitPlanInput = z
+  .object({
+    goalId: id,
+    note: z.string().max(20_000).default(""),
+    tasks: z
+      .array(planTaskInput)
+      .min(1, "A plan has at least one task")
+      .max(500, "A plan has at most 500 tasks"),
+  })
+  .strict();
+export type PlanTaskInput = z.infer<typeof planTaskInput>;
+
+export const planIdInput = z.object({ planId: id });
+
+export const planDecisions = ["approve", "reject", "request_changes"] as const;
+export type PlanDecision = (typeof planDecisions)[number];
+
+export const reviewPlanInput = z
+  .object({
+    planId: id,
+    decision: z.enum(planDecisions),
+    comment: z.string().trim().max(20_000).default(""),
+  })
+  .strict();

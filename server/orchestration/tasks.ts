@@ -60,48 +60,15 @@ export async function createTask(
       { path: "goalId", message: "This goal is done" },
     ]);
   }
-  const at = now();
-  const id = newId();
-  await inTransaction(db, async (tx) => {
+  const id = await inTransaction(db, async (tx) => {
     const dependencies = await loadDependencies(tx, goal.id, values.dependsOn);
-    const waiting = dependencies.filter((d) => d.status !== "done");
-    const status: TaskStatus = waiting.length > 0 ? "draft" : "ready";
-    await tx.insert(tasks).values({
-      id,
-      projectId: goal.projectId,
-      goalId: goal.id,
-      title: values.title,
-      description: values.description,
-      priority: values.priority,
-      scope: values.scope,
-      estimateUsd:
-        values.estimateUsd === null || values.estimateUsd === undefined
-          ? null
-          : values.estimateUsd.toFixed(4),
-      status,
-      createdBy: actorLabel(actor),
-      createdAt: at,
-      updatedAt: at,
-    });
-    if (dependencies.length > 0) {
-      await tx
-        .insert(taskDependencies)
-        .values(dependencies.map((d) => ({ taskId: id, dependsOnId: d.id })));
-    }
-    await recordTransition(tx, {
-      taskId: id,
-      from: null,
-      to: status,
-      by: transitionBy(actor),
-      reason: waiting.length > 0 ? waitingReason(waiting) : "created",
-      at,
-    });
+    const taskId = await insertTask(tx, actor, goal, values, dependencies);
     if (actor.kind !== "agent") {
       await recordAudit(tx, actor, {
         projectId: goal.projectId,
         action: "task.create",
         targetType: "task",
-        targetId: id,
+        targetId: taskId,
         details: {
           title: values.title,
           goalId: goal.id,
@@ -109,9 +76,78 @@ export async function createTask(
         },
       });
     }
+
+    return taskId;
   });
 
   return loadTaskView(db, id);
+}
+
+export interface NewTask {
+  title: string;
+  description: string;
+  acceptanceCriteria?: string;
+  capabilities?: string[];
+  priority: number;
+  scope: string[];
+  estimateUsd?: number | null;
+}
+
+/**
+ * Inserts a task of `goal` in `tx`, draft while any of `dependencies` is not
+ * done and ready otherwise, with its dependencies and its first history
+ * row. Every way a task comes to exist (direct creation, an approved plan)
+ * goes through here.
+ */
+export async function insertTask(
+  tx: Database,
+  actor: Actor,
+  goal: { id: string; projectId: string },
+  values: NewTask,
+  dependencies: { id: string; title: string; status: TaskStatus }[],
+  options: { reason?: string } = {},
+): Promise<string> {
+  const at = now();
+  const id = newId();
+  const waiting = dependencies.filter((d) => d.status !== "done");
+  const status: TaskStatus = waiting.length > 0 ? "draft" : "ready";
+  await tx.insert(tasks).values({
+    id,
+    projectId: goal.projectId,
+    goalId: goal.id,
+    title: values.title,
+    description: values.description,
+    acceptanceCriteria: values.acceptanceCriteria ?? "",
+    capabilities: values.capabilities ?? [],
+    priority: values.priority,
+    scope: values.scope,
+    estimateUsd:
+      values.estimateUsd === null || values.estimateUsd === undefined
+        ? null
+        : values.estimateUsd.toFixed(4),
+    status,
+    createdBy: actorLabel(actor),
+    createdAt: at,
+    updatedAt: at,
+  });
+  if (dependencies.length > 0) {
+    await tx
+      .insert(taskDependencies)
+      .values(dependencies.map((d) => ({ taskId: id, dependsOnId: d.id })));
+  }
+  await recordTransition(tx, {
+    taskId: id,
+    from: null,
+    to: status,
+    by: transitionBy(actor),
+    reason:
+      waiting.length > 0
+        ? waitingReason(waiting)
+        : (options.reason ?? "created"),
+    at,
+  });
+
+  return id;
 }
 
 /** The board: a project's tasks, highest priority first. */

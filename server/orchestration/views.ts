@@ -17,6 +17,8 @@ export interface TaskView {
   description: string;
   priority: number;
   scope: string[];
+  acceptanceCriteria: string;
+  capabilities: string[];
   estimateUsd: number | null;
   status: TaskStatus;
   holder: { id: string; name: string } | null;
@@ -37,6 +39,7 @@ export interface GoalView {
   description: string;
   budgetUsd: number | null;
   status: GoalStatus;
+  requiresPlanApproval: boolean;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -62,6 +65,8 @@ export function toTaskView(row: TaskRow, holderName: string | null): TaskView {
     description: row.description,
     priority: row.priority,
     scope: row.scope,
+    acceptanceCriteria: row.acceptanceCriteria,
+    capabilities: row.capabilities,
     estimateUsd: money(row.estimateUsd),
     status: row.status as TaskStatus,
     holder:

@@ -8,7 +8,14 @@ import {
   getGoal,
   getTask,
   getTaskDetail,
+  getPlan,
   goalIdInput,
+  listPlans,
+  planIdInput,
+  reviewPlan,
+  reviewPlanInput,
+  submitPlan,
+  submitPlanInput,
   listGoals,
   listGoalsInput,
   listTasks,
@@ -69,4 +76,23 @@ const tasks = router({
     .mutation(({ ctx, input }) => cancelTask(ctx.db, ctx.actor, input)),
 });
 
-export const orchestrationRouter = router({ goals, tasks });
+const plans = router({
+  /** A goal's plans, newest version first. */
+  list: authedProcedure
+    .input(goalIdInput)
+    .query(({ ctx, input }) => listPlans(ctx.db, ctx.actor, input)),
+  /** The review page: tasks, estimate total and the diff to the last
+   * version. */
+  get: authedProcedure
+    .input(planIdInput)
+    .query(({ ctx, input }) => getPlan(ctx.db, ctx.actor, input)),
+  submit: authedProcedure
+    .input(submitPlanInput)
+    .mutation(({ ctx, input }) => submitPlan(ctx.db, ctx.actor, input)),
+  /** Approve, reject or request changes, with a comment. */
+  review: authedProcedure
+    .input(reviewPlanInput)
+    .mutation(({ ctx, input }) => reviewPlan(ctx.db, ctx.actor, input)),
+});
+
+export const orchestrationRouter = router({ goals, tasks, plans });

@@ -12,6 +12,20 @@ export const statusLabels = {
   cancelled: "Cancelled",
 } as const;
 
+export const planStatusLabels = {
+  submitted: "Awaiting review",
+  approved: "Approved",
+  rejected: "Rejected",
+  changes_requested: "Changes requested",
+} as const;
+
+export const planBadges = {
+  submitted: "warn",
+  approved: "ok",
+  rejected: "danger",
+  changes_requested: "muted",
+} as const;
+
 export type TaskStatusName = keyof typeof statusLabels;
 
 export function usd(value: number): string {

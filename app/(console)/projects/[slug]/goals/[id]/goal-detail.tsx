@@ -3,10 +3,17 @@
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
-import { fieldErrors, formError } from "@/components/forms";
+import { fieldErrors, formError, formatTime } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { TaskActions } from "../task-actions";
-import { clock, statusLabels, usd, usdField } from "../ui";
+import {
+  clock,
+  planBadges,
+  planStatusLabels,
+  statusLabels,
+  usd,
+  usdField,
+} from "../ui";
 
 interface Props {
   project: string;
@@ -67,6 +74,8 @@ export function GoalDetail(props: Props) {
         )}
       </section>
 
+      <Plans project={props.project} goalId={g.id} />
+
       {props.canOperate && (
         <section className="panel" aria-labelledby="settings-heading">
           <h2 id="settings-heading">Goal settings</h2>
@@ -124,6 +133,64 @@ export function GoalDetail(props: Props) {
   );
 }
 
+/** The goal's plans, newest version first, each linking to its review. */
+function Plans(props: { project: string; goalId: string }) {
+  const trpc = useTRPC();
+  const plans = useQuery(
+    trpc.orchestration.plans.list.queryOptions(
+      { goalId: props.goalId },
+      { refetchInterval: 2_000 },
+    ),
+  );
+
+  return (
+    <section className="panel" aria-labelledby="plans-heading">
+      <h2 id="plans-heading">Plans</h2>
+      {plans.error && <p className="error">{plans.error.message}</p>}
+      {plans.data?.length === 0 && (
+        <p className="muted">
+          No plans yet. Agents submit them to{" "}
+          <code>POST /api/agent/v1/goals/{props.goalId}/plans</code>.
+        </p>
+      )}
+      {plans.data && plans.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Plan</th>
+              <th>Status</th>
+              <th>Author</th>
+              <th>Tasks</th>
+              <th>Estimate</th>
+              <th>Submitted</th>
+            </tr>
+          </thead>
+          <tbody>
+            {plans.data.map((plan) => (
+              <tr key={plan.id} aria-label={`Plan v${plan.version}`}>
+                <td>
+                  <Link href={`/projects/${props.project}/plans/${plan.id}`}>
+                    Plan v{plan.version}
+                  </Link>
+                </td>
+                <td>
+                  <span className={`badge ${planBadges[plan.status]}`}>
+                    {planStatusLabels[plan.status]}
+                  </span>
+                </td>
+                <td>{plan.author.label}</td>
+                <td>{plan.taskCount}</td>
+                <td>{usd(plan.estimateTotalUsd)}</td>
+                <td>{formatTime(plan.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function EditGoal(props: {
   goal: {
     id: string;
@@ -131,6 +198,7 @@ function EditGoal(props: {
     description: string;
     budgetUsd: number | null;
     status: "active" | "paused" | "done";
+    requiresPlanApproval: boolean;
     updatedAt: Date;
   };
 }) {
@@ -156,6 +224,7 @@ function EditGoal(props: {
       // An empty budget field removes the budget.
       budgetUsd: usdField(form.get("budgetUsd")) ?? null,
       status: status === "paused" || status === "done" ? status : "active",
+      requiresPlanApproval: form.get("requiresPlanApproval") === "on",
     });
   }
 
@@ -202,6 +271,14 @@ function EditGoal(props: {
           <option value="paused">paused</option>
           <option value="done">done</option>
         </select>
+      </label>
+      <label style={{ flexDirection: "row", alignItems: "center" }}>
+        <input
+          type="checkbox"
+          name="requiresPlanApproval"
+          defaultChecked={props.goal.requiresPlanApproval}
+        />
+        Plans need an operator&apos;s approval
       </label>
       {problem && <p className="error">{problem}</p>}
       {update.isSuccess && !update.isPending && (

@@ -1,0 +1,18 @@
+import { requirePageProject } from "@/server/api/page-auth";
+import { KillSwitchPanel } from "./kill-switch-panel";
+import { RulesPanel } from "./rules-panel";
+
+export default async function GuardrailsPage(props: {
+  params: Promise<{ slug: string }>;
+}) {
+  const { slug } = await props.params;
+  const { project, role } = await requirePageProject(slug);
+
+  return (
+    <>
+      <h1>Guardrails</h1>
+      <KillSwitchPanel project={project.slug} role={role} />
+      <RulesPanel project={project.slug} role={role} />
+    </>
+  );
+}
