@@ -2,10 +2,10 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { agents, auditLog, taskLeases } from "@/db/schema";
-import { DomainError } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
+import { pinClock, rejection as refusal } from "@/tests/failures";
 import { makeAgent, makeProject } from "@/tests/fixtures";
 import {
   cancelTask,
@@ -27,29 +27,11 @@ import { recordSpend } from "./testing";
 
 const cli: Actor = { kind: "cli", label: "cli:test" };
 
+/** The status and message of a refusal (its details are not compared). */
 async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) {
-      return { status: error.status, message: error.message };
-    }
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
+  const { status, message } = await refusal(promise);
 
-/** A clock the test moves by hand. */
-function pinClock(start = new Date("2030-01-01T00:00:00Z")) {
-  let current = start.getTime();
-  setClock(() => new Date(current));
-
-  return {
-    advance(seconds: number) {
-      current += seconds * 1000;
-    },
-    at: () => new Date(current),
-  };
+  return { status, message };
 }
 
 describe.each(testKinds)("claims and leases on %s", (kind) => {

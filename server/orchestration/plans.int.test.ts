@@ -1,13 +1,12 @@
-import { TRPCError } from "@trpc/server";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
 import { auditLog, projectMembers, tasks } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
-import { DomainError } from "@/server/errors";
 import { now } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
+import { trpcFailure } from "@/tests/failures";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { POST as submitRoute } from "@/app/api/agent/v1/goals/[id]/plans/route";
 import { GET as planRoute } from "@/app/api/agent/v1/plans/[id]/route";
@@ -43,22 +42,6 @@ async function call(
     status: response.status,
     body: (await response.json()) as Record<string, unknown>,
   };
-}
-
-async function trpcFailure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof TRPCError)) throw error;
-    const cause = error.cause;
-
-    return {
-      code: error.code,
-      message: error.message,
-      details: cause instanceof DomainError ? cause.details : undefined,
-    };
-  }
-  throw new Error("expected a failure");
 }
 
 const task = (key: string, dependsOn: string[] = [], extra = {}) => ({

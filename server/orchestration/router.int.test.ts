@@ -1,30 +1,13 @@
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { auditLog, projectMembers } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
-import { DomainError } from "@/server/errors";
 import { now } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
+import { trpcFailure } from "@/tests/failures";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { claimNextTask } from "./leases";
-
-async function trpcFailure(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (!(error instanceof TRPCError)) throw error;
-    const cause = error.cause;
-
-    return {
-      code: error.code,
-      message: error.message,
-      details: cause instanceof DomainError ? cause.details : undefined,
-    };
-  }
-  throw new Error("expected a failure");
-}
 
 describe.each(testKinds)("orchestration router on %s", (kind) => {
   let handle: DatabaseHandle;

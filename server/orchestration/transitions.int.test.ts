@@ -2,10 +2,10 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { auditLog, tasks, taskTransitions } from "@/db/schema";
-import { DomainError } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
+import { rejection, pinClock } from "@/tests/failures";
 import { makeAgent, makeProject } from "@/tests/fixtures";
 import {
   cancelTask,
@@ -25,34 +25,6 @@ import {
 } from "./index";
 
 const cli: Actor = { kind: "cli", label: "cli:test" };
-
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) {
-      return {
-        status: error.status,
-        message: error.message,
-        details: error.details,
-      };
-    }
-    throw error;
-  }
-  throw new Error("expected a rejection");
-}
-
-function pinClock(start = new Date("2030-01-01T00:00:00Z")) {
-  let current = start.getTime();
-  setClock(() => new Date(current));
-
-  return {
-    advance(seconds: number) {
-      current += seconds * 1000;
-    },
-    at: () => new Date(current),
-  };
-}
 
 describe.each(testKinds)("task transitions on %s", (kind) => {
   let handle: DatabaseHandle;
