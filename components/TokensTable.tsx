@@ -74,3 +74,45 @@ export function TokensTable(props: {
     </table>
   );
 }
+
+/** The fields every token form shares: a name, an optional expiry, the
+ * form's error and its submit button. */
+export function TokenFormFields(props: {
+  namePlaceholder: string;
+  errors: Record<string, string>;
+  problem: string | null;
+  pending: boolean;
+}) {
+  return (
+    <>
+      <label>
+        Token name
+        <input name="name" placeholder={props.namePlaceholder} />
+        {props.errors.name && (
+          <span className="field-error">{props.errors.name}</span>
+        )}
+      </label>
+      <label>
+        Expires in days
+        <input
+          name="expiresInDays"
+          type="number"
+          min={1}
+          max={3650}
+          placeholder="never"
+        />
+        {props.errors.expiresInDays && (
+          <span className="field-error">{props.errors.expiresInDays}</span>
+        )}
+      </label>
+      {props.problem && (
+        <p className="error" role="alert">
+          {props.problem}
+        </p>
+      )}
+      <button type="submit" disabled={props.pending}>
+        Create token
+      </button>
+    </>
+  );
+}

@@ -1,6 +1,6 @@
 "use client";
 
-import { TokensTable } from "@/components/TokensTable";
+import { TokenFormFields, TokensTable } from "@/components/TokensTable";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
@@ -73,32 +73,12 @@ export function PersonalTokensPanel() {
       <section className="panel">
         <h2>New personal token</h2>
         <form className="stack" onSubmit={submit}>
-          <label>
-            Token name
-            <input name="name" placeholder="spend report script" />
-            {errors.name && <span className="field-error">{errors.name}</span>}
-          </label>
-          <label>
-            Expires in days
-            <input
-              name="expiresInDays"
-              type="number"
-              min={1}
-              max={3650}
-              placeholder="never"
-            />
-            {errors.expiresInDays && (
-              <span className="field-error">{errors.expiresInDays}</span>
-            )}
-          </label>
-          {formError(create.error) && (
-            <p className="error" role="alert">
-              {formError(create.error)}
-            </p>
-          )}
-          <button type="submit" disabled={create.isPending}>
-            Create token
-          </button>
+          <TokenFormFields
+            namePlaceholder="spend report script"
+            errors={errors}
+            problem={formError(create.error)}
+            pending={create.isPending}
+          />
         </form>
       </section>
     </>

@@ -1,6 +1,6 @@
 "use client";
 
-import { TokensTable } from "@/components/TokensTable";
+import { TokenFormFields, TokensTable } from "@/components/TokensTable";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
@@ -94,32 +94,12 @@ export function TokensPanel(props: { project: string; role: Role }) {
               ))}
             </select>
           </label>
-          <label>
-            Token name
-            <input name="name" placeholder="ci runner" />
-            {errors.name && <span className="field-error">{errors.name}</span>}
-          </label>
-          <label>
-            Expires in days
-            <input
-              name="expiresInDays"
-              type="number"
-              min={1}
-              max={3650}
-              placeholder="never"
-            />
-            {errors.expiresInDays && (
-              <span className="field-error">{errors.expiresInDays}</span>
-            )}
-          </label>
-          {formError(create.error) && (
-            <p className="error" role="alert">
-              {formError(create.error)}
-            </p>
-          )}
-          <button type="submit" disabled={create.isPending}>
-            Create token
-          </button>
+          <TokenFormFields
+            namePlaceholder="ci runner"
+            errors={errors}
+            problem={formError(create.error)}
+            pending={create.isPending}
+          />
         </form>
       )}
     </section>
