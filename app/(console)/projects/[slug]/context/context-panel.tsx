@@ -74,18 +74,10 @@ function SearchPanel(props: { project: string }) {
         <div aria-label="Answer">
           <h3>No answer</h3>
           <p className="muted">{answer.reason}</p>
-          {answer.alternatives.length > 0 && (
-            <>
-              <p>Nearest sections:</p>
-              <ul>
-                {answer.alternatives.map((alt) => (
-                  <li key={`${alt.path}:${alt.line}`}>
-                    {alt.headingPath} <code>{`${alt.path}:${alt.line}`}</code>
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
+          <Alternatives
+            label="Nearest sections:"
+            pointers={answer.alternatives}
+          />
         </div>
       )}
       {answer?.answered && (
@@ -103,21 +95,31 @@ function SearchPanel(props: { project: string }) {
             </span>
           </div>
           <pre style={{ whiteSpace: "pre-wrap" }}>{answer.text}</pre>
-          {answer.alternatives.length > 0 && (
-            <>
-              <p className="muted">Also relevant:</p>
-              <ul>
-                {answer.alternatives.map((alt) => (
-                  <li key={`${alt.path}:${alt.line}`}>
-                    {alt.headingPath} <code>{`${alt.path}:${alt.line}`}</code>
-                  </li>
-                ))}
-              </ul>
-            </>
-          )}
+          <Alternatives label="Also relevant:" pointers={answer.alternatives} />
         </div>
       )}
     </section>
+  );
+}
+
+/** Pointers to other sections (breadcrumb and path:line), if any. */
+function Alternatives(props: {
+  label: string;
+  pointers: { path: string; line: number; headingPath: string }[];
+}) {
+  if (props.pointers.length === 0) return null;
+
+  return (
+    <>
+      <p className="muted">{props.label}</p>
+      <ul>
+        {props.pointers.map((alt) => (
+          <li key={`${alt.path}:${alt.line}`}>
+            {alt.headingPath} <code>{`${alt.path}:${alt.line}`}</code>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }
 
