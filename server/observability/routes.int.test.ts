@@ -320,6 +320,24 @@ describe.each(testKinds)("observability routes on %s", (kind) => {
       { slug },
     );
     expect(bad.status).toBe(400);
+    const badBody = (await bad.json()) as {
+      error: { details: { path: string; message: string }[] };
+    };
+    expect(badBody.error.details[0].path).toBe("group_by");
+    expect(badBody.error.details[0].message).toContain("day, agent, model");
+
+    // A date that does not exist is named as such, not rolled forward.
+    const impossible = await call(
+      getSpend,
+      `${url}?from=2026-02-30&to=2026-03-01`,
+      { method: "GET", token: viewerToken },
+      { slug },
+    );
+    expect(impossible.status).toBe(400);
+    const impossibleBody = (await impossible.json()) as {
+      error: { details: { path: string }[] };
+    };
+    expect(impossibleBody.error.details[0].path).toBe("from");
 
     const agentAsked = await call(
       getSpend,
