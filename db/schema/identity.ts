@@ -111,6 +111,12 @@ export const agents = pgTable(
     name: text("name").notNull(),
     status: text("status").notNull().default("active"),
     pausedReason: text("paused_reason"),
+    // What the agent can do, e.g. ["typescript", "migrations"]; a task that
+    // needs capabilities goes only to an agent that has all of them.
+    capabilities: text("capabilities").array().notNull().default([]),
+    // The last authenticated call the agent made; online/idle/offline on the
+    // agents page are read from it.
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
   },

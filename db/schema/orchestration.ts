@@ -53,6 +53,10 @@ export const tasks = pgTable(
     priority: integer("priority").notNull().default(0),
     // File scope as path globs, e.g. ["src/api/**", "docs/api.md"].
     scope: text("scope").array().notNull().default([]),
+    // The fixed directory part of each scope glob (see
+    // server/orchestration/scopes.ts); claims compare these to keep two
+    // agents out of the same files.
+    scopeRoots: text("scope_roots").array().notNull().default([]),
     acceptanceCriteria: text("acceptance_criteria").notNull().default(""),
     // Capability tags an agent needs to take the task, e.g. ["typescript"].
     capabilities: text("capabilities").array().notNull().default([]),
@@ -157,6 +161,10 @@ export const orchestrationSettings = pgTable("orchestration_settings", {
     .primaryKey()
     .references(() => projects.id, { onDelete: "cascade" }),
   maxAttempts: integer("max_attempts").notNull().default(3),
+  // Lease length when a claim names none, and the longest a claim or a
+  // heartbeat may ask for.
+  defaultLeaseSeconds: integer("default_lease_seconds").notNull().default(300),
+  maxLeaseSeconds: integer("max_lease_seconds").notNull().default(3600),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
 });
 
@@ -184,6 +192,11 @@ export const plans = pgTable(
     reviewerLabel: text("reviewer_label"),
     reviewComment: text("review_comment"),
     reviewedAt: timestamp("reviewed_at", { withTimezone: true }),
+    // When the authoring agent was told of the review (heartbeat or plan
+    // read); null while the decision is still news to it.
+    decisionDeliveredAt: timestamp("decision_delivered_at", {
+      withTimezone: true,
+    }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },
   (t) => [uniqueIndex("plans_goal_version_idx").on(t.goalId, t.version)],
@@ -212,4 +225,113 @@ export const planTasks = pgTable(
     }),
   },
   (t) => [primaryKey({ columns: [t.planId, t.position] })],
+);
+
+// Ad-hoc holds on paths outside a task: an agent reserves globs before an
+// edit so no other agent claims or edits the same files meanwhile.
+export const reservations = pgTable(
+  "reservations",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    globs: text("globs").array().notNull(),
+    roots: text("roots").array().notNull(),
+    // exclusive | shared: shared reservations coexist with each other.
+    mode: text("mode").notNull(),
+    reason: text("reason").notNull().default(""),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    releasedAt: timestamp("released_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("reservations_project_idx").on(t.projectId, t.expiresAt),
+    index("reservations_agent_idx").on(t.agentId),
+  ],
+);
+
+// Things an operator must settle: a task blocked by a conflict, a task that
+// used up its attempts, a lease that keeps lapsing. Open until resolved.
+export const escalations = pgTable(
+  "escalations",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    // blocked | scope_conflict | max_attempts | lease_expired
+    kind: text("kind").notNull(),
+    // open | resolved
+    status: text("status").notNull().default("open"),
+    taskId: uuid("task_id").references(() => tasks.id, {
+      onDelete: "set null",
+    }),
+    conflictTaskId: uuid("conflict_task_id").references(() => tasks.id, {
+      onDelete: "set null",
+    }),
+    path: text("path"),
+    reason: text("reason").notNull(),
+    raisedByType: text("raised_by_type").notNull(),
+    raisedById: text("raised_by_id"),
+    raisedByLabel: text("raised_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    // reassigned | scopes_merged | cancelled | unblocked | dismissed
+    resolution: text("resolution"),
+    resolutionNote: text("resolution_note"),
+    resolvedByLabel: text("resolved_by_label"),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("escalations_project_status_idx").on(t.projectId, t.status),
+    index("escalations_task_idx").on(t.taskId),
+  ],
+);
+
+// Who an escalation was sent to; never empty (see
+// server/orchestration/escalations.ts for how recipients are chosen).
+export const escalationRecipients = pgTable(
+  "escalation_recipients",
+  {
+    escalationId: uuid("escalation_id")
+      .notNull()
+      .references(() => escalations.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    readAt: timestamp("read_at", { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.escalationId, t.userId] }),
+    index("escalation_recipients_user_idx").on(t.userId),
+  ],
+);
+
+// An operator's instruction to one agent. Delivered in the agent's next
+// heartbeat or claim, then acknowledged by the agent.
+export const directives = pgTable(
+  "directives",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
+    body: text("body").notNull(),
+    // low | normal | high | urgent
+    priority: text("priority").notNull().default("normal"),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    createdById: text("created_by_id"),
+    createdByLabel: text("created_by_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    acknowledgement: text("acknowledgement"),
+    cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+  },
+  (t) => [index("directives_agent_idx").on(t.agentId, t.createdAt)],
 );

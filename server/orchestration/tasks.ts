@@ -12,6 +12,7 @@ import { actorLabel, type Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
+import { scopeRoots } from "./scopes";
 import {
   assertNoCycle,
   loadDependencies,
@@ -121,6 +122,7 @@ export async function insertTask(
     capabilities: values.capabilities ?? [],
     priority: values.priority,
     scope: values.scope,
+    scopeRoots: scopeRoots(values.scope),
     estimateUsd:
       values.estimateUsd === null || values.estimateUsd === undefined
         ? null
