@@ -14,6 +14,8 @@ const groups: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import("./commands/work"),
   () => import("./commands/report"),
   () => import("./commands/ask"),
+  () => import("./commands/connect"),
+  () => import("./commands/simulate"),
 ];
 
 export async function main(argv: string[]): Promise<number> {

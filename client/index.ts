@@ -14,7 +14,10 @@ import type {
   sessionDetailInput,
 } from "@/server/observability/sessions";
 import type { SpendReport, spendInput } from "@/server/observability/spend";
-import type { ClaimedTask } from "@/server/orchestration/leases";
+import type {
+  ClaimedTask,
+  ClaimResult as ClaimBatch,
+} from "@/server/orchestration/leases";
 import type {
   claimInput,
   completeInput,
@@ -24,7 +27,32 @@ import type {
   listGoalsInput,
   releaseInput,
 } from "@/server/orchestration/schemas";
+import type {
+  PathCheck,
+  renewReservationInput,
+  ReservationView,
+  ReserveResult,
+  reserveInput,
+} from "@/server/orchestration/reservations";
+import type {
+  BlockResult,
+  blockTaskInput,
+} from "@/server/orchestration/escalations";
+import type { AgentNotices } from "@/server/orchestration/notices";
+import type {
+  AgentDirective,
+  acknowledgeDirectiveInput,
+} from "@/server/orchestration/directives";
 import type { GoalView, TaskView } from "@/server/orchestration/views";
+import type { PlanDetail } from "@/server/orchestration/plans";
+import type {
+  createGoalInput,
+  submitPlanInput,
+} from "@/server/orchestration/schemas";
+import type { Agent, createAgentInput } from "@/server/identity/agents";
+import type { PublicToken } from "@/server/identity/token-view";
+import type { HookAnswer } from "@/server/observability/hooks";
+import type { OtlpTraceAnswer } from "@/server/observability/otlp";
 
 // A typed client for Flotilla's agent API and read API, on fetch alone.
 // Every import above is type-only: inputs are typed from the zod schemas
@@ -47,6 +75,11 @@ export type CompleteInput = Omit<z.input<typeof completeInput>, "taskId">;
 export type FailInput = Omit<z.input<typeof failInput>, "taskId">;
 export type ReleaseInput = Omit<z.input<typeof releaseInput>, "taskId">;
 export type CreateTaskInput = z.input<typeof createTaskInput>;
+export type ReserveInput = z.input<typeof reserveInput>;
+export type RenewReservationInput = Omit<
+  z.input<typeof renewReservationInput>,
+  "reservationId"
+>;
 export type GoalsQuery = Omit<z.input<typeof listGoalsInput>, "project">;
 export type ContextQuery = Omit<
   z.input<typeof answerQuestionInput>,
@@ -61,12 +94,47 @@ export type EventBatchInput = {
 };
 
 export type ClaimResult = Json<ClaimedTask>;
+export type BatchClaimResult = Json<
+  ClaimBatch & { task: TaskView | null; lease: ClaimedTask["lease"] | null }
+>;
 export type Task = Json<TaskView>;
+export type Reservation = Json<ReservationView>;
+export type ReservationResult = Json<ReserveResult>;
+export type PathCheckResult = Json<PathCheck>;
 export type Goal = Json<GoalView>;
+export type BlockInput = Omit<z.input<typeof blockTaskInput>, "taskId">;
+export type BlockTaskResult = Json<BlockResult>;
+export type AcknowledgeInput = Omit<
+  z.input<typeof acknowledgeDirectiveInput>,
+  "directiveId"
+>;
+export type Directive = Json<AgentDirective>;
+/** The renewed lease, with news for the agent (new directives, decisions
+ * on its plans). */
+export type HeartbeatResult = Json<ClaimedTask & { notices: AgentNotices }>;
 export type ContextResult = Json<ContextAnswer | ContextNoAnswer>;
 export type ReportResult = IngestResult;
 export type SpendResult = Json<SpendReport>;
 export type SessionResult = Json<SessionDetail>;
+export type SubmitPlanInput = Omit<z.input<typeof submitPlanInput>, "goalId">;
+export type Plan = Json<PlanDetail>;
+export type CreateGoalInput = Omit<z.input<typeof createGoalInput>, "project">;
+export type CreateAgentInput = Omit<
+  z.input<typeof createAgentInput>,
+  "project"
+>;
+/** A new agent, its token and the token's secret (shown once). */
+export type CreatedAgent = Json<{
+  agent: Agent;
+  token: PublicToken;
+  secret: string;
+}>;
+/** A Claude Code hook body as Claude Code posts it. */
+export type ClaudeCodeHookBody = {
+  session_id: string;
+  hook_event_name: string;
+  [field: string]: unknown;
+};
 
 /** An answer other than success, or no answer at all (status 0). */
 export class FlotillaApiError extends Error {
@@ -95,7 +163,7 @@ export interface FlotillaClientOptions {
   fetch?: typeof fetch;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
+type Query = Record<string, string | number | boolean | string[] | undefined>;
 
 export class FlotillaClient {
   private readonly base: string;
@@ -110,15 +178,27 @@ export class FlotillaClient {
     this.fetcher = options.fetch ?? fetch;
   }
 
-  /** Claims the best ready task; null when nothing is ready. */
-  claim(input: ClaimInput = {}): Promise<ClaimResult | null> {
-    return this.request("POST", "/api/agent/v1/tasks/claim", { body: input });
+  /** Claims the best ready task; null when nothing could be claimed. */
+  async claim(input: ClaimInput = {}): Promise<ClaimResult | null> {
+    const result = await this.claimMany({ ...input, count: 1 });
+
+    return result.task && result.lease
+      ? { task: result.task, lease: result.lease }
+      : null;
+  }
+
+  /** Claims up to `input.count` tasks in one call; says why ready tasks
+   * were skipped when none could be claimed. */
+  async claimMany(input: ClaimInput = {}): Promise<BatchClaimResult> {
+    return this.required(
+      await this.request("POST", "/api/agent/v1/tasks/claim", { body: input }),
+    );
   }
 
   async heartbeat(
     taskId: string,
     input: HeartbeatInput = {},
-  ): Promise<ClaimResult> {
+  ): Promise<HeartbeatResult> {
     return this.required(
       await this.request("POST", taskPath(taskId, "heartbeat"), {
         body: input,
@@ -160,9 +240,115 @@ export class FlotillaClient {
     );
   }
 
+  /** Reserves path globs. A conflict is an answer, not an error:
+   * granted is false and conflicts names each hold and its holder. */
+  async reserve(input: ReserveInput): Promise<ReservationResult> {
+    return this.required(
+      await this.request("POST", "/api/agent/v1/reservations", {
+        body: input,
+      }),
+    );
+  }
+
+  /** The calling agent's live reservations. */
+  async reservations(): Promise<{ reservations: Reservation[] }> {
+    return this.required(
+      await this.request("GET", "/api/agent/v1/reservations", {}),
+    );
+  }
+
+  async renewReservation(
+    reservationId: string,
+    input: RenewReservationInput = {},
+  ): Promise<{ reservation: Reservation }> {
+    return this.required(
+      await this.request("POST", reservationPath(reservationId, "renew"), {
+        body: input,
+      }),
+    );
+  }
+
+  async releaseReservation(
+    reservationId: string,
+  ): Promise<{ released: true; reservation: Reservation }> {
+    return this.required(
+      await this.request("POST", reservationPath(reservationId, "release"), {
+        body: {},
+      }),
+    );
+  }
+
+  /** Whether other agents hold these concrete paths, and who. */
+  async checkPaths(paths: string[]): Promise<{ paths: PathCheckResult[] }> {
+    return this.required(
+      await this.request("GET", "/api/agent/v1/reservations/check", {
+        query: { path: paths },
+      }),
+    );
+  }
+
+  /** Blocks the held task on a conflict; operators get an escalation. */
+  async block(taskId: string, input: BlockInput): Promise<BlockTaskResult> {
+    return this.required(
+      await this.request("POST", taskPath(taskId, "block"), { body: input }),
+    );
+  }
+
+  /** Directives not yet acknowledged; reading marks them delivered. */
+  async directives(): Promise<{ directives: Directive[] }> {
+    return this.required(
+      await this.request("GET", "/api/agent/v1/directives", {}),
+    );
+  }
+
+  async acknowledgeDirective(
+    directiveId: string,
+    input: AcknowledgeInput = {},
+  ): Promise<{ directive: Directive & { acknowledgedAt: string } }> {
+    const path = `/api/agent/v1/directives/${encode(directiveId)}/ack`;
+
+    return this.required(await this.request("POST", path, { body: input }));
+  }
+
   async goals(query: GoalsQuery = {}): Promise<{ goals: Goal[] }> {
     return this.required(
       await this.request("GET", "/api/agent/v1/goals", { query }),
+    );
+  }
+
+  /** Submits a plan for a goal; approved at once (with task ids) when
+   * the goal needs no approval, otherwise it waits for an operator. */
+  async submitPlan(goalId: string, input: SubmitPlanInput): Promise<Plan> {
+    const path = `/api/agent/v1/goals/${encode(goalId)}/plans`;
+    const answer = await this.request<{ plan: Plan }>("POST", path, {
+      body: input,
+    });
+
+    return this.required(answer).plan;
+  }
+
+  /** A plan as its author polls it. */
+  async plan(planId: string): Promise<Plan> {
+    const path = `/api/agent/v1/plans/${encode(planId)}`;
+    const answer = await this.request<{ plan: Plan }>("GET", path, {});
+
+    return this.required(answer).plan;
+  }
+
+  /** Posts a Claude Code hook body; for PreToolUse the answer carries the
+   * guardrails' permission decision. */
+  async claudeCodeHook(body: ClaudeCodeHookBody): Promise<HookAnswer> {
+    return this.required(
+      await this.request("POST", "/api/agent/v1/hooks/claude-code", { body }),
+    );
+  }
+
+  /** Exports OTLP/HTTP JSON spans (`{ resourceSpans: [...] }`). */
+  async exportSpans(body: {
+    resourceSpans: unknown[];
+  }): Promise<OtlpTraceAnswer> {
+    return this.required(
+      await this.request("POST", "/api/otlp/v1/traces", { body }),
     );
   }
 
@@ -210,6 +396,31 @@ export class FlotillaClient {
     );
   }
 
+  /** Creates an agent of the project with its first token (personal
+   * token of a project admin). A name already taken is a 409 conflict. */
+  async createAgent(
+    project: string,
+    input: CreateAgentInput,
+  ): Promise<CreatedAgent> {
+    return this.required(
+      await this.request("POST", `${projectPath(project)}/agents`, {
+        body: input,
+      }),
+    );
+  }
+
+  /** Creates a goal of the project (personal token, operator or above). */
+  async createGoal(
+    project: string,
+    input: CreateGoalInput,
+  ): Promise<{ goal: Goal }> {
+    return this.required(
+      await this.request("POST", `${projectPath(project)}/goals`, {
+        body: input,
+      }),
+    );
+  }
+
   /** One session with its events (read API; personal access token). */
   async session(
     project: string,
@@ -238,7 +449,11 @@ export class FlotillaClient {
   ): Promise<T | null> {
     const url = new URL(`${this.base}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) {
-      if (value !== undefined) url.searchParams.set(key, String(value));
+      if (Array.isArray(value)) {
+        for (const item of value) url.searchParams.append(key, item);
+      } else if (value !== undefined) {
+        url.searchParams.set(key, String(value));
+      }
     }
     const headers: Record<string, string> = {
       authorization: `Bearer ${this.token}`,
@@ -302,6 +517,10 @@ function encode(segment: string) {
 
 function taskPath(taskId: string, action: string) {
   return `/api/agent/v1/tasks/${encode(taskId)}/${action}`;
+}
+
+function reservationPath(reservationId: string, action: string) {
+  return `/api/agent/v1/reservations/${encode(reservationId)}/${action}`;
 }
 
 function projectPath(project: string) {

@@ -9,8 +9,15 @@ import * as heartbeatRoute from "@/app/api/agent/v1/tasks/[id]/heartbeat/route";
 import * as releaseRoute from "@/app/api/agent/v1/tasks/[id]/release/route";
 import * as claimRoute from "@/app/api/agent/v1/tasks/claim/route";
 import * as tasksRoute from "@/app/api/agent/v1/tasks/route";
+import * as otlpLogsRoute from "@/app/api/otlp/v1/logs/route";
+import * as otlpTracesRoute from "@/app/api/otlp/v1/traces/route";
 import * as sessionRoute from "@/app/api/v1/projects/[slug]/sessions/[id]/route";
 import * as spendRoute from "@/app/api/v1/projects/[slug]/spend/route";
+import * as projectAgentsRoute from "@/app/api/v1/projects/[slug]/agents/route";
+import * as projectGoalsRoute from "@/app/api/v1/projects/[slug]/goals/route";
+import * as goalPlansRoute from "@/app/api/agent/v1/goals/[id]/plans/route";
+import * as planRoute from "@/app/api/agent/v1/plans/[id]/route";
+import * as claudeCodeHookRoute from "@/app/api/agent/v1/hooks/claude-code/route";
 
 // Test support: the real route handlers the client calls, served on a
 // loopback port the way Next.js would (node request in, web Request to the
@@ -31,8 +38,18 @@ const routes: { pattern: string; methods: Record<string, RouteHandler> }[] = [
   { pattern: "/api/agent/v1/goals", methods: goalsRoute },
   { pattern: "/api/agent/v1/context", methods: contextRoute },
   { pattern: "/api/agent/v1/events", methods: eventsRoute },
+  { pattern: "/api/otlp/v1/traces", methods: otlpTracesRoute },
+  { pattern: "/api/otlp/v1/logs", methods: otlpLogsRoute },
   { pattern: "/api/v1/projects/:slug/spend", methods: spendRoute },
   { pattern: "/api/v1/projects/:slug/sessions/:id", methods: sessionRoute },
+  { pattern: "/api/v1/projects/:slug/agents", methods: projectAgentsRoute },
+  { pattern: "/api/v1/projects/:slug/goals", methods: projectGoalsRoute },
+  { pattern: "/api/agent/v1/goals/:id/plans", methods: goalPlansRoute },
+  { pattern: "/api/agent/v1/plans/:id", methods: planRoute },
+  {
+    pattern: "/api/agent/v1/hooks/claude-code",
+    methods: claudeCodeHookRoute,
+  },
 ];
 
 function match(pathname: string) {

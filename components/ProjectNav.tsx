@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { SignOutButton } from "./auth-sign-out";
+import { EscalationsBadge } from "./EscalationsBadge";
 
 const links = [
   { href: "", label: "Overview" },
@@ -13,7 +14,9 @@ const links = [
   { href: "/context", label: "Context" },
   { href: "/guardrails", label: "Guardrails" },
   { href: "/agents", label: "Agents & tokens" },
+  { href: "/escalations", label: "Escalations" },
   { href: "/audit", label: "Audit log" },
+  { href: "/settings", label: "Settings" },
 ];
 
 export function ProjectNav(props: {
@@ -42,6 +45,12 @@ export function ProjectNav(props: {
             aria-current={current ? "page" : undefined}
           >
             {link.label}
+            {link.href === "/escalations" && (
+              <>
+                {" "}
+                <EscalationsBadge project={props.slug} />
+              </>
+            )}
           </Link>
         );
       })}

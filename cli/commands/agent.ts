@@ -1,15 +1,32 @@
 import type { Command } from "commander";
-import { createAgent, pauseAgent, resumeAgent } from "@/server/identity/agents";
+import {
+  createAgent,
+  pauseAgent,
+  resumeAgent,
+  setAgentCapabilities,
+} from "@/server/identity/agents";
 import { cliActor, emit, withDatabase } from "../context";
 
-// `flotilla agent create|pause|resume NAME --project SLUG`.
+// `flotilla agent create|pause|resume NAME --project SLUG` and
+// `flotilla agent capabilities NAME a,b --project SLUG`.
 
 interface AgentOptions {
   project: string;
   json?: boolean;
 }
 
-type CreateOptions = AgentOptions & { expiresDays?: string };
+type CreateOptions = AgentOptions & {
+  expiresDays?: string;
+  capabilities?: string;
+};
+
+/** "a, b,c" as ["a", "b", "c"]; an empty list clears the tags. */
+function tagList(text: string): string[] {
+  return text
+    .split(",")
+    .map((tag) => tag.trim())
+    .filter((tag) => tag !== "");
+}
 type PauseOptions = AgentOptions & { reason?: string };
 
 export function register(program: Command) {
@@ -23,6 +40,10 @@ export function register(program: Command) {
     .argument("<name>", "agent name, unique in the project")
     .requiredOption("--project <slug>", "the project")
     .option("--expires-days <days>", "token expiry in days (default: never)")
+    .option(
+      "--capabilities <tags>",
+      "comma-separated capability tags, e.g. typescript,migrations",
+    )
     .option("--json", "print the result as JSON")
     .action(async (name: string, options: CreateOptions) => {
       const made = await withDatabase(({ db }) =>
@@ -33,6 +54,10 @@ export function register(program: Command) {
             options.expiresDays === undefined
               ? undefined
               : Number(options.expiresDays),
+          capabilities:
+            options.capabilities === undefined
+              ? undefined
+              : tagList(options.capabilities),
         }),
       );
       emit(
@@ -76,5 +101,28 @@ export function register(program: Command) {
         resumeAgent(db, cliActor, { project: options.project, agent: name }),
       );
       emit(options, { agent: resumed }, `Resumed agent ${resumed.name}`);
+    });
+
+  agent
+    .command("capabilities")
+    .description("Replace an agent's capability tags")
+    .argument("<name>", "agent name")
+    .argument("<tags>", "comma-separated tags; an empty string clears them")
+    .requiredOption("--project <slug>", "the project")
+    .option("--json", "print the result as JSON")
+    .action(async (name: string, tags: string, options: AgentOptions) => {
+      const updated = await withDatabase(({ db }) =>
+        setAgentCapabilities(db, cliActor, {
+          project: options.project,
+          agent: name,
+          capabilities: tagList(tags),
+        }),
+      );
+      const shown = updated.capabilities.join(", ") || "(none)";
+      emit(
+        options,
+        { agent: updated },
+        `Agent ${updated.name} capabilities: ${shown}`,
+      );
     });
 }

@@ -82,6 +82,15 @@ export const tasks = pgTable(
   },
   (t) => [
     index("tasks_project_status_idx").on(t.projectId, t.status, t.priority),
+    // The order claims take tasks in: a claim walks it and stops at the
+    // first free ones.
+    index("tasks_claim_order_idx").on(
+      t.projectId,
+      t.status,
+      t.priority.desc(),
+      t.createdAt,
+      t.id,
+    ),
     index("tasks_goal_idx").on(t.goalId),
     index("tasks_holder_idx").on(t.holderAgentId),
   ],

@@ -136,11 +136,14 @@ describe("OpenAPI document", () => {
     const claim = document.paths["/api/agent/v1/tasks/claim"].post;
     expect(claim.security).toEqual([{ agentToken: [] }]);
     expect(Object.keys(claim.responses)).toEqual(
-      expect.arrayContaining(["200", "204", "400", "401", "403", "429"]),
+      expect.arrayContaining(["200", "400", "401", "403", "429"]),
     );
     expect(document.components.schemas.ClaimInput).toMatchObject({
       type: "object",
-      properties: { ttlSeconds: { type: "integer", minimum: 10 } },
+      properties: {
+        ttlSeconds: { type: "integer", minimum: 10 },
+        count: { type: "integer", minimum: 1, maximum: 50 },
+      },
     });
     expect(document.components.schemas.FailInput).toMatchObject({
       required: ["reason"],

@@ -19,8 +19,17 @@ import * as heartbeatRoute from "@/app/api/agent/v1/tasks/[id]/heartbeat/route";
 import * as releaseRoute from "@/app/api/agent/v1/tasks/[id]/release/route";
 import * as claimRoute from "@/app/api/agent/v1/tasks/claim/route";
 import * as tasksRoute from "@/app/api/agent/v1/tasks/route";
+import * as blockRoute from "@/app/api/agent/v1/tasks/[id]/block/route";
+import * as directivesRoute from "@/app/api/agent/v1/directives/route";
+import * as directiveAckRoute from "@/app/api/agent/v1/directives/[id]/ack/route";
+import * as reservationsRoute from "@/app/api/agent/v1/reservations/route";
+import * as reservationCheckRoute from "@/app/api/agent/v1/reservations/check/route";
+import * as reservationReleaseRoute from "@/app/api/agent/v1/reservations/[id]/release/route";
+import * as reservationRenewRoute from "@/app/api/agent/v1/reservations/[id]/renew/route";
 import * as sessionRoute from "@/app/api/v1/projects/[slug]/sessions/[id]/route";
 import * as spendRoute from "@/app/api/v1/projects/[slug]/spend/route";
+import * as projectAgentsRoute from "@/app/api/v1/projects/[slug]/agents/route";
+import * as projectGoalsRoute from "@/app/api/v1/projects/[slug]/goals/route";
 
 // The OpenAPI 3.1 document of the agent API and the read API. Request
 // bodies and query parameters are generated from the zod schemas each route
@@ -40,7 +49,16 @@ interface OperationSpec {
   method: Method;
   handler: Handler;
   operationId: string;
-  tag: "Tasks" | "Goals" | "Plans" | "Context" | "Events" | "Read API";
+  tag:
+    | "Tasks"
+    | "Directives"
+    | "Reservations"
+    | "Goals"
+    | "Plans"
+    | "Context"
+    | "Events"
+    | "Read API"
+    | "People API";
   summary: string;
   /** The success status and what it carries. */
   success: { status: number; description: string; schema?: JsonSchema }[];
@@ -63,7 +81,51 @@ const taskAndLease: JsonSchema = {
   description: "The task and the caller's lease on it (lease.id, expiresAt)",
   properties: { task, lease: { type: "object" } },
 };
+const notices: JsonSchema = {
+  type: "object",
+  description:
+    "News for the agent, each item handed out once: directives (id, body, " +
+    "priority, expiresAt, createdBy, createdAt) it has not been given yet, " +
+    "and plans (id, goalId, version, status, reviewComment, reviewedAt) it " +
+    "wrote whose review decision it has not been told of",
+  properties: {
+    directives: { type: "array", items: { type: "object" } },
+    plans: { type: "array", items: { type: "object" } },
+  },
+};
+const claimAnswer: JsonSchema = {
+  type: "object",
+  description:
+    "task and lease: the first claim, null when nothing could be claimed; " +
+    "claimed: every claim ({task, lease}); skipped: why ready tasks were " +
+    "not claimable ({taskId, title, reason, message}) when nothing was",
+  properties: {
+    task: { ...task, type: ["object", "null"] },
+    lease: { type: ["object", "null"] },
+    claimed: { type: "array", items: taskAndLease },
+    notices,
+    skipped: { type: "array", items: { type: "object" } },
+  },
+};
 const taskOnly: JsonSchema = { type: "object", properties: { task } };
+
+const reservation: JsonSchema = {
+  type: "object",
+  description:
+    "A reservation: id, agent {id, name}, globs, mode (exclusive | " +
+    "shared), reason, ttlSeconds, createdAt, expiresAt, releasedAt",
+};
+const hold: JsonSchema = {
+  type: "object",
+  description:
+    "Another agent's hold: kind (task | reservation), holder (the agent's " +
+    "name), holderAgentId, taskId and taskTitle or reservationId, globs, " +
+    "mode, expiresAt",
+};
+const reservationOnly: JsonSchema = {
+  type: "object",
+  properties: { reservation },
+};
 
 // Claude Code's hook payload is its own format, read by the domain.
 const claudeCodeHookBody: JsonSchema = {
@@ -86,13 +148,13 @@ const operations: OperationSpec[] = [
     handler: claimRoute.POST,
     operationId: "claimTask",
     tag: "Tasks",
-    summary: "Claim the best ready task, optionally of one goal",
+    summary:
+      "Claim the best ready task (or up to `count`), optionally of one goal",
     bodyName: "ClaimInput",
     success: [
-      { status: 200, description: "The claimed task", schema: taskAndLease },
-      { status: 204, description: "No task is ready" },
+      { status: 200, description: "What was claimed", schema: claimAnswer },
     ],
-    errors: [404],
+    errors: [403, 404],
   },
   {
     path: "/api/agent/v1/tasks/{id}/heartbeat",
@@ -103,7 +165,14 @@ const operations: OperationSpec[] = [
     summary: "Extend the caller's lease on the task",
     bodyName: "HeartbeatInput",
     success: [
-      { status: 200, description: "The renewed lease", schema: taskAndLease },
+      {
+        status: 200,
+        description: "The renewed lease, with notices for the agent",
+        schema: {
+          ...taskAndLease,
+          properties: { task, lease: { type: "object" }, notices },
+        },
+      },
     ],
     errors: [404, 409],
   },
@@ -160,6 +229,190 @@ const operations: OperationSpec[] = [
     summary: "Create a task under a goal of the agent's project",
     bodyName: "CreateTaskInput",
     success: [{ status: 201, description: "The new task", schema: taskOnly }],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/reservations",
+    method: "post",
+    handler: reservationsRoute.POST,
+    operationId: "reservePaths",
+    tag: "Reservations",
+    summary: "Reserve path globs, exclusive or shared, for a while",
+    bodyName: "ReserveInput",
+    success: [
+      {
+        status: 200,
+        description:
+          "granted: true with the reservation, or granted: false with the " +
+          "conflicting holds of other agents (nothing is reserved then)",
+        schema: {
+          type: "object",
+          required: ["granted", "reservation", "conflicts"],
+          properties: {
+            granted: { type: "boolean" },
+            reservation: { ...reservation, type: ["object", "null"] },
+            conflicts: { type: "array", items: hold },
+            message: { type: "string" },
+          },
+        },
+      },
+    ],
+  },
+  {
+    path: "/api/agent/v1/reservations",
+    method: "get",
+    handler: reservationsRoute.GET,
+    operationId: "listReservations",
+    tag: "Reservations",
+    summary: "The calling agent's live reservations",
+    success: [
+      {
+        status: 200,
+        description: "The reservations, soonest to expire first",
+        schema: {
+          type: "object",
+          properties: {
+            reservations: { type: "array", items: reservation },
+          },
+        },
+      },
+    ],
+  },
+  {
+    path: "/api/agent/v1/reservations/{id}/renew",
+    method: "post",
+    handler: reservationRenewRoute.POST,
+    operationId: "renewReservation",
+    tag: "Reservations",
+    summary: "Extend the caller's live reservation",
+    bodyName: "RenewReservationInput",
+    success: [
+      {
+        status: 200,
+        description: "The renewed reservation",
+        schema: reservationOnly,
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/reservations/{id}/release",
+    method: "post",
+    handler: reservationReleaseRoute.POST,
+    operationId: "releaseReservation",
+    tag: "Reservations",
+    summary: "End the caller's live reservation",
+    bodyName: "ReleaseReservationInput",
+    success: [
+      {
+        status: 200,
+        description: "released: true and the released reservation",
+        schema: {
+          type: "object",
+          properties: { released: { const: true }, reservation },
+        },
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/reservations/check",
+    method: "get",
+    handler: reservationCheckRoute.GET,
+    operationId: "checkPaths",
+    tag: "Reservations",
+    summary: "Whether other agents hold concrete paths (?path=a&path=b)",
+    success: [
+      {
+        status: 200,
+        description:
+          "For each path: held, and the holds of other agents whose globs " +
+          "match it (with the matched glob)",
+        schema: {
+          type: "object",
+          properties: {
+            paths: {
+              type: "array",
+              items: {
+                type: "object",
+                properties: {
+                  path: { type: "string" },
+                  held: { type: "boolean" },
+                  holds: { type: "array", items: hold },
+                },
+              },
+            },
+          },
+        },
+      },
+    ],
+  },
+  {
+    path: "/api/agent/v1/tasks/{id}/block",
+    method: "post",
+    handler: blockRoute.POST,
+    operationId: "blockTask",
+    tag: "Tasks",
+    summary:
+      "Block the held task on a conflict; ends the lease and raises an " +
+      "escalation for the operators",
+    bodyName: "BlockTaskInput",
+    success: [
+      {
+        status: 200,
+        description:
+          "The blocked task and the escalation (id, kind: blocked or " +
+          "scope_conflict, recipients: how many people were told)",
+        schema: {
+          type: "object",
+          properties: { task, escalation: { type: "object" } },
+        },
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/directives",
+    method: "get",
+    handler: directivesRoute.GET,
+    operationId: "listDirectives",
+    tag: "Directives",
+    summary:
+      "The caller's directives not yet acknowledged, cancelled or expired; " +
+      "reading marks them delivered",
+    success: [
+      {
+        status: 200,
+        description:
+          "directives: id, body, priority, expiresAt, createdBy, createdAt; " +
+          "most urgent first",
+        schema: {
+          type: "object",
+          properties: {
+            directives: { type: "array", items: { type: "object" } },
+          },
+        },
+      },
+    ],
+  },
+  {
+    path: "/api/agent/v1/directives/{id}/ack",
+    method: "post",
+    handler: directiveAckRoute.POST,
+    operationId: "acknowledgeDirective",
+    tag: "Directives",
+    summary: "Acknowledge a directive addressed to the caller, with a note",
+    bodyName: "AcknowledgeDirectiveInput",
+    success: [
+      {
+        status: 200,
+        description: "The acknowledged directive",
+        schema: {
+          type: "object",
+          properties: { directive: { type: "object" } },
+        },
+      },
+    ],
     errors: [404, 409],
   },
   {
@@ -331,6 +584,50 @@ const operations: OperationSpec[] = [
         status: 200,
         description: "The session, its totals and its events",
         schema: { type: "object", description: "session and events" },
+      },
+    ],
+    errors: [404],
+  },
+  {
+    path: "/api/v1/projects/{slug}/agents",
+    method: "post",
+    handler: projectAgentsRoute.POST,
+    operationId: "createAgent",
+    tag: "People API",
+    summary: "Create an agent with its first token (project admins)",
+    bodyName: "CreateAgentInput",
+    success: [
+      {
+        status: 201,
+        description: "The agent, its token and the token's secret (shown once)",
+        schema: {
+          type: "object",
+          description:
+            "agent (id, name, status, capabilities, ...), token (id, " +
+            "prefix, name, expiresAt) and secret",
+          properties: {
+            agent: { type: "object" },
+            token: { type: "object" },
+            secret: { type: "string" },
+          },
+        },
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/v1/projects/{slug}/goals",
+    method: "post",
+    handler: projectGoalsRoute.POST,
+    operationId: "createGoal",
+    tag: "People API",
+    summary: "Create a goal (operators and above)",
+    bodyName: "CreateGoalInput",
+    success: [
+      {
+        status: 201,
+        description: "The goal with its counts and spend",
+        schema: { type: "object", properties: { goal: { type: "object" } } },
       },
     ],
     errors: [404],

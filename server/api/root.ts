@@ -4,6 +4,7 @@ import { orchestrationRouter } from "./routers/orchestration";
 import { contextRouter } from "./routers/context";
 import { observabilityRouter } from "./routers/observability";
 import { guardrailsRouter } from "./routers/guardrails";
+import { reservationsRouter } from "./routers/reservations";
 
 export const appRouter = router({
   identity: identityRouter,
@@ -11,6 +12,7 @@ export const appRouter = router({
   context: contextRouter,
   observability: observabilityRouter,
   guardrails: guardrailsRouter,
+  reservations: reservationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

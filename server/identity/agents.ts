@@ -1,14 +1,20 @@
-import { and, asc, eq, max, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, max, or, sql } from "drizzle-orm";
 import { z } from "zod";
 import { type Database, inTransaction } from "@/db/client";
-import { agents, apiTokens } from "@/db/schema";
+import { agents, apiTokens, tasks } from "@/db/schema";
 import { DomainError, isUniqueViolation, notFound } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
 import { actorLabel, type Actor } from "./actor";
 import { requireProjectRole, type Project } from "./access";
 import { recordAudit } from "./audit";
 import { parseInput } from "@/server/input";
-import { agentNameSchema, expiresInDaysSchema, reasonSchema } from "./schemas";
+import { agentPresence, type Presence } from "./presence";
+import {
+  agentNameSchema,
+  capabilityTagsSchema,
+  expiresInDaysSchema,
+  reasonSchema,
+} from "./schemas";
 import { publicToken } from "./token-view";
 import { issueToken } from "./tokens";
 
@@ -50,6 +56,7 @@ export const createAgentInput = z.object({
   project: z.string().min(1),
   name: agentNameSchema,
   expiresInDays: expiresInDaysSchema.optional(),
+  capabilities: capabilityTagsSchema.optional(),
 });
 
 /** Creates an agent with its first token; the secret is returned here and
@@ -81,6 +88,7 @@ export async function createAgent(
           projectId: project.id,
           name: values.name,
           status: "active",
+          capabilities: values.capabilities ?? [],
           createdAt: at,
           updatedAt: at,
         })
@@ -100,7 +108,11 @@ export async function createAgent(
         action: "agent.create",
         targetType: "agent",
         targetId: agent.id,
-        details: { name: agent.name, tokenPrefix: token.prefix },
+        details: {
+          name: agent.name,
+          tokenPrefix: token.prefix,
+          capabilities: agent.capabilities,
+        },
       });
 
       return { agent, token: publicToken(token), secret };
@@ -111,7 +123,16 @@ export async function createAgent(
   }
 }
 
-/** The project's agents with their status and when a token last spoke. */
+/** A task an agent holds, as the agents page shows it. */
+export interface HeldTask {
+  id: string;
+  title: string;
+  status: string;
+  leaseExpiresAt: Date | null;
+}
+
+/** The project's agents with their status, presence, capabilities, the
+ * task each holds and when a token last spoke. */
 export async function listAgents(
   db: Database,
   actor: Actor,
@@ -123,16 +144,19 @@ export async function listAgents(
     input.project,
     "viewer",
   );
+  const at = now();
   // Raw SQL takes the time as text: the postgres driver will not bind a Date.
   const liveTokens = sql<number>`count(${apiTokens.id}) filter (where
     ${apiTokens.revokedAt} is null and (${apiTokens.expiresAt} is null
-    or ${apiTokens.expiresAt} > ${now().toISOString()}::timestamptz))`;
+    or ${apiTokens.expiresAt} > ${at.toISOString()}::timestamptz))`;
   const rows = await db
     .select({
       id: agents.id,
       name: agents.name,
       status: agents.status,
       pausedReason: agents.pausedReason,
+      capabilities: agents.capabilities,
+      lastSeenAt: agents.lastSeenAt,
       createdAt: agents.createdAt,
       updatedAt: agents.updatedAt,
       lastTokenUseAt: max(apiTokens.lastUsedAt),
@@ -143,12 +167,99 @@ export async function listAgents(
     .where(eq(agents.projectId, project.id))
     .groupBy(agents.id)
     .orderBy(asc(agents.name));
+  const held = await heldTasksByAgent(
+    db,
+    rows.map((row) => row.id),
+  );
 
-  return rows.map((row) => ({
-    ...row,
-    lastTokenUseAt: row.lastTokenUseAt ? new Date(row.lastTokenUseAt) : null,
-    liveTokens: Number(row.liveTokens),
-  }));
+  return rows.map((row) => {
+    const heldTasks = held.get(row.id) ?? [];
+
+    return {
+      ...row,
+      lastTokenUseAt: row.lastTokenUseAt ? new Date(row.lastTokenUseAt) : null,
+      liveTokens: Number(row.liveTokens),
+      presence: agentPresence(
+        { lastSeenAt: row.lastSeenAt, holdsTask: heldTasks.length > 0 },
+        at,
+      ) satisfies Presence,
+      heldTasks,
+    };
+  });
+}
+
+/** Tasks currently leased to each of `agentIds`, latest lease first. */
+async function heldTasksByAgent(
+  db: Database,
+  agentIds: string[],
+): Promise<Map<string, HeldTask[]>> {
+  const byAgent = new Map<string, HeldTask[]>();
+  if (agentIds.length === 0) return byAgent;
+  const rows = await db
+    .select({
+      agentId: tasks.holderAgentId,
+      id: tasks.id,
+      title: tasks.title,
+      status: tasks.status,
+      leaseExpiresAt: tasks.leaseExpiresAt,
+    })
+    .from(tasks)
+    .where(
+      and(
+        inArray(tasks.holderAgentId, agentIds),
+        inArray(tasks.status, ["claimed", "in_progress"]),
+      ),
+    )
+    .orderBy(desc(tasks.leaseExpiresAt));
+  for (const { agentId, ...task } of rows) {
+    if (!agentId) continue;
+    byAgent.set(agentId, [...(byAgent.get(agentId) ?? []), task]);
+  }
+
+  return byAgent;
+}
+
+export const agentCapabilitiesInput = z.object({
+  project: z.string().min(1),
+  agent: z.string().trim().min(1, "Agent is required"),
+  capabilities: capabilityTagsSchema,
+});
+
+/** Replaces an agent's capability tags; claims match tasks against them. */
+export async function setAgentCapabilities(
+  db: Database,
+  actor: Actor,
+  input: z.input<typeof agentCapabilitiesInput>,
+): Promise<Agent> {
+  const values = parseInput(agentCapabilitiesInput, input);
+  const { project } = await requireProjectRole(
+    db,
+    actor,
+    values.project,
+    "operator",
+  );
+  const agent = await findAgent(db, project, values.agent);
+
+  return inTransaction(db, async (tx) => {
+    const [updated] = await tx
+      .update(agents)
+      .set({ capabilities: values.capabilities, updatedAt: now() })
+      .where(eq(agents.id, agent.id))
+      .returning();
+    await recordAudit(tx, actor, {
+      projectId: project.id,
+      action: "agent.capabilities",
+      targetType: "agent",
+      targetId: agent.id,
+      details: {
+        name: agent.name,
+        before: agent.capabilities,
+        after: values.capabilities,
+      },
+    });
+
+    return updated;
+  });
 }
 
 export const agentStatusInput = z.object({

@@ -56,3 +56,15 @@ export const reasonSchema = z
   .string()
   .trim()
   .max(500, "Reason must be at most 500 characters");
+
+const capabilityTag = z
+  .string()
+  .trim()
+  .min(1, "A capability tag must not be empty")
+  .max(100, "A capability tag must be at most 100 characters");
+
+/** An agent's capability tags; a tag listed twice is kept once. */
+export const capabilityTagsSchema = z
+  .array(capabilityTag)
+  .max(50, "At most 50 capability tags")
+  .transform((tags) => [...new Set(tags)]);

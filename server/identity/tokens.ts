@@ -5,6 +5,7 @@ import { agents, apiTokens, user } from "@/db/schema";
 import { unauthenticated, forbidden } from "@/server/errors";
 import { now, newId, randomToken } from "@/server/runtime";
 import type { Actor, Role } from "./actor";
+import { touchAgentPresence } from "./presence";
 
 // Bearer tokens: "flt_" and 32 random characters. The secret is shown once;
 // only its SHA-256 and a short display prefix are stored.
@@ -124,6 +125,7 @@ export async function authenticateAgent(
     .where(eq(agents.id, token.agentId))
     .limit(1);
   if (!agent) throw unauthenticated("The token's agent no longer exists");
+  await touchAgentPresence(db, agent.id, now());
 
   return {
     kind: "agent",

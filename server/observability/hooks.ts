@@ -1,6 +1,15 @@
 import type { Database } from "@/db/client";
 import { invalidInput } from "@/server/errors";
-import { evaluate, preToolUseOutput } from "@/server/guardrails/policy";
+import {
+  evaluate,
+  preToolUseOutput,
+  type PolicyDecision,
+} from "@/server/guardrails/policy";
+import {
+  checkPaths,
+  checkPathsInput,
+  describeHold,
+} from "@/server/orchestration/reservations";
 import { now } from "@/server/runtime";
 import { storeEvents, type AgentActor, type IngestResult } from "./ingest";
 import { checkEvent, MAX_JSON_DEPTH, nestedDeeperThan } from "./limits";
@@ -50,6 +59,61 @@ function hookField(hook: HookBody, field: string): string {
   return field;
 }
 
+// Tools that change a file, and the field naming it.
+const fileEditTools: Record<string, string> = {
+  Edit: "file_path",
+  MultiEdit: "file_path",
+  Write: "file_path",
+  NotebookEdit: "notebook_path",
+};
+
+/** The repository path a file-editing tool call changes, or null. An
+ * absolute path is made relative to the session's `cwd`, which is taken to
+ * be the repository root; a file outside it is not the project's. */
+export function editedPath(hook: HookBody): string | null {
+  const field = fileEditTools[String(hook.tool_name)];
+  const input = hook.tool_input as Record<string, unknown> | undefined;
+  const raw = field && input && typeof input === "object" ? input[field] : null;
+  if (typeof raw !== "string" || raw.trim() === "") return null;
+  const file = raw.trim().replace(/\\/g, "/");
+  if (!file.startsWith("/")) return file;
+  const cwd =
+    typeof hook.cwd === "string"
+      ? hook.cwd.trim().replace(/\\/g, "/").replace(/\/+$/, "")
+      : "";
+  if (cwd === "" || !file.startsWith(`${cwd}/`)) return null;
+
+  return file.slice(cwd.length + 1);
+}
+
+/** A deny when another agent holds the file the tool call edits. */
+async function holdDecision(
+  db: Database,
+  actor: AgentActor,
+  hook: HookBody,
+): Promise<PolicyDecision | null> {
+  const path = editedPath(hook);
+  const input = { paths: [path] };
+  // A path the check would refuse (too long, the root) is left to the
+  // guardrail rules rather than failing the hook.
+  if (!path || !checkPathsInput.safeParse(input).success) return null;
+  const [checked] = (await checkPaths(db, actor, input)).paths;
+  const hold = checked?.holds[0];
+  if (!hold) return null;
+
+  return {
+    decision: "deny",
+    rule:
+      hold.kind === "task"
+        ? `task:${hold.taskId}`
+        : `reservation:${hold.reservationId}`,
+    scope: null,
+    reason:
+      `${checked.path} is held by another agent: ${describeHold(hold)}. ` +
+      "Edit it after the hold ends, or ask an operator",
+  };
+}
+
 export async function receiveClaudeCodeHook(
   db: Database,
   actor: AgentActor,
@@ -87,15 +151,21 @@ export async function receiveClaudeCodeHook(
   let answer: HookAnswer = {};
   if (hook.hook_event_name === "PreToolUse") {
     // The guardrail policy decides (kill switch, paused agent, tool,
-    // command and path rules); Claude Code shows the reason.
-    const decision = await evaluate(db, {
-      projectId: actor.projectId,
-      agentId: actor.agentId,
-      toolUse: {
-        toolName: typeof hook.tool_name === "string" ? hook.tool_name : "",
-        toolInput: hook.tool_input,
-      },
-    });
+    // command and path rules); an edit of a file another agent holds (its
+    // reservation or its task's scope) is denied unless the policy already
+    // denies. Claude Code shows the reason.
+    const [policy, held] = await Promise.all([
+      evaluate(db, {
+        projectId: actor.projectId,
+        agentId: actor.agentId,
+        toolUse: {
+          toolName: typeof hook.tool_name === "string" ? hook.tool_name : "",
+          toolInput: hook.tool_input,
+        },
+      }),
+      holdDecision(db, actor, hook),
+    ]);
+    const decision = policy.decision !== "deny" && held ? held : policy;
     answer = preToolUseOutput(decision);
     event.status = decision.decision === "deny" ? "denied" : "ok";
     event.output =

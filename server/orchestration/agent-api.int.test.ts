@@ -153,7 +153,16 @@ describe.each(testKinds)("agent task API on %s", (kind) => {
     expect(done.body?.task).toMatchObject({ status: "done", result: "PR #12" });
 
     const empty = await call(claimRoute, { token: alpha, body: { goalId } });
-    expect(empty).toEqual({ status: 204, body: null });
+    expect(empty).toEqual({
+      status: 200,
+      body: {
+        task: null,
+        lease: null,
+        claimed: [],
+        skipped: [],
+        notices: { directives: [], plans: [] },
+      },
+    });
   });
 
   it("releases and fails through the API", async () => {
@@ -319,7 +328,7 @@ describe.each(testKinds)("agent task API on %s", (kind) => {
           details: [
             {
               path: "ttlSeconds",
-              message: "A lease lasts at most 3600 seconds",
+              message: "This project's leases last at most 3600 seconds",
             },
           ],
         },

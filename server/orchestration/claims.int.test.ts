@@ -163,6 +163,7 @@ describe.each(testKinds)("claims and leases on %s", (kind) => {
     expect(beat.lease).toEqual({
       id: claim.lease.id,
       expiresAt: new Date(clock.at().getTime() + 60_000),
+      fencingToken: claim.lease.fencingToken,
     });
     clock.advance(50);
     const done = await completeTask(db, a.actor, {

@@ -28,6 +28,8 @@ export {
 } from "./states";
 export {
   claimNextTask,
+  claimTasks,
+  explainSkips,
   completeTask,
   failTask,
   heartbeat,
@@ -50,4 +52,62 @@ export {
 } from "./plans";
 export { dependencyOrder, planIssues } from "./plan-graph";
 export type { GoalView, TaskView } from "./views";
+export {
+  checkPaths,
+  checkPathsInput,
+  checkPathsQuery,
+  listMyReservations,
+  listProjectReservations,
+  listProjectReservationsInput,
+  releaseReservation,
+  releaseReservationInput,
+  renewReservation,
+  renewReservationInput,
+  reserveInput,
+  reservePaths,
+  type Hold,
+  type PathCheck,
+  type ReservationView,
+  type ReserveResult,
+} from "./reservations";
 export * from "./schemas";
+export {
+  blockTask,
+  blockTaskInput,
+  countOpenEscalations,
+  escalationCountInput,
+  listEscalations,
+  listEscalationsInput,
+  raiseEscalation,
+  resolveEscalation,
+  resolveEscalationInput,
+  type BlockResult,
+  type EscalationKind,
+  type EscalationView,
+} from "./escalations";
+export {
+  acknowledgeDirective,
+  acknowledgeDirectiveInput,
+  agentDirectives,
+  cancelDirective,
+  directiveIdInput,
+  directivePriorities,
+  listDirectives,
+  listDirectivesInput,
+  sendDirective,
+  sendDirectiveInput,
+  type AgentDirective,
+  type DirectiveState,
+  type DirectiveView,
+} from "./directives";
+export { agentNotices, type AgentNotices } from "./notices";
+export { createSubtask, createSubtaskInput } from "./subtasks";
+export { explainTaskClaim, type ClaimExplanation } from "./claim-explanation";
+export { goalGraph, layOutGraph, type GoalGraph } from "./goal-graph";
+export {
+  getOrchestrationSettings,
+  projectSettingsInput,
+  updateOrchestrationSettings,
+  updateOrchestrationSettingsInput,
+  type OrchestrationSettingsView,
+} from "./project-settings";

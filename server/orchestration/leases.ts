@@ -1,28 +1,31 @@
-import { and, desc, eq, lte, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database, inTransaction } from "@/db/client";
 import { agents, taskLeases, tasks } from "@/db/schema";
 import { assertAgentActive } from "@/server/guardrails/agents";
 import { assertProjectActive } from "@/server/guardrails/policy";
 import {
   assertWithinBudget,
+  budgetDecision,
+  formatUsd,
   goalSpend,
   overBudgetGoals,
 } from "@/server/guardrails/budget";
-import { conflict, notFound } from "@/server/errors";
+import { conflict, invalidInput, notFound } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
 import {
   claimInput,
   completeInput,
-  DEFAULT_LEASE_SECONDS,
   failInput,
   heartbeatInput,
   releaseInput,
   type TaskStatus,
 } from "./schemas";
 import { promoteDependents } from "./dependencies";
-import { maxAttemptsSql } from "./settings";
+import { agentNotices, type AgentNotices } from "./notices";
+import { maxAttemptsSql, orchestrationSettingsFor } from "./settings";
+import { firstOverlap, lockScopeRoots, scopeOverlapSql } from "./scopes";
 import {
   lapsableStatuses,
   leaseHeldStatuses,
@@ -30,7 +33,13 @@ import {
   transitionBy,
   transitionTask,
 } from "./states";
-import { findGoalRow, loadTaskView, money, type TaskView } from "./views";
+import {
+  findGoalRow,
+  loadTaskView,
+  money,
+  selectTaskViews,
+  type TaskView,
+} from "./views";
 
 // Claims and leases. An agent claims the best ready task of its project and
 // holds it under a lease that expires unless heartbeats extend it; only the
@@ -43,11 +52,22 @@ type AgentActor = Extract<Actor, { kind: "agent" }>;
 export interface Lease {
   id: string;
   expiresAt: Date;
+  // Grows with every claim of the task; writes may carry it so one from a
+  // holder that lost the task since is refused.
+  fencingToken: number;
 }
 
 export interface ClaimedTask {
   task: TaskView;
   lease: Lease;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedTask[];
+  // Filled when nothing was claimed: why the first ready tasks were not.
+  skipped: SkipReason[];
+  // News for the agent: new directives, decisions on its plans.
+  notices: AgentNotices;
 }
 
 function inList(values: string[]): SQL {
@@ -92,27 +112,63 @@ function claimableWhere(
   return sql.join(parts, sql` and `);
 }
 
-/**
- * Claims the best ready task: highest priority, then oldest. One statement
- * picks the row with FOR UPDATE SKIP LOCKED (concurrent claimers on
- * PostgreSQL pass over each other's rows instead of waiting), leases it,
- * closes the expired lease it replaces and records the new one. PGlite runs
- * one statement at a time, so the same statement is atomic there too.
- * Returns null when nothing is ready.
- */
-export async function claimNextTask(
+/** SQL: how many segments a root has ("" has none). */
+function pathDepth(root: SQL): SQL {
+  return sql`coalesce(array_length(string_to_array(${root}, '/'), 1), 0)`;
+}
+
+/** SQL: the first `depth` segments of a root ("" at depth 0). */
+function pathAtDepth(root: SQL, depth: SQL): SQL {
+  return sql`array_to_string((string_to_array(${root}, '/'))[1:${depth}], '/')`;
+}
+
+function textArray(values: string[]): SQL {
+  return values.length === 0
+    ? sql`'{}'::text[]`
+    : sql`array[${inList(values)}]::text[]`;
+}
+
+/** Another agent's hold overlapping the scope roots of task `t`: a task it
+ * holds under a live lease, or a live reservation of its. */
+function heldByOthersSql(agentId: string, at: Date): SQL {
+  const moment = sql`${at.toISOString()}::timestamptz`;
+
+  return sql`(exists (
+      select 1 from tasks h
+      where h.project_id = t.project_id
+        and h.status in (${inList([...leaseHeldStatuses])})
+        and h.holder_agent_id <> ${agentId}
+        and h.lease_expires_at > ${moment}
+        and h.id <> t.id
+        and ${scopeOverlapSql(sql`h.scope_roots`, sql`t.scope_roots`)}
+    ) or exists (
+      select 1 from reservations r
+      where r.project_id = t.project_id
+        and r.agent_id <> ${agentId}
+        and r.released_at is null
+        and r.expires_at > ${moment}
+        and ${scopeOverlapSql(sql`r.roots`, sql`t.scope_roots`)}
+    ))`;
+}
+
+interface ClaimContext {
+  agent: { capabilities: string[] };
+  excludedGoalIds: string[];
+  overBudget: Awaited<ReturnType<typeof overBudgetGoals>>;
+}
+
+/** Checks that the agent may claim at all and gathers what the claim
+ * statement needs: the agent's capabilities and the goals out of budget. */
+async function prepareClaim(
   db: Database,
   actor: AgentActor,
-  input: unknown = {},
-): Promise<ClaimedTask | null> {
-  const values = parseInput(claimInput, input ?? {});
+  goalId: string | undefined,
+): Promise<ClaimContext> {
   await assertAgentActive(db, actor.agentId);
   await assertProjectActive(db, actor.projectId);
-  if (values.goalId) {
-    const goal = await findGoalRow(db, values.goalId);
-    if (goal.projectId !== actor.projectId) {
-      throw notFound("Goal", values.goalId);
-    }
+  if (goalId) {
+    const goal = await findGoalRow(db, goalId);
+    if (goal.projectId !== actor.projectId) throw notFound("Goal", goalId);
     assertWithinBudget({
       id: goal.id,
       title: goal.title,
@@ -120,94 +176,385 @@ export async function claimNextTask(
       spendUsd: await goalSpend(db, goal.id),
     });
   }
+  const [agent] = await db
+    .select({ capabilities: agents.capabilities })
+    .from(agents)
+    .where(eq(agents.id, actor.agentId))
+    .limit(1);
   const overBudget = await overBudgetGoals(db, actor.projectId);
-  const excluded = overBudget.map((goal) => goal.id);
 
-  const at = now();
-  const ttlSeconds = values.ttlSeconds ?? DEFAULT_LEASE_SECONDS;
-  const lease: Lease = {
-    id: newId(),
-    expiresAt: new Date(at.getTime() + ttlSeconds * 1000),
+  return {
+    agent: { capabilities: agent?.capabilities ?? [] },
+    excludedGoalIds: overBudget.map((goal) => goal.id),
+    overBudget,
   };
-  const atText = at.toISOString();
-  const by = transitionBy(actor);
-  const expiresText = lease.expiresAt.toISOString();
-  const [claimed] = await queryRows<{ id: string }>(
+}
+
+/** The lease length a claim gets, within the project's limits. */
+async function leaseSecondsFor(
+  db: Database,
+  projectId: string,
+  asked: number | undefined,
+): Promise<number> {
+  const limits = await orchestrationSettingsFor(db, projectId);
+  if (asked === undefined) {
+    return Math.min(limits.defaultLeaseSeconds, limits.maxLeaseSeconds);
+  }
+  if (asked > limits.maxLeaseSeconds) {
+    const message = `This project's leases last at most ${limits.maxLeaseSeconds} seconds`;
+    throw invalidInput(`Invalid input: ttlSeconds: ${message}`, [
+      { path: "ttlSeconds", message },
+    ]);
+  }
+
+  return asked;
+}
+
+/**
+ * Claims up to `count` tasks (default 1): ready tasks of the agent's
+ * project, highest priority first, then oldest, that
+ * - need no capability the agent lacks,
+ * - overlap no scope another agent holds (a task under a live lease, or a
+ *   reservation),
+ * - belong to an active goal with budget left.
+ *
+ * In one transaction: the first statement picks candidates with FOR UPDATE
+ * SKIP LOCKED, so concurrent claimers pass over each other's rows; advisory
+ * locks on the candidates' scope roots then make concurrent claimers of
+ * overlapping scopes wait for each other (see lockScopeRoots); the second
+ * statement re-checks the overlap against what those committed and leases
+ * what is still free, records each lease and the history. A candidate lost
+ * to the re-check is left for a later claim. PGlite runs one transaction at
+ * a time, so the same steps are atomic there too.
+ */
+export async function claimTasks(
+  db: Database,
+  actor: AgentActor,
+  input: unknown = {},
+): Promise<ClaimResult> {
+  const values = parseInput(claimInput, input ?? {});
+  const count = values.count ?? 1;
+  const context = await prepareClaim(db, actor, values.goalId);
+  const ttlSeconds = await leaseSecondsFor(
     db,
-    sql`
-      with picked as (
-        select t.id, t.lease_id as replaced_lease_id,
-          t.status as from_status, t.lease_expires_at as expired_at
-        from tasks t
-        join goals g on g.id = t.goal_id
-        where ${claimableWhere(actor.projectId, at, values.goalId, excluded)}
-        order by t.priority desc, t.created_at asc, t.id asc
-        limit 1
-        for update of t skip locked
-      ),
-      claimed as (
-        update tasks set
-          status = 'claimed',
-          holder_agent_id = ${actor.agentId},
-          lease_id = ${lease.id},
-          lease_expires_at = ${expiresText}::timestamptz,
-          lease_version = tasks.lease_version + 1,
-          attempts = tasks.attempts + 1,
-          updated_at = ${atText}::timestamptz
-        from picked
-        where tasks.id = picked.id
-        returning tasks.id, picked.replaced_lease_id, picked.from_status,
-          picked.expired_at
-      ),
-      expired as (
-        update task_leases set ended_at = expires_at, end_reason = 'expired'
-        where ended_at is null
-          and lease_id in (select replaced_lease_id from claimed)
-        returning lease_id
-      ),
-      recorded as (
-        insert into task_leases
-          (lease_id, task_id, agent_id, claimed_at, expires_at, ttl_seconds)
-        select ${lease.id}, claimed.id, ${actor.agentId},
-          ${atText}::timestamptz, ${expiresText}::timestamptz, ${ttlSeconds}
-        from claimed
-        returning lease_id
-      ),
-      -- The history: a lapsed lease first returns the task to ready (by
-      -- the system), then this agent claims it.
-      transitioned as (
-        insert into task_transitions (task_id, from_status, to_status,
-          actor_type, actor_id, actor_label, reason, at)
-        select task_id, from_status, to_status, actor_type, actor_id,
-          actor_label, reason, at
-        from (
-          select 1 as ordinal, claimed.id as task_id,
-            claimed.from_status, 'ready' as to_status,
-            'system' as actor_type, null as actor_id,
-            'system:lease-sweeper' as actor_label,
-            'lease expired' as reason, claimed.expired_at as at
-          from claimed where claimed.replaced_lease_id is not null
-          union all
-          select 2, claimed.id, 'ready', 'claimed', ${by.type}, ${by.id},
-            ${by.label}, 'claimed', ${atText}::timestamptz
-          from claimed
-        ) steps
-        order by ordinal
-        returning id
-      )
-      select claimed.id from claimed
-    `,
+    actor.projectId,
+    values.ttlSeconds,
   );
-  if (claimed) return { task: await loadTaskView(db, claimed.id), lease };
+
+  // Taken again at the start of each round, so a claim that waited stamps
+  // its lease with the time it was made, not the time it was asked for.
+  let at = now();
+  let atText = at.toISOString();
+  let expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
+  let expiresText = expiresAt.toISOString();
+  const by = transitionBy(actor);
+  const agentCapabilities = textArray(context.agent.capabilities);
+  const goalFilter = values.goalId
+    ? sql`and t.goal_id = ${values.goalId}`
+    : sql``;
+  const budgetFilter =
+    context.excludedGoalIds.length > 0
+      ? sql`and t.goal_id not in (${inList(context.excludedGoalIds)})`
+      : sql``;
+
+  type Candidate = {
+    id: string;
+    goal_id: string;
+    budgeted: boolean;
+    scope_roots: string[];
+    priority: number;
+    created_at: string;
+  };
+  /** Candidates in one set of states, best first, locked for this
+   * transaction. Other agents' holds are gathered once and compared with
+   * each task. */
+  const pickCandidates = async (
+    tx: Database,
+    states: SQL,
+    excluded: string[],
+    wanted: number,
+    windowed: boolean,
+  ) => {
+    const moment = sql`${atText}::timestamptz`;
+    const notPassed =
+      excluded.length > 0 ? sql`and t.id not in (${inList(excluded)})` : sql``;
+    const query = (window: number | null) => sql`
+      -- Other agents' held roots, and every path at or above one of them.
+      with holds as materialized (
+        select coalesce(array_agg(distinct x.r), '{}'::text[]) as roots
+        from (
+          select unnest(h.scope_roots) as r from tasks h
+          where h.project_id = ${actor.projectId}
+            and h.status in (${inList([...leaseHeldStatuses])})
+            and h.holder_agent_id <> ${actor.agentId}
+            and h.lease_expires_at > ${moment}
+          union all
+          select unnest(r.roots) from reservations r
+          where r.project_id = ${actor.projectId}
+            and r.agent_id <> ${actor.agentId}
+            and r.released_at is null and r.expires_at > ${moment}
+        ) x
+      ),
+      held as materialized (
+        select holds.roots,
+          coalesce((select array_agg(distinct ${pathAtDepth(sql`p.r`, sql`n`)})
+            from unnest(holds.roots) as p(r),
+              generate_series(0, ${pathDepth(sql`p.r`)}) as n), '{}'::text[])
+            as above
+        from holds
+      ),
+      -- Every test runs on this short list, read in claim order, so the
+      -- planner never weighs them against the whole table.
+      best as materialized (
+        select t.id, t.goal_id, t.scope_roots, t.priority, t.created_at,
+          t.capabilities
+        from tasks t
+        where t.project_id = ${actor.projectId} and ${states} ${goalFilter}
+          ${budgetFilter} ${notPassed}
+        order by t.priority desc nulls last, t.created_at asc, t.id asc
+        ${window === null ? sql`` : sql`limit ${window}`}
+      ),
+      free as materialized (
+        select b.* from best b
+        join goals g on g.id = b.goal_id
+        where g.status = 'active' and b.capabilities <@ ${agentCapabilities}
+          and not ${rootsMeetSql(sql`b.scope_roots`)}
+      )
+      select t.id, f.goal_id, g.budget_usd is not null as budgeted,
+        f.scope_roots, f.priority, f.created_at
+      from free f
+      join tasks t on t.id = f.id
+      join goals g on g.id = f.goal_id
+      where ${states}
+      order by f.priority desc nulls last, f.created_at asc, f.id asc
+      limit ${wanted}
+      for update of t skip locked
+    `;
+    // First among the best tasks in claim order, read straight off the
+    // claim-order index; only when those cannot serve the claim (held by
+    // others, locked by concurrent claims, needing other capabilities),
+    // among more of them, then all.
+    if (!windowed) return queryRows<Candidate>(tx, query(null));
+    for (const window of [128 + wanted * 16, 2048 + wanted * 128]) {
+      const found = await queryRows<Candidate>(tx, query(window));
+      if (found.length >= wanted) return found;
+    }
+
+    return queryRows<Candidate>(tx, query(null));
+  };
+
+  /** Whether any of `roots` overlaps a root in `held`: one of them lies at
+   * or above a held root, or a held root lies at or above one of them.
+   * Array lookups rather than comparing every pair. */
+  const rootsMeetSql = (roots: SQL) => sql`(
+    ${roots} && (select above from held)
+    or exists (
+      select 1 from unnest(${roots}) as q(r),
+        generate_series(0, ${pathDepth(sql`q.r`)}) as n
+      where ${pathAtDepth(sql`q.r`, sql`n`)} = any((select roots from held)::text[])
+    ))`;
+
+  type ClaimedRow = { id: string; lease_id: string; lease_version: number };
+  const claimRound = (passedOver: string[], wanted: number) =>
+    inTransaction(db, async (tx) => {
+      at = now();
+      atText = at.toISOString();
+      expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
+      expiresText = expiresAt.toISOString();
+      // Ready tasks, and held ones whose lease ran out while attempts
+      // remain (taken over at once rather than after the next sweep).
+      const lapsed = await pickCandidates(
+        tx,
+        sql`t.status in (${inList(reclaimableStatuses)})
+          and t.lease_expires_at <= ${atText}::timestamptz
+          and t.attempts < ${maxAttemptsSql(sql`t.project_id`)}`,
+        passedOver,
+        wanted,
+        false,
+      );
+      const ready = await pickCandidates(
+        tx,
+        sql`t.status in (${inList(claimableStatuses)})`,
+        passedOver,
+        wanted,
+        true,
+      );
+      // Rows locked here but not taken are let go at commit.
+      const candidates = [...lapsed, ...ready]
+        .sort(
+          (a, b) =>
+            b.priority - a.priority ||
+            new Date(a.created_at).getTime() -
+              new Date(b.created_at).getTime() ||
+            (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        )
+        .slice(0, wanted);
+      if (candidates.length === 0) {
+        return { rows: [], order: [], passedOver: [] };
+      }
+      await lockScopeRoots(
+        tx,
+        actor.projectId,
+        candidates.flatMap((c) => c.scope_roots),
+        candidates.filter((c) => c.budgeted).map((c) => `budget\0${c.goal_id}`),
+      );
+      // Lease ids in candidate order; the statement pairs them by position.
+      const ids = candidates.map((c) => c.id);
+      const leaseIds = ids.map(() => newId());
+      const triples = sql.join(
+        ids.map((id, i) => sql`(${id}::uuid, ${leaseIds[i]}::uuid, ${i}::int)`),
+        sql`, `,
+      );
+      const held = inList([...leaseHeldStatuses]);
+
+      const rows = await queryRows<ClaimedRow>(
+        tx,
+        sql`
+        with wanted(task_id, new_lease_id, ordinal) as (values ${triples}),
+        -- Still free of other agents' scopes now that every overlapping
+        -- claim before this one has committed; and within the goal's
+        -- budget counting what was spent, what tasks held now are
+        -- estimated to cost, and this claim's own estimates.
+        checked as (
+          select t.id, w.new_lease_id, t.lease_id as replaced_lease_id,
+            t.status as from_status, t.lease_expires_at as expired_at,
+            g.budget_usd,
+            sum(coalesce(t.estimate_usd, 0)) over (
+              partition by t.goal_id order by w.ordinal) as own_estimates,
+            case when g.budget_usd is null then 0 else (
+              select coalesce(sum(e.cost_usd), 0) from events e
+              where e.goal_id = t.goal_id) end as spent,
+            case when g.budget_usd is null then 0 else (
+              select coalesce(sum(h.estimate_usd), 0) from tasks h
+              where h.goal_id = t.goal_id and h.status in (${held})
+                and h.lease_expires_at > ${atText}::timestamptz) end
+              as reserved
+          from tasks t
+          join wanted w on w.task_id = t.id
+          join goals g on g.id = t.goal_id
+          where not ${heldByOthersSql(actor.agentId, at)}
+        ),
+        picked as (
+          select * from checked c
+          where c.budget_usd is null
+            or (c.spent + c.reserved < c.budget_usd
+              and c.spent + c.reserved + c.own_estimates <= c.budget_usd)
+        ),
+        claimed as (
+          update tasks set
+            status = 'claimed',
+            holder_agent_id = ${actor.agentId},
+            lease_id = picked.new_lease_id,
+            lease_expires_at = ${expiresText}::timestamptz,
+            lease_version = tasks.lease_version + 1,
+            attempts = tasks.attempts + 1,
+            updated_at = ${atText}::timestamptz
+          from picked
+          where tasks.id = picked.id
+          returning tasks.id, tasks.lease_id, tasks.lease_version,
+            picked.replaced_lease_id, picked.from_status, picked.expired_at
+        ),
+        expired as (
+          update task_leases set ended_at = expires_at, end_reason = 'expired'
+          where ended_at is null
+            and lease_id in (select replaced_lease_id from claimed)
+          returning lease_id
+        ),
+        recorded as (
+          insert into task_leases
+            (lease_id, task_id, agent_id, claimed_at, expires_at, ttl_seconds)
+          select claimed.lease_id, claimed.id, ${actor.agentId},
+            ${atText}::timestamptz, ${expiresText}::timestamptz, ${ttlSeconds}
+          from claimed
+          returning lease_id
+        ),
+        -- The history: a lapsed lease first returns the task to ready (by
+        -- the system), then this agent claims it.
+        transitioned as (
+          insert into task_transitions (task_id, from_status, to_status,
+            actor_type, actor_id, actor_label, reason, at)
+          select task_id, from_status, to_status, actor_type, actor_id,
+            actor_label, reason, at
+          from (
+            select 1 as ordinal, claimed.id as task_id,
+              claimed.from_status, 'ready' as to_status,
+              'system' as actor_type, null as actor_id,
+              'system:lease-sweeper' as actor_label,
+              'lease expired' as reason, claimed.expired_at as at
+            from claimed where claimed.replaced_lease_id is not null
+            union all
+            select 2, claimed.id, 'ready', 'claimed', ${by.type}, ${by.id},
+              ${by.label}, 'claimed', ${atText}::timestamptz
+            from claimed
+          ) steps
+          order by ordinal
+          returning id
+        )
+        select claimed.id, claimed.lease_id, claimed.lease_version
+        from claimed
+      `,
+      );
+
+      const claimedIds = new Set(rows.map((row) => row.id));
+
+      return {
+        rows,
+        order: ids.filter((id) => claimedIds.has(id)),
+        passedOver: ids.filter((id) => !claimedIds.has(id)),
+      };
+    });
+
+  // A candidate lost to the re-check (another agent's overlapping claim, or
+  // no budget left) is passed over and the next ones tried, in a fresh
+  // transaction so advisory locks are always taken in one sorted pass.
+  const claimedTx = { rows: [] as ClaimedRow[], order: [] as string[] };
+  const passedOver: string[] = [];
+  for (let round = 0; round < 3; round += 1) {
+    const wanted = count - claimedTx.rows.length;
+    if (wanted <= 0) break;
+    const result = await claimRound(passedOver, wanted);
+    claimedTx.rows.push(...result.rows);
+    claimedTx.order.push(...result.order);
+    passedOver.push(...result.passedOver);
+    if (result.passedOver.length === 0) break;
+  }
+  const claimedRows = claimedTx.rows;
+
+  if (claimedRows.length > 0) {
+    // Best first, as the candidates were picked.
+    const order = new Map(claimedTx.order.map((id, i) => [id, i]));
+    const views = await selectTaskViews(
+      db,
+      inArray(
+        tasks.id,
+        claimedRows.map((row) => row.id),
+      ),
+    );
+    views.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const byId = new Map(claimedRows.map((row) => [row.id, row]));
+
+    return {
+      claimed: views.map((task) => ({
+        task,
+        lease: {
+          id: byId.get(task.id)!.lease_id,
+          expiresAt,
+          fencingToken: Number(byId.get(task.id)!.lease_version),
+        },
+      })),
+      skipped: [],
+      notices: await agentNotices(db, actor),
+    };
+  }
 
   // Nothing was claimable. If that is only because of spent budgets, say so.
-  if (overBudget.length > 0) {
+  if (context.overBudget.length > 0) {
     const onlyOverBudget = claimableWhere(
       actor.projectId,
       at,
       values.goalId,
       [],
-      excluded,
+      context.excludedGoalIds,
     );
     const blocked = await queryRows<{ goal_id: string }>(
       db,
@@ -218,11 +565,218 @@ export async function claimNextTask(
         limit 1
       `,
     );
-    const goal = overBudget.find((g) => g.id === blocked[0]?.goal_id);
+    const goal = context.overBudget.find((g) => g.id === blocked[0]?.goal_id);
     if (goal) assertWithinBudget(goal);
   }
 
-  return null;
+  return {
+    claimed: [],
+    skipped: await explainSkips(db, actor.projectId, {
+      agentId: actor.agentId,
+      goalId: values.goalId,
+    }),
+    notices: await agentNotices(db, actor),
+  };
+}
+
+/** Claims the best task for the agent, or null when none can be had. */
+export async function claimNextTask(
+  db: Database,
+  actor: AgentActor,
+  input: unknown = {},
+): Promise<ClaimedTask | null> {
+  const values = parseInput(claimInput, input ?? {});
+  const result = await claimTasks(db, actor, { ...values, count: 1 });
+
+  return result.claimed[0] ?? null;
+}
+
+export interface SkipReason {
+  taskId: string;
+  title: string;
+  // capability | scope | reservation | budget | goal_paused | dependencies
+  // | attempts
+  reason: string;
+  message: string;
+}
+
+/**
+ * Why ready tasks are not being claimed: for the operator (one task, any
+ * agent) and for an agent whose claim found nothing (the first few ready
+ * tasks, from its point of view). Reads the same rules claimTasks applies.
+ */
+export async function explainSkips(
+  db: Database,
+  projectId: string,
+  options: {
+    agentId?: string;
+    goalId?: string;
+    taskId?: string;
+    limit?: number;
+  },
+): Promise<SkipReason[]> {
+  const at = now();
+  const filters = [sql`t.project_id = ${projectId}`];
+  if (options.taskId) filters.push(sql`t.id = ${options.taskId}`);
+  if (options.goalId) filters.push(sql`t.goal_id = ${options.goalId}`);
+  const rows = await queryRows<{
+    id: string;
+    title: string;
+    status: TaskStatus;
+    scope_roots: string[];
+    capabilities: string[];
+    goal_id: string;
+    goal_title: string;
+    goal_status: string;
+    estimate_usd: string | null;
+    budget_usd: string | null;
+    spent: string;
+    reserved: string;
+  }>(
+    db,
+    sql`
+      select t.id, t.title, t.status, t.scope_roots, t.capabilities,
+        t.goal_id, g.title as goal_title, g.status as goal_status,
+        t.estimate_usd, g.budget_usd,
+        case when g.budget_usd is null then 0 else (
+          select coalesce(sum(e.cost_usd), 0) from events e
+          where e.goal_id = t.goal_id) end as spent,
+        case when g.budget_usd is null then 0 else (
+          select coalesce(sum(h.estimate_usd), 0) from tasks h
+          where h.goal_id = t.goal_id
+            and h.status in (${inList([...leaseHeldStatuses])})
+            and h.lease_expires_at > ${at.toISOString()}::timestamptz) end
+          as reserved
+      from tasks t join goals g on g.id = t.goal_id
+      where ${sql.join(filters, sql` and `)}
+        and t.status in ('ready', 'draft')
+      order by t.priority desc, t.created_at asc, t.id asc
+      limit ${options.limit ?? 5}
+    `,
+  );
+  if (rows.length === 0) return [];
+
+  const moment = sql`${at.toISOString()}::timestamptz`;
+  const holds = await queryRows<{
+    kind: "task" | "reservation";
+    agent_id: string;
+    agent_name: string;
+    roots: string[];
+    label: string;
+  }>(
+    db,
+    sql`
+      select 'task' as kind, h.holder_agent_id as agent_id,
+        a.name as agent_name, h.scope_roots as roots, h.title as label
+      from tasks h join agents a on a.id = h.holder_agent_id
+      where h.project_id = ${projectId}
+        and h.status in (${inList([...leaseHeldStatuses])})
+        and h.lease_expires_at > ${moment}
+      union all
+      select 'reservation', r.agent_id, a.name, r.roots,
+        array_to_string(r.globs, ', ')
+      from reservations r join agents a on a.id = r.agent_id
+      where r.project_id = ${projectId} and r.released_at is null
+        and r.expires_at > ${moment}
+    `,
+  );
+  const projectAgents = await db
+    .select({
+      id: agents.id,
+      name: agents.name,
+      status: agents.status,
+      capabilities: agents.capabilities,
+    })
+    .from(agents)
+    .where(eq(agents.projectId, projectId));
+  const asking = projectAgents.find((a) => a.id === options.agentId);
+  const overBudget = new Map(
+    (await overBudgetGoals(db, projectId)).map((g) => [g.id, g]),
+  );
+
+  const reasons: SkipReason[] = [];
+  for (const row of rows) {
+    const skip = (reason: string, message: string) =>
+      reasons.push({ taskId: row.id, title: row.title, reason, message });
+    if (row.status === "draft") {
+      skip("dependencies", "Waits for the tasks it depends on to be done");
+      continue;
+    }
+    if (row.goal_status !== "active") {
+      skip("goal_paused", `Goal '${row.goal_title}' is ${row.goal_status}`);
+      continue;
+    }
+    const budget = overBudget.get(row.goal_id);
+    if (budget) {
+      const decision = budgetDecision(budget);
+      skip(
+        "budget",
+        decision.allowed ? "Goal is over budget" : decision.reason,
+      );
+      continue;
+    }
+    if (row.budget_usd !== null) {
+      const limit = Number(row.budget_usd);
+      const spent = Number(row.spent);
+      const reserved = Number(row.reserved);
+      const estimate = Number(row.estimate_usd ?? 0);
+      if (spent + reserved >= limit || spent + reserved + estimate > limit) {
+        skip(
+          "budget",
+          `Goal '${row.goal_title}' has ${formatUsd(spent)} spent and ` +
+            `${formatUsd(reserved)} reserved by tasks in progress of its ` +
+            `${formatUsd(limit)} budget; this task is estimated at ` +
+            formatUsd(estimate),
+        );
+        continue;
+      }
+    }
+    const needs = row.capabilities;
+    if (asking) {
+      const missing = needs.filter((c) => !asking.capabilities.includes(c));
+      if (missing.length > 0) {
+        skip(
+          "capability",
+          `Needs capabilities ${missing.join(", ")} that agent ${asking.name} lacks`,
+        );
+        continue;
+      }
+    } else if (needs.length > 0) {
+      const able = projectAgents.filter(
+        (a) =>
+          a.status === "active" &&
+          needs.every((c) => a.capabilities.includes(c)),
+      );
+      if (able.length === 0) {
+        skip(
+          "capability",
+          `Needs capabilities ${needs.join(", ")}; no active agent has all of them`,
+        );
+        continue;
+      }
+    }
+    const conflicting = holds.find(
+      (hold) =>
+        hold.agent_id !== options.agentId &&
+        firstOverlap(row.scope_roots, hold.roots) !== null,
+    );
+    if (conflicting) {
+      const overlap = firstOverlap(row.scope_roots, conflicting.roots)!;
+      const where = overlap.ours || "the whole project";
+      skip(
+        conflicting.kind === "task" ? "scope" : "reservation",
+        conflicting.kind === "task"
+          ? `Scope ${where} overlaps task '${conflicting.label}' held by agent ${conflicting.agent_name}`
+          : `Scope ${where} overlaps a reservation of ${conflicting.label} by agent ${conflicting.agent_name}`,
+      );
+      continue;
+    }
+    if (!options.agentId) {
+      skip("none", "Nothing stops this task; the next claim can take it");
+    }
+  }
+
+  return reasons;
 }
 
 interface HeldTask {
@@ -231,14 +785,15 @@ interface HeldTask {
 }
 
 /** Loads a task for a change by its holder and checks the caller holds a
- * live lease on it; otherwise a 409 that says who holds it, or why not. */
-async function lockHeldTask(
+ * live lease on it; otherwise a 409 that says who holds it, or why not.
+ * Blocking a task (escalations.ts) checks the same way. */
+export async function lockHeldTask(
   tx: Database,
   actor: AgentActor,
-  taskId: string,
-  leaseId: string | undefined,
+  proof: { taskId: string; leaseId?: string; fencingToken?: number },
   at: Date,
 ): Promise<HeldTask> {
+  const { taskId, leaseId, fencingToken } = proof;
   const [row] = await tx
     .select()
     .from(tasks)
@@ -262,6 +817,13 @@ async function lockHeldTask(
       status: row.status,
       holder,
     });
+  }
+  if (fencingToken !== undefined && fencingToken !== row.leaseVersion) {
+    throw conflict(
+      `Fencing token ${fencingToken} on ${named} is stale: the task was ` +
+        `claimed again since (token ${row.leaseVersion}); claim a task again`,
+      { status: row.status, holder: actor.agentName },
+    );
   }
   if (leaseId && leaseId !== row.leaseId) {
     throw conflict(
@@ -311,13 +873,16 @@ export async function heartbeat(
   db: Database,
   actor: AgentActor,
   input: unknown,
-): Promise<ClaimedTask> {
+): Promise<ClaimedTask & { notices: AgentNotices }> {
   const values = parseInput(heartbeatInput, input);
+  const askedTtl =
+    values.ttlSeconds === undefined
+      ? undefined
+      : await leaseSecondsFor(db, actor.projectId, values.ttlSeconds);
   const at = now();
   const lease = await inTransaction(db, async (tx) => {
-    const { taskId, leaseId } = values;
-    const held = await lockHeldTask(tx, actor, taskId, leaseId, at);
-    const ttlSeconds = values.ttlSeconds ?? held.lease.ttlSeconds;
+    const held = await lockHeldTask(tx, actor, values, at);
+    const ttlSeconds = askedTtl ?? held.lease.ttlSeconds;
     const expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
     if (held.row.status === "claimed") {
       await transitionTask(tx, held.row, {
@@ -339,25 +904,32 @@ export async function heartbeat(
       .set({ expiresAt, ttlSeconds })
       .where(eq(taskLeases.leaseId, held.lease.leaseId));
 
-    return { id: held.lease.leaseId, expiresAt };
+    return {
+      id: held.lease.leaseId,
+      expiresAt,
+      fencingToken: held.row.leaseVersion,
+    };
   });
 
-  return { task: await loadTaskView(db, values.taskId), lease };
+  return {
+    task: await loadTaskView(db, values.taskId),
+    lease,
+    notices: await agentNotices(db, actor),
+  };
 }
 
 /** Ends the caller's lease, moving the task to `status`. */
 async function settle(
   db: Database,
   actor: AgentActor,
-  values: { taskId: string; leaseId?: string },
+  values: { taskId: string; leaseId?: string; fencingToken?: number },
   status: "done" | "failed" | "ready",
   endReason: string,
   result: string | null,
 ): Promise<{ task: TaskView }> {
   const at = now();
   await inTransaction(db, async (tx) => {
-    const { taskId, leaseId } = values;
-    const held = await lockHeldTask(tx, actor, taskId, leaseId, at);
+    const held = await lockHeldTask(tx, actor, values, at);
     await transitionTask(tx, held.row, {
       from: held.row.status as TaskStatus,
       to: status,

@@ -6,6 +6,7 @@ import { actorId, actorLabel, type Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
+import { markPlanDecisionRead } from "./notices";
 import { dependencyOrder, planIssues } from "./plan-graph";
 import {
   goalIdInput,
@@ -140,6 +141,8 @@ export async function submitPlan(
         ? `Goal '${locked.title}' does not require plan approval`
         : null,
       reviewedAt: autoApprove ? at : null,
+      // The submitter reads an automatic approval in this very response.
+      decisionDeliveredAt: autoApprove ? at : null,
       createdAt: at,
     });
     await tx
@@ -383,6 +386,8 @@ export async function getPlan(
   await requireRoleIn(db, actor, plan.projectId, "viewer", () =>
     notFound("Plan", planId),
   );
+  // An authoring agent that reads its plan has seen the decision.
+  await markPlanDecisionRead(db, actor, planId);
 
   return loadPlanDetail(db, planId);
 }

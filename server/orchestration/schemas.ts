@@ -21,8 +21,6 @@ export const taskStatuses = [
 ] as const;
 export type TaskStatus = (typeof taskStatuses)[number];
 
-export const DEFAULT_LEASE_SECONDS = 300;
-
 // Amounts are stored with four decimals; finer ones are refused rather
 // than silently rounded.
 const usd = z
@@ -44,7 +42,10 @@ const leaseSeconds = z
   .number()
   .int()
   .min(10, "A lease lasts at least 10 seconds")
-  .max(3600, "A lease lasts at most 3600 seconds");
+  .max(86_400, "A lease lasts at most 86400 seconds");
+// The lease value a claim hands out; a write carrying an older one comes
+// from a holder that lost the task since.
+const fencingToken = z.number().int().min(0);
 
 const dependsOn = z
   .array(id)
@@ -95,6 +96,12 @@ export const listGoalsInput = z.object({
 
 export const goalIdInput = z.object({ goalId: id });
 
+const capability = z
+  .string()
+  .trim()
+  .min(1, "A capability tag must not be empty")
+  .max(100);
+
 export const createTaskInput = z
   .object({
     goalId: id,
@@ -107,6 +114,9 @@ export const createTaskInput = z
       .max(100, "At most 100 scope entries")
       .default([]),
     estimateUsd: usd.nullable().optional(),
+    acceptanceCriteria: z.string().max(20_000).default(""),
+    // Only an agent with every one of these tags may claim the task.
+    capabilities: z.array(capability).max(50).default([]),
     // Other tasks of the same goal that must be done before this one.
     dependsOn: dependsOn.default([]),
   })
@@ -120,6 +130,15 @@ export const listTasksInput = z.object({
   project: z.string().min(1),
   goalId: id.optional(),
   status: z.enum(taskStatuses).optional(),
+  // The agent holding the task (the board's agent filter).
+  holderAgentId: id.optional(),
+  // Tasks that need this capability tag.
+  capability: z
+    .string()
+    .trim()
+    .min(1, "A capability tag must not be empty")
+    .max(100, "A capability tag must be at most 100 characters")
+    .optional(),
 });
 
 export const taskIdInput = z.object({ taskId: id });
@@ -127,29 +146,40 @@ export const taskIdInput = z.object({ taskId: id });
 export const claimInput = z.object({
   goalId: id.optional(),
   ttlSeconds: leaseSeconds.optional(),
+  // Claim up to this many tasks in one call.
+  count: z
+    .number()
+    .int()
+    .min(1, "Claim at least 1 task")
+    .max(50, "Claim at most 50 tasks at once")
+    .optional(),
 });
 
 export const heartbeatInput = z.object({
   taskId: id,
   leaseId: id.optional(),
+  fencingToken: fencingToken.optional(),
   ttlSeconds: leaseSeconds.optional(),
 });
 
 export const completeInput = z.object({
   taskId: id,
   leaseId: id.optional(),
+  fencingToken: fencingToken.optional(),
   result: z.string().max(100_000).optional(),
 });
 
 export const failInput = z.object({
   taskId: id,
   leaseId: id.optional(),
+  fencingToken: fencingToken.optional(),
   reason: z.string().trim().min(1, "Say why the task failed").max(20_000),
 });
 
 export const releaseInput = z.object({
   taskId: id,
   leaseId: id.optional(),
+  fencingToken: fencingToken.optional(),
 });
 
 export const operatorTaskInput = z.object({
@@ -171,12 +201,6 @@ const planKey = z
   .trim()
   .min(1, "A key must not be empty")
   .max(100, "A key must be at most 100 characters");
-
-const capability = z
-  .string()
-  .trim()
-  .min(1, "A capability tag must not be empty")
-  .max(100);
 
 export const planTaskInput = z
   .object({

@@ -121,15 +121,26 @@ function escapeRegExp(text: string): string {
 
 /** Whether a concrete path is matched by a glob. */
 export function pathMatches(path: string, glob: string): boolean {
-  return globToRegExp(glob).test(normalizeGlob(path));
+  // A glob spelling the path itself holds it, even when the path has
+  // characters a glob reads as a pattern (Next.js's "app/[slug]/page.tsx").
+  const target = normalizeGlob(path);
+  const pattern = normalizeGlob(glob);
+  if (target === pattern || target.startsWith(`${pattern}/`)) return true;
+
+  return globToRegExp(glob).test(target);
 }
 
-/** A 64-bit advisory-lock key for one root of one project. */
-function rootKey(projectId: string, root: string): bigint {
+/** A 64-bit advisory-lock key for a name. */
+function lockKey(name: string): bigint {
   return createHash("sha256")
-    .update(`flotilla-scope\0${projectId}\0${root}`)
+    .update(`flotilla\0${name}`)
     .digest()
     .readBigInt64BE(0);
+}
+
+/** The lock key of one root of one project. */
+function rootKey(projectId: string, root: string): bigint {
+  return lockKey(`scope\0${projectId}\0${root}`);
 }
 
 /**
@@ -145,8 +156,14 @@ export async function lockScopeRoots(
   tx: Database,
   projectId: string,
   roots: string[],
+  // Further names to lock exclusively in the same sorted pass, such as a
+  // goal whose budget the caller is about to reserve from.
+  others: string[] = [],
 ): Promise<void> {
   const modes = new Map<bigint, boolean>();
+  for (const name of others) {
+    modes.set(lockKey(`other\0${name}`), true);
+  }
   for (const root of roots) {
     const parts = root === "" ? [] : root.split("/");
     for (let depth = 0; depth <= parts.length; depth += 1) {

@@ -15,6 +15,40 @@ export function maxAttemptsSql(projectId: SQL): SQL {
     where s.project_id = ${projectId}), ${DEFAULT_MAX_ATTEMPTS})`;
 }
 
+/** Lease length when a claim names none, and the longest allowed. */
+export const DEFAULT_LEASE_SECONDS = 300;
+export const DEFAULT_MAX_LEASE_SECONDS = 3600;
+
+export interface OrchestrationSettings {
+  maxAttempts: number;
+  defaultLeaseSeconds: number;
+  maxLeaseSeconds: number;
+}
+
+/** A project's settings, with the defaults where it never set them. */
+export async function orchestrationSettingsFor(
+  db: Database,
+  projectId: string,
+): Promise<OrchestrationSettings> {
+  const [row] = await db
+    .select({
+      maxAttempts: orchestrationSettings.maxAttempts,
+      defaultLeaseSeconds: orchestrationSettings.defaultLeaseSeconds,
+      maxLeaseSeconds: orchestrationSettings.maxLeaseSeconds,
+    })
+    .from(orchestrationSettings)
+    .where(eq(orchestrationSettings.projectId, projectId))
+    .limit(1);
+
+  return (
+    row ?? {
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      defaultLeaseSeconds: DEFAULT_LEASE_SECONDS,
+      maxLeaseSeconds: DEFAULT_MAX_LEASE_SECONDS,
+    }
+  );
+}
+
 export async function maxAttemptsFor(
   db: Database,
   projectId: string,

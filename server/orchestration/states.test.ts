@@ -18,10 +18,12 @@ const allowed: Case[] = [
   ["draft", "ready", "operator"],
   ["draft", "cancelled", "operator"],
   ["ready", "claimed", "agent"],
+  ["ready", "claimed", "operator"],
   ["ready", "draft", "system"],
   ["ready", "blocked", "operator"],
   ["ready", "cancelled", "operator"],
   ["claimed", "in_progress", "agent"],
+  ["claimed", "blocked", "agent"],
   ["claimed", "done", "agent"],
   ["claimed", "failed", "agent"],
   ["claimed", "failed", "system"],
@@ -55,8 +57,8 @@ const refused: [...Case, string][] = [
   [
     "ready",
     "claimed",
-    "operator",
-    "Task 'T' is ready: only an agent may move it from ready to claimed",
+    "system",
+    "Task 'T' is ready: only an agent or an operator may move it from ready to claimed",
   ],
   [
     "ready",

@@ -30,13 +30,19 @@ export const taskTransitionTable: Table = {
     cancelled: ["operator"],
   },
   ready: {
-    claimed: ["agent"],
+    // An operator claims only on an agent's behalf, when resolving an
+    // escalation by reassigning the task to a named agent
+    // (server/orchestration/escalations.ts); claims by agents pick tasks.
+    claimed: ["agent", "operator"],
     draft: ["system"],
     blocked: ["operator"],
     cancelled: ["operator"],
   },
   claimed: {
     in_progress: ["agent"],
+    // The holder reports a conflict before its first heartbeat (POST
+    // /tasks/{id}/block), as it may once in progress.
+    blocked: ["agent"],
     done: ["agent"],
     failed: ["agent", "system"],
     ready: ["agent", "operator", "system"],

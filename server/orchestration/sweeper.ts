@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { type Database, inTransaction, queryRows } from "@/db/client";
 import { auditLog, taskLeases } from "@/db/schema";
 import { now } from "@/server/runtime";
+import { raiseEscalationOnce } from "./escalations";
 import type { TaskStatus } from "./schemas";
 import { maxAttemptsSql } from "./settings";
 import { lapsableStatuses, systemBy, transitionTask } from "./states";
@@ -90,6 +91,7 @@ export async function sweepExpiredLeases(db: Database): Promise<SweepResult> {
             ),
           );
       }
+      await escalateLapse(tx, task, exhausted);
       if (exhausted) {
         // The audit log is where operators look for what needs them.
         await tx.insert(auditLog).values({
@@ -116,6 +118,54 @@ export async function sweepExpiredLeases(db: Database): Promise<SweepResult> {
     }
 
     return result;
+  });
+}
+
+/** Leases of a task that lapsed before this one sends it to operators. */
+const LAPSES_BEFORE_ESCALATION = 2;
+
+/**
+ * Tells operators about a task the sweeper gave up on (max_attempts), or
+ * one whose lease has now lapsed twice or more (lease_expired), once per
+ * task and kind while the escalation is open. A failed task gets only the
+ * max_attempts escalation: it says all the lapsed one would.
+ */
+async function escalateLapse(tx: Database, task: Expired, exhausted: boolean) {
+  const raisedBy = {
+    type: "system" as const,
+    id: null,
+    label: sweeperBy.label,
+  };
+  if (exhausted) {
+    await raiseEscalationOnce(tx, {
+      projectId: task.project_id,
+      kind: "max_attempts",
+      taskId: task.id,
+      reason:
+        `Task '${task.title}' failed: its lease expired with ` +
+        `${task.attempts} of ${task.max_attempts} attempts used`,
+      raisedBy,
+    });
+
+    return;
+  }
+  // Lapses found by a claim's lazy reclaim are recorded as expired too.
+  const [lapsed] = await tx
+    .select({ count: sql<number>`count(*)` })
+    .from(taskLeases)
+    .where(
+      and(eq(taskLeases.taskId, task.id), eq(taskLeases.endReason, "expired")),
+    );
+  const lapses = Number(lapsed?.count ?? 0);
+  if (lapses < LAPSES_BEFORE_ESCALATION) return;
+  await raiseEscalationOnce(tx, {
+    projectId: task.project_id,
+    kind: "lease_expired",
+    taskId: task.id,
+    reason:
+      `The lease on task '${task.title}' has expired ${lapses} times; ` +
+      "its agents may be stuck or the lease too short",
+    raisedBy,
   });
 }
 

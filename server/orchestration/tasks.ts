@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull } from "drizzle-orm";
+import { and, arrayContains, asc, eq, isNull } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
 import {
   taskDependencies,
@@ -171,6 +171,12 @@ export async function listTasks(
       eq(tasks.projectId, project.id),
       values.goalId ? eq(tasks.goalId, values.goalId) : undefined,
       values.status ? eq(tasks.status, values.status) : undefined,
+      values.holderAgentId
+        ? eq(tasks.holderAgentId, values.holderAgentId)
+        : undefined,
+      values.capability
+        ? arrayContains(tasks.capabilities, [values.capability])
+        : undefined,
     ),
   );
 

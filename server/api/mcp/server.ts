@@ -14,7 +14,8 @@ import { authenticateAgent } from "@/server/identity/tokens";
 import { logger } from "@/server/log";
 import { DEFAULT_MAX_BODY_BYTES, toErrorResponse } from "../http";
 import { takeRequestToken } from "../rate-limit";
-import { mcpTools, type AgentActor } from "./tools";
+import { mcpResourceMetadataUrl } from "./resource-metadata";
+import { findTool, listedTools, type AgentActor } from "./tools";
 
 // The MCP server at /api/mcp, over Streamable HTTP. It is stateless: each
 // HTTP request gets a fresh server and transport, authenticated by the
@@ -26,9 +27,8 @@ const SERVER_INFO = { name: "flotilla", version: "0.1.0" };
 const INSTRUCTIONS =
   "Flotilla coordinates your work: task_claim a task, task_heartbeat " +
   "while working, then task_complete or task_fail. Ask context_answer " +
-  "before reading project docs; report usage with events_report.";
-
-const toolsByName = new Map(mcpTools.map((tool) => [tool.name, tool]));
+  "before reading project docs. more_tools lists the rest (plans, " +
+  "reservations, directives, budget, events); use_tool calls them.";
 
 /** A tool failure as the client sees it: the code and message of the HTTP
  * API's error body, as text for the model and as structured content. */
@@ -53,7 +53,12 @@ function toolError(error: unknown, tool: string): CallToolResult {
   };
 }
 
-function buildServer(db: Database, actor: AgentActor, calls: string[]) {
+function buildServer(
+  db: Database,
+  actor: AgentActor,
+  calls: string[],
+  selection: string | null,
+) {
   const mcp = new McpServer(SERVER_INFO, {
     capabilities: { tools: {} },
     instructions: INSTRUCTIONS,
@@ -62,7 +67,7 @@ function buildServer(db: Database, actor: AgentActor, calls: string[]) {
   // arguments are validated by the domain's own schemas, and a bad one gets
   // the same invalid_input message as over HTTP rather than the SDK's.
   mcp.server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: mcpTools.map(({ name, description, inputSchema }) => ({
+    tools: listedTools(selection).map(({ name, description, inputSchema }) => ({
       name,
       description,
       inputSchema,
@@ -70,7 +75,7 @@ function buildServer(db: Database, actor: AgentActor, calls: string[]) {
   }));
   mcp.server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const { name, arguments: args } = request.params;
-    const tool = toolsByName.get(name);
+    const tool = findTool(name);
     if (!tool) {
       throw new McpError(
         ErrorCode.InvalidParams,
@@ -90,16 +95,20 @@ function buildServer(db: Database, actor: AgentActor, calls: string[]) {
   return mcp;
 }
 
-/** 401 answers carry a Bearer challenge (RFC 6750); header values must be
- * plain ASCII, so the description is reduced to it. */
+/** 401 answers carry a Bearer challenge (RFC 6750) naming the resource
+ * metadata (RFC 9728), as MCP clients expect; header values must be plain
+ * ASCII, so the description is reduced to it. */
 function challenge(request: Request, error: DomainError): string {
-  if (!request.headers.get("authorization")) return 'Bearer realm="flotilla"';
+  const metadata = `resource_metadata="${mcpResourceMetadataUrl(request)}"`;
+  if (!request.headers.get("authorization")) {
+    return `Bearer realm="flotilla", ${metadata}`;
+  }
   const description = error.message
     .replace(/[^\x20-\x7e]/g, "")
     .replaceAll('"', "'");
 
   return (
-    'Bearer realm="flotilla", error="invalid_token", ' +
+    `Bearer realm="flotilla", ${metadata}, error="invalid_token", ` +
     `error_description="${description}"`
   );
 }
@@ -123,7 +132,9 @@ async function serve(
   request: Request,
   calls: string[],
 ): Promise<Response> {
-  const mcp = buildServer(db, actor, calls);
+  // ?tools=all (or ?tools=plans,reservations) lists more than the core.
+  const selection = new URL(request.url).searchParams.get("tools");
+  const mcp = buildServer(db, actor, calls, selection);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     // One JSON answer per POST: nothing streams, and the request is over

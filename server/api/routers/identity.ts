@@ -7,12 +7,14 @@ import {
   revokeTokenInput,
 } from "@/server/identity/agent-tokens";
 import {
+  agentCapabilitiesInput,
   agentStatusInput,
   createAgent,
   createAgentInput,
   listAgents,
   pauseAgent,
   resumeAgent,
+  setAgentCapabilities,
 } from "@/server/identity/agents";
 import { listAudit, listAuditInput } from "@/server/identity/audit";
 import { projectOverview } from "@/server/identity/overview";
@@ -97,6 +99,12 @@ export const identityRouter = router({
     resume: authedProcedure
       .input(agentStatusInput)
       .mutation(({ ctx, input }) => resumeAgent(ctx.db, ctx.actor, input)),
+    /** Replaces the agent's capability tags (operators and admins). */
+    setCapabilities: authedProcedure
+      .input(agentCapabilitiesInput)
+      .mutation(({ ctx, input }) =>
+        setAgentCapabilities(ctx.db, ctx.actor, input),
+      ),
   }),
 
   tokens: router({

@@ -1,21 +1,66 @@
 "use client";
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError, formatTime } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { SecretNotice } from "@/components/auth-secret-notice";
+import { clock } from "../goals/ui";
+import {
+  CapabilitiesCell,
+  capabilityError,
+  parseTags,
+} from "./capabilities-cell";
 
 type Role = "viewer" | "operator" | "admin";
 
-const statusBadge = (status: string) =>
-  `badge ${status === "paused" ? "warn" : "ok"}`;
+// Presence is read from the agent's last authenticated call (see
+// server/identity/presence.ts); pausing is shown beside it.
+const presenceStyles = {
+  online: { badge: "ok", dot: "var(--ok)", title: "working on a task" },
+  idle: { badge: "", dot: "var(--accent)", title: "connected, no task" },
+  offline: {
+    badge: "muted",
+    dot: "var(--muted)",
+    title: "not seen for 2 minutes",
+  },
+} as const;
+
+function PresenceBadge(props: { presence: keyof typeof presenceStyles }) {
+  const style = presenceStyles[props.presence];
+
+  return (
+    <span
+      className={`badge ${style.badge}`}
+      title={style.title}
+      data-presence={props.presence}
+    >
+      <span
+        aria-hidden
+        style={{
+          display: "inline-block",
+          width: 7,
+          height: 7,
+          borderRadius: "50%",
+          background: style.dot,
+          marginRight: 5,
+          verticalAlign: "middle",
+        }}
+      />
+      {props.presence}
+    </span>
+  );
+}
 
 export function AgentsPanel(props: { project: string; role: Role }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const input = { project: props.project };
-  const agents = useQuery(trpc.identity.agents.list.queryOptions(input));
+  // Polled so presence and held tasks stay current without a reload.
+  const agents = useQuery(
+    trpc.identity.agents.list.queryOptions(input, { refetchInterval: 5_000 }),
+  );
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(
     null,
   );
@@ -50,8 +95,13 @@ export function AgentsPanel(props: { project: string; role: Role }) {
     event.preventDefault();
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
+    const tags = String(form.get("capabilities") ?? "");
     create.mutate(
-      { project: props.project, name: String(form.get("name")) },
+      {
+        project: props.project,
+        name: String(form.get("name")),
+        capabilities: tags.trim() === "" ? undefined : parseTags(tags),
+      },
       { onSuccess: () => formElement.reset() },
     );
   }
@@ -74,7 +124,11 @@ export function AgentsPanel(props: { project: string; role: Role }) {
           <thead>
             <tr>
               <th>Agent</th>
-              <th>Status</th>
+              <th>Presence</th>
+              <th>Paused</th>
+              <th>Current task</th>
+              <th>Lease until</th>
+              <th>Capabilities</th>
               <th>Live tokens</th>
               <th>Last token use</th>
               <th />
@@ -85,12 +139,50 @@ export function AgentsPanel(props: { project: string; role: Role }) {
               <tr key={agent.id} data-agent={agent.name}>
                 <td>{agent.name}</td>
                 <td>
-                  <span className={statusBadge(agent.status)}>
-                    {agent.status}
-                  </span>
+                  <PresenceBadge presence={agent.presence} />
+                  <div className="muted" style={{ fontSize: "0.8rem" }}>
+                    seen {formatTime(agent.lastSeenAt)}
+                  </div>
+                </td>
+                <td>
+                  {agent.status === "paused" ? (
+                    <span className="badge warn">paused</span>
+                  ) : (
+                    <span className="muted">no</span>
+                  )}
                   {agent.pausedReason && (
                     <div className="muted">{agent.pausedReason}</div>
                   )}
+                </td>
+                <td>
+                  {agent.heldTasks.length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    agent.heldTasks.map((task) => (
+                      <div key={task.id}>
+                        <Link
+                          href={`/projects/${props.project}/tasks/${task.id}`}
+                        >
+                          {task.title}
+                        </Link>
+                      </div>
+                    ))
+                  )}
+                </td>
+                <td>
+                  {agent.heldTasks.map((task) => (
+                    <div key={task.id}>
+                      {task.leaseExpiresAt ? clock(task.leaseExpiresAt) : "—"}
+                    </div>
+                  ))}
+                </td>
+                <td>
+                  <CapabilitiesCell
+                    project={props.project}
+                    agent={agent}
+                    canEdit={canOperate}
+                    onSaved={refresh}
+                  />
                 </td>
                 <td>{agent.liveTokens}</td>
                 <td>{formatTime(agent.lastTokenUseAt)}</td>
@@ -152,6 +244,13 @@ export function AgentsPanel(props: { project: string; role: Role }) {
             Agent name
             <input name="name" required placeholder="builder-1" />
             {errors.name && <span className="field-error">{errors.name}</span>}
+          </label>
+          <label>
+            Capabilities (comma-separated, optional)
+            <input name="capabilities" placeholder="typescript, migrations" />
+            {capabilityError(errors) && (
+              <span className="field-error">{capabilityError(errors)}</span>
+            )}
           </label>
           {formError(create.error) && (
             <p className="error" role="alert">

@@ -1,5 +1,6 @@
 import { requirePageProject } from "@/server/api/page-auth";
 import { AgentsPanel } from "./agents-panel";
+import { DirectivesPanel } from "./directives-panel";
 import { TokensPanel } from "./tokens-panel";
 
 export default async function AgentsPage(props: {
@@ -13,6 +14,7 @@ export default async function AgentsPage(props: {
       <h1>Agents & tokens</h1>
       <AgentsPanel project={project.slug} role={role} />
       <TokensPanel project={project.slug} role={role} />
+      <DirectivesPanel project={project.slug} role={role} />
     </>
   );
 }

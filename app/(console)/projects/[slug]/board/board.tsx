@@ -2,28 +2,72 @@
 
 import Link from "next/link";
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { usePathname, useSearchParams } from "next/navigation";
 import { useTRPC } from "@/components/trpc";
 import { TaskActions } from "../goals/task-actions";
 import { clock, statusLabels, type TaskStatusName } from "../goals/ui";
 
 const columns = Object.keys(statusLabels) as TaskStatusName[];
 
+// The filters live in the URL query (?goal=&agent=&capability=) so a
+// reload or a shared link shows the same board.
+const filterKeys = ["goal", "agent", "capability"] as const;
+type FilterKey = (typeof filterKeys)[number];
+
+function useBoardFilters() {
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const filters = Object.fromEntries(
+    filterKeys.map((key) => [key, params.get(key) ?? ""]),
+  ) as Record<FilterKey, string>;
+  const setFilter = (key: FilterKey, value: string) => {
+    const next = new URLSearchParams(params.toString());
+    if (value) next.set(key, value);
+    else next.delete(key);
+    const query = next.toString();
+    // Next.js keeps useSearchParams in step with replaceState, without a
+    // round trip to the server.
+    window.history.replaceState(
+      null,
+      "",
+      query ? `${pathname}?${query}` : pathname,
+    );
+  };
+
+  return { filters, setFilter };
+}
+
 // The board polls every second so a claim or a completion shows within two
-// seconds without a reload.
+// seconds without a reload; filtering happens on the server.
 export function Board(props: { project: string; canOperate: boolean }) {
   const trpc = useTRPC();
-  const [goalId, setGoalId] = useState("");
+  const { filters, setFilter } = useBoardFilters();
   const goals = useQuery(
     trpc.orchestration.goals.list.queryOptions({ project: props.project }),
   );
+  const agents = useQuery(
+    trpc.identity.agents.list.queryOptions({ project: props.project }),
+  );
   const tasks = useQuery(
     trpc.orchestration.tasks.list.queryOptions(
-      { project: props.project, goalId: goalId || undefined },
+      {
+        project: props.project,
+        goalId: filters.goal || undefined,
+        holderAgentId: filters.agent || undefined,
+        capability: filters.capability || undefined,
+      },
       { refetchInterval: 1_000 },
     ),
   );
   const goalTitles = new Map(goals.data?.map((g) => [g.id, g.title]));
+  const capabilities = [
+    ...new Set([
+      ...(agents.data?.flatMap((a) => a.capabilities) ?? []),
+      ...(tasks.data?.flatMap((t) => t.capabilities) ?? []),
+      ...(filters.capability ? [filters.capability] : []),
+    ]),
+  ].sort();
+  const filtered = filterKeys.some((key) => filters[key] !== "");
   // The moment of the last fetch: a lease older than it has run out.
   const fetchedAt = tasks.dataUpdatedAt;
 
@@ -32,7 +76,10 @@ export function Board(props: { project: string; canOperate: boolean }) {
       <div className="row" style={{ marginBottom: "1rem" }}>
         <label style={{ flexDirection: "row", alignItems: "center" }}>
           Goal
-          <select value={goalId} onChange={(e) => setGoalId(e.target.value)}>
+          <select
+            value={filters.goal}
+            onChange={(e) => setFilter("goal", e.target.value)}
+          >
             <option value="">All goals</option>
             {goals.data?.map((goal) => (
               <option key={goal.id} value={goal.id}>
@@ -41,6 +88,45 @@ export function Board(props: { project: string; canOperate: boolean }) {
             ))}
           </select>
         </label>
+        <label style={{ flexDirection: "row", alignItems: "center" }}>
+          Agent
+          <select
+            value={filters.agent}
+            onChange={(e) => setFilter("agent", e.target.value)}
+          >
+            <option value="">Any holder</option>
+            {agents.data?.map((agent) => (
+              <option key={agent.id} value={agent.id}>
+                {agent.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label style={{ flexDirection: "row", alignItems: "center" }}>
+          Capability
+          <select
+            value={filters.capability}
+            onChange={(e) => setFilter("capability", e.target.value)}
+          >
+            <option value="">Any capability</option>
+            {capabilities.map((tag) => (
+              <option key={tag} value={tag}>
+                {tag}
+              </option>
+            ))}
+          </select>
+        </label>
+        {filtered && (
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              window.history.replaceState(null, "", window.location.pathname);
+            }}
+          >
+            Clear filters
+          </button>
+        )}
         {tasks.error && <span className="error">{tasks.error.message}</span>}
         {tasks.isPending && <span className="muted">Loading tasks…</span>}
       </div>
@@ -104,6 +190,15 @@ export function Board(props: { project: string; canOperate: boolean }) {
                     {task.scope.length > 0 && (
                       <div style={{ fontSize: "0.8rem" }}>
                         <code>{task.scope.join(", ")}</code>
+                      </div>
+                    )}
+                    {task.capabilities.length > 0 && (
+                      <div className="row" style={{ gap: "0.25rem" }}>
+                        {task.capabilities.map((tag) => (
+                          <span key={tag} className="badge muted">
+                            {tag}
+                          </span>
+                        ))}
                       </div>
                     )}
                     {task.holder && (

@@ -1,5 +1,7 @@
+import { Suspense } from "react";
 import { requirePageProject } from "@/server/api/page-auth";
 import { Board } from "./board";
+import { Reservations } from "./reservations";
 
 export default async function BoardPage(props: {
   params: Promise<{ slug: string }>;
@@ -10,7 +12,11 @@ export default async function BoardPage(props: {
   return (
     <>
       <h1>Board</h1>
-      <Board project={project.slug} canOperate={role !== "viewer"} />
+      {/* The board reads its filters from the URL query. */}
+      <Suspense fallback={<p className="muted">Loading board…</p>}>
+        <Board project={project.slug} canOperate={role !== "viewer"} />
+      </Suspense>
+      <Reservations project={project.slug} />
     </>
   );
 }

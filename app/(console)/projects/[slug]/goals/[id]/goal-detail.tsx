@@ -6,6 +6,7 @@ import type { FormEvent } from "react";
 import { fieldErrors, formError, formatTime } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { TaskActions } from "../task-actions";
+import { GoalGraph } from "./goal-graph";
 import {
   clock,
   planBadges,
@@ -82,6 +83,8 @@ export function GoalDetail(props: Props) {
           <EditGoal goal={g} />
         </section>
       )}
+
+      <GoalGraph project={props.project} goalId={g.id} />
 
       <section className="panel" aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">Tasks</h2>

@@ -187,10 +187,89 @@ export function PlanReview(props: Props) {
         </table>
       </section>
 
+      <PlanOverlaps
+        project={props.project}
+        planId={p.id}
+        titles={titles}
+        open={p.status === "submitted"}
+      />
+
       {props.canOperate && p.status === "submitted" && !superseded && (
         <ReviewForm planId={p.id} />
       )}
     </>
+  );
+}
+
+// Work already in flight, or reserved, whose files the plan's tasks would
+// touch too: approving such a plan queues its tasks behind that work.
+function PlanOverlaps(props: {
+  project: string;
+  planId: string;
+  titles: Map<string, string>;
+  open: boolean;
+}) {
+  const trpc = useTRPC();
+  const overlaps = useQuery(
+    trpc.orchestration.plans.overlaps.queryOptions(
+      { planId: props.planId },
+      { refetchInterval: props.open ? 5_000 : false },
+    ),
+  );
+
+  return (
+    <section className="panel" aria-labelledby="overlaps-heading">
+      <h2 id="overlaps-heading">Overlaps with work in flight</h2>
+      {overlaps.error && <p className="error">{overlaps.error.message}</p>}
+      {overlaps.data?.length === 0 && (
+        <p className="muted">
+          No task in flight and no reservation touches these scopes.
+        </p>
+      )}
+      {overlaps.data && overlaps.data.length > 0 && (
+        <table aria-label="Overlaps">
+          <thead>
+            <tr>
+              <th>Planned task</th>
+              <th>Its scope</th>
+              <th>Overlaps</th>
+              <th>Their scope</th>
+              <th>State</th>
+              <th>Held by</th>
+            </tr>
+          </thead>
+          <tbody>
+            {overlaps.data.map((o) => (
+              <tr key={`${o.key}-${o.kind}-${o.taskId ?? o.title}`}>
+                <td>{props.titles.get(o.key) ?? o.key}</td>
+                <td>
+                  <code>{o.ours}</code>
+                </td>
+                <td>
+                  {o.taskId ? (
+                    <Link href={`/projects/${props.project}/tasks/${o.taskId}`}>
+                      {o.title}
+                    </Link>
+                  ) : (
+                    <>reservation</>
+                  )}
+                </td>
+                <td>
+                  <code>{o.theirs}</code>
+                </td>
+                <td>
+                  {o.kind === "task"
+                    ? (statusLabels[o.status as keyof typeof statusLabels] ??
+                      o.status)
+                    : o.status}
+                </td>
+                <td>{o.holder ?? <span className="muted">nobody yet</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 

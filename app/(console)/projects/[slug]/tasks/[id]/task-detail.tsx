@@ -5,6 +5,8 @@ import { useQuery } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc";
 import { TaskActions } from "../../goals/task-actions";
 import { clock, statusLabels, usd } from "../../goals/ui";
+import { ClaimExplanation } from "./claim-explanation";
+import { TaskActivity } from "./task-activity";
 
 // One task: what it is, who holds it until when, what it waits on, and every
 // status change it went through (the append-only history).
@@ -77,6 +79,22 @@ export function TaskDetail(props: {
               <span className="muted">no file scope</span>
             )}
           </dd>
+          <dt>Capabilities</dt>
+          <dd>
+            {task.capabilities.length > 0 ? (
+              task.capabilities.map((tag) => (
+                <span
+                  key={tag}
+                  className="badge muted"
+                  style={{ marginRight: 4 }}
+                >
+                  {tag}
+                </span>
+              ))
+            ) : (
+              <span className="muted">any agent</span>
+            )}
+          </dd>
           {task.estimateUsd !== null && (
             <>
               <dt>Estimate</dt>
@@ -123,6 +141,10 @@ export function TaskDetail(props: {
         </dl>
         {props.canOperate && <TaskActions task={task} />}
       </section>
+
+      <ClaimExplanation taskId={task.id} />
+
+      <TaskActivity project={props.project} taskId={task.id} />
 
       <section className="panel" aria-labelledby="task-history">
         <h2 id="task-history">History</h2>

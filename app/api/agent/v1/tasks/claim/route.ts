@@ -1,13 +1,20 @@
 import { agentRoute } from "@/server/api/http";
-import { claimInput, claimNextTask } from "@/server/orchestration";
+import { claimInput, claimTasks } from "@/server/orchestration";
 
-// Claim the best ready task: 200 with the task and its lease, 204 when
-// nothing is ready.
+// Claim the best ready task, or up to `count` of them: always 200. `task`
+// and `lease` are the first claim (null when nothing could be claimed),
+// `claimed` lists every claim, and `skipped` says why ready tasks were not
+// claimable when nothing was.
 export const POST = agentRoute({
   body: claimInput,
   handler: async ({ db, actor, body }) => {
-    const claimed = await claimNextTask(db, actor, body);
+    const result = await claimTasks(db, actor, body);
+    const first = result.claimed[0];
 
-    return claimed ?? new Response(null, { status: 204 });
+    return {
+      task: first?.task ?? null,
+      lease: first?.lease ?? null,
+      ...result,
+    };
   },
 });

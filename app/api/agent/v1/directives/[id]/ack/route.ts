@@ -1,0 +1,12 @@
+import { agentRoute } from "@/server/api/http";
+import {
+  acknowledgeDirective,
+  acknowledgeDirectiveInput,
+} from "@/server/orchestration";
+
+// Acknowledge a directive addressed to the caller, with an optional note.
+export const POST = agentRoute({
+  body: acknowledgeDirectiveInput.omit({ directiveId: true }),
+  handler: ({ db, actor, body, params }) =>
+    acknowledgeDirective(db, actor, { ...body, directiveId: params.id }),
+});

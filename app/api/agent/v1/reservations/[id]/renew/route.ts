@@ -1,0 +1,13 @@
+import { agentRoute } from "@/server/api/http";
+import {
+  renewReservation,
+  renewReservationInput,
+} from "@/server/orchestration";
+
+// Extend the caller's live reservation; 409 when it is another agent's,
+// released or expired.
+export const POST = agentRoute({
+  body: renewReservationInput.omit({ reservationId: true }),
+  handler: ({ db, actor, body, params }) =>
+    renewReservation(db, actor, { ...body, reservationId: params.id }),
+});

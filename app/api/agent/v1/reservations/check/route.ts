@@ -1,0 +1,9 @@
+import { agentRoute } from "@/server/api/http";
+import { checkPaths, checkPathsQuery } from "@/server/orchestration";
+
+// Whether other agents hold concrete paths: ?path=src/a.ts&path=src/b.ts.
+export const GET = agentRoute({
+  query: checkPathsQuery,
+  handler: ({ db, actor, query }) =>
+    checkPaths(db, actor, { paths: query.path }),
+});

@@ -1,0 +1,1 @@
+CREATE INDEX "tasks_claim_order_idx" ON "tasks" USING btree ("project_id","status","priority" DESC NULLS LAST,"created_at","id");
