@@ -25,7 +25,7 @@ import {
 import { promoteDependents } from "./dependencies";
 import { agentNotices, type AgentNotices } from "./notices";
 import { maxAttemptsSql, orchestrationSettingsFor } from "./settings";
-import { firstOverlap, lockScopeRoots, scopeOverlapSql } from "./scopes";
+import { firstOverlap, lockScopeRoots } from "./scopes";
 import {
   lapsableStatuses,
   leaseHeldStatuses,
@@ -126,29 +126,6 @@ function textArray(values: string[]): SQL {
   return values.length === 0
     ? sql`'{}'::text[]`
     : sql`array[${inList(values)}]::text[]`;
-}
-
-/** Another agent's hold overlapping the scope roots of task `t`: a task it
- * holds under a live lease, or a live reservation of its. */
-function heldByOthersSql(agentId: string, at: Date): SQL {
-  const moment = sql`${at.toISOString()}::timestamptz`;
-
-  return sql`(exists (
-      select 1 from tasks h
-      where h.project_id = t.project_id
-        and h.status in (${inList([...leaseHeldStatuses])})
-        and h.holder_agent_id <> ${agentId}
-        and h.lease_expires_at > ${moment}
-        and h.id <> t.id
-        and ${scopeOverlapSql(sql`h.scope_roots`, sql`t.scope_roots`)}
-    ) or exists (
-      select 1 from reservations r
-      where r.project_id = t.project_id
-        and r.agent_id <> ${agentId}
-        and r.released_at is null
-        and r.expires_at > ${moment}
-        and ${scopeOverlapSql(sql`r.roots`, sql`t.scope_roots`)}
-    ))`;
 }
 
 interface ClaimContext {
@@ -257,6 +234,35 @@ export async function claimTasks(
       ? sql`and t.goal_id not in (${inList(context.excludedGoalIds)})`
       : sql``;
 
+  /** Other agents' held roots (tasks under a live lease, reservations)
+   * and every path at or above one of them, as the CTEs `holds` and
+   * `held`, for rootsMeetSql. */
+  const heldCtes = (moment: SQL) => sql`
+holds as materialized (
+        select coalesce(array_agg(distinct x.r), '{}'::text[]) as roots
+        from (
+          select unnest(h.scope_roots) as r from tasks h
+          where h.project_id = ${actor.projectId}
+            and h.status in (${inList([...leaseHeldStatuses])})
+            and h.holder_agent_id <> ${actor.agentId}
+            and h.lease_expires_at > ${moment}
+          union all
+          select unnest(r.roots) from reservations r
+          where r.project_id = ${actor.projectId}
+            and r.agent_id <> ${actor.agentId}
+            and r.released_at is null and r.expires_at > ${moment}
+        ) x
+      ),
+      held as materialized (
+        select holds.roots,
+          coalesce((select array_agg(distinct ${pathAtDepth(sql`p.r`, sql`n`)})
+            from unnest(holds.roots) as p(r),
+              generate_series(0, ${pathDepth(sql`p.r`)}) as n), '{}'::text[])
+            as above
+        from holds
+      )
+  `;
+
   type Candidate = {
     id: string;
     goal_id: string;
@@ -280,29 +286,7 @@ export async function claimTasks(
       excluded.length > 0 ? sql`and t.id not in (${inList(excluded)})` : sql``;
     const query = (window: number | null) => sql`
       -- Other agents' held roots, and every path at or above one of them.
-      with holds as materialized (
-        select coalesce(array_agg(distinct x.r), '{}'::text[]) as roots
-        from (
-          select unnest(h.scope_roots) as r from tasks h
-          where h.project_id = ${actor.projectId}
-            and h.status in (${inList([...leaseHeldStatuses])})
-            and h.holder_agent_id <> ${actor.agentId}
-            and h.lease_expires_at > ${moment}
-          union all
-          select unnest(r.roots) from reservations r
-          where r.project_id = ${actor.projectId}
-            and r.agent_id <> ${actor.agentId}
-            and r.released_at is null and r.expires_at > ${moment}
-        ) x
-      ),
-      held as materialized (
-        select holds.roots,
-          coalesce((select array_agg(distinct ${pathAtDepth(sql`p.r`, sql`n`)})
-            from unnest(holds.roots) as p(r),
-              generate_series(0, ${pathDepth(sql`p.r`)}) as n), '{}'::text[])
-            as above
-        from holds
-      ),
+      with ${heldCtes(moment)},
       -- Every test runs on this short list, read in claim order, so the
       -- planner never weighs them against the whole table.
       best as materialized (
@@ -410,7 +394,8 @@ export async function claimTasks(
       const rows = await queryRows<ClaimedRow>(
         tx,
         sql`
-        with wanted(task_id, new_lease_id, ordinal) as (values ${triples}),
+        with ${heldCtes(sql`${atText}::timestamptz`)},
+        wanted(task_id, new_lease_id, ordinal) as (values ${triples}),
         -- Still free of other agents' scopes now that every overlapping
         -- claim before this one has committed; and within the goal's
         -- budget counting what was spent, what tasks held now are
@@ -432,7 +417,7 @@ export async function claimTasks(
           from tasks t
           join wanted w on w.task_id = t.id
           join goals g on g.id = t.goal_id
-          where not ${heldByOthersSql(actor.agentId, at)}
+          where not ${rootsMeetSql(sql`t.scope_roots`)}
         ),
         picked as (
           select * from checked c
