@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { Database, DatabaseHandle } from "@/db/client";
+import { inTransaction, type Database, type DatabaseHandle } from "@/db/client";
 import { agents, orchestrationSettings, reservations } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { newId, now, setClock } from "@/server/runtime";
@@ -16,7 +16,7 @@ import {
   explainSkips,
   heartbeat,
 } from "./index";
-import { rootsOverlap, scopeRoot, scopeRoots } from "./scopes";
+import { lockScopeRoots, rootsOverlap, scopeRoot, scopeRoots } from "./scopes";
 
 // What a claim may pick beyond "ready and highest priority": the agent's
 // capabilities, other agents' scopes and reservations, the project's lease
@@ -326,4 +326,63 @@ describe.each(testKinds)("claim rules on %s", (kind) => {
     expect(none.claimed).toHaveLength(0);
     expect(none.skipped[0]).toMatchObject({ reason: "budget" });
   });
+
+  it("compares scopes after cleaning them and refuses ones leaving the repository", async () => {
+    const { db, a, b, task } = await setup();
+    await task("Plain", { scope: ["src/a.ts"], priority: 2 });
+    await task("Dotted", { scope: ["./src/./a.ts"], priority: 1 });
+    expect((await claimNextTask(db, a.actor, {}))?.task.title).toBe("Plain");
+    // The same file spelt differently still overlaps.
+    expect(await claimNextTask(db, b.actor, {})).toBeNull();
+
+    for (const [glob, message] of [
+      [
+        "src/../lib/x.ts",
+        "Must not contain '..': scopes are paths inside the repository",
+      ],
+      ["src\\a.ts", "Use / to separate folders, not \\"],
+      ["/./", "Must name a path, not only slashes or dots"],
+    ]) {
+      expect(await rejection(task("Bad", { scope: [glob] }))).toMatchObject({
+        status: 400,
+        details: [{ path: "scope.0", message }],
+      });
+    }
+  });
+
+  it.runIf(kind === "postgres")(
+    "reads a heartbeat's time after waiting for a claim of an overlapping scope",
+    async () => {
+      const { db, project, a, task } = await setup();
+      const clock = pinClock();
+      await task("Wide", { scope: ["race/**"] });
+      const claim = await claimNextTask(db, a.actor, { ttlSeconds: 10 });
+      clock.advance(9);
+      // A claim of an overlapping scope is in flight and holds the locks.
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let locked = () => {};
+      const holding = new Promise<void>((resolve) => (locked = resolve));
+      const inFlight = inTransaction(db, async (tx) => {
+        await lockScopeRoots(tx, project.id, ["race/a.ts"]);
+        locked();
+        await gate;
+      });
+      await holding;
+      const beat = heartbeat(db, a.actor, {
+        taskId: claim!.task.id,
+        fencingToken: claim!.lease.fencingToken,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // The lease lapses while the heartbeat waits; the claim then sees
+      // it lapsed, so the heartbeat must not extend it afterwards.
+      clock.advance(2);
+      release();
+      await inFlight;
+      expect(await rejection(beat)).toMatchObject({
+        status: 409,
+        message: expect.stringContaining("expired"),
+      });
+    },
+  );
 });

@@ -382,6 +382,12 @@ holds as materialized (
         candidates.flatMap((c) => c.scope_roots),
         candidates.filter((c) => c.budgeted).map((c) => `budget\0${c.goal_id}`),
       );
+      // The leases start now, after any wait for the locks, so the history
+      // keeps its order and the lease is as long as asked.
+      at = now();
+      atText = at.toISOString();
+      expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
+      expiresText = expiresAt.toISOString();
       // Lease ids in candidate order; the statement pairs them by position.
       const ids = candidates.map((c) => c.id);
       const leaseIds = ids.map(() => newId());
@@ -864,8 +870,20 @@ export async function heartbeat(
     values.ttlSeconds === undefined
       ? undefined
       : await leaseSecondsFor(db, actor.projectId, values.ttlSeconds);
-  const at = now();
   const lease = await inTransaction(db, async (tx) => {
+    // Take the task's scope locks first, as claims do, and read the time
+    // after them: a heartbeat racing a claim of an overlapping task then
+    // either extends the lease before that claim looks, or finds the lease
+    // already lapsed and taken over.
+    const [scoped] = await tx
+      .select({ projectId: tasks.projectId, roots: tasks.scopeRoots })
+      .from(tasks)
+      .where(eq(tasks.id, values.taskId))
+      .limit(1);
+    if (scoped && scoped.projectId === actor.projectId) {
+      await lockScopeRoots(tx, actor.projectId, scoped.roots);
+    }
+    const at = now();
     const held = await lockHeldTask(tx, actor, values, at);
     const ttlSeconds = askedTtl ?? held.lease.ttlSeconds;
     const expiresAt = new Date(at.getTime() + ttlSeconds * 1000);

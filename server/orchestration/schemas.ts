@@ -57,7 +57,17 @@ const scopeEntry = z
   .trim()
   .min(1, "A scope entry must not be empty")
   .max(500)
-  .refine((glob) => !glob.includes("\0"), "Must not contain NUL");
+  .refine((glob) => !glob.includes("\0"), "Must not contain NUL")
+  .refine((glob) => !glob.includes("\\"), "Use / to separate folders, not \\")
+  .refine(
+    (glob) => !glob.split("/").includes(".."),
+    "Must not contain '..': scopes are paths inside the repository",
+  )
+  .refine(
+    (glob) =>
+      glob.split("/").some((segment) => segment !== "" && segment !== "."),
+    "Must name a path, not only slashes or dots",
+  );
 
 const priority = z
   .number()

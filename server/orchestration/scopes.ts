@@ -18,13 +18,14 @@ import { queryRows, type Database } from "@/db/client";
 
 const WILDCARD = /[*?[{]/;
 
-/** Trims "./", leading and trailing slashes and doubled slashes. */
+/** Trims leading and trailing slashes, "." segments and doubled
+ * slashes: "./src//./a.ts/" -> "src/a.ts". */
 export function normalizeGlob(glob: string): string {
   return glob
     .trim()
-    .replace(/^(\.\/|\/)+/, "")
-    .replace(/\/{2,}/g, "/")
-    .replace(/\/+$/, "");
+    .split("/")
+    .filter((segment) => segment !== "" && segment !== ".")
+    .join("/");
 }
 
 /** The fixed directory part of a glob; "" means the whole project. */
@@ -72,51 +73,146 @@ export function scopeOverlapSql(a: SQL, b: SQL): SQL {
   )`;
 }
 
-function globToRegExp(glob: string): RegExp {
-  let pattern = "";
-  const text = normalizeGlob(glob);
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text[i]!;
-    if (char === "*") {
-      if (text[i + 1] === "*") {
-        // "**/" matches any number of whole directories, "**" anything.
-        const slash = text[i + 2] === "/";
-        pattern += slash ? "(?:.*/)?" : ".*";
-        i += slash ? 2 : 1;
-      } else {
-        pattern += "[^/]*";
-      }
-    } else if (char === "?") {
-      pattern += "[^/]";
-    } else if (char === "{") {
-      const end = text.indexOf("}", i);
-      if (end === -1) {
-        pattern += "\\{";
-        continue;
-      }
-      const options = text.slice(i + 1, end).split(",");
-      pattern += `(?:${options.map(escapeRegExp).join("|")})`;
-      i = end;
-    } else if (char === "[") {
-      const end = text.indexOf("]", i);
-      if (end === -1) {
-        pattern += "\\[";
-        continue;
-      }
-      const set = text.slice(i + 1, end).replace(/^!/, "^");
-      pattern += `[${set.replace(/\\/g, "\\\\")}]`;
-      i = end;
-    } else {
-      pattern += escapeRegExp(char);
+// Matching a concrete path against a glob, without regular expressions:
+// globs come from agents, and a compiled pattern can throw on a bad
+// character range or take exponential time on stacked "**". Here a glob is
+// cut into segments ("**" matches any number of whole segments, "*" and
+// "?" stay inside one), braces are expanded first, and both levels are
+// matched with memoised or two-pointer walks, so the time stays
+// proportional to the sizes multiplied.
+
+const MAX_BRACE_EXPANSIONS = 64;
+
+/** "src/{api,web}/*.ts" -> ["src/api/*.ts", "src/web/*.ts"] (not nested;
+ * at most 64 results). */
+function expandBraces(glob: string): string[] {
+  const open = glob.indexOf("{");
+  const close = open === -1 ? -1 : glob.indexOf("}", open);
+  if (open === -1 || close === -1) return [glob];
+  const head = glob.slice(0, open);
+  const tail = glob.slice(close + 1);
+  const results: string[] = [];
+  for (const option of glob.slice(open + 1, close).split(",")) {
+    for (const rest of expandBraces(tail)) {
+      results.push(`${head}${option}${rest}`);
+      if (results.length >= MAX_BRACE_EXPANSIONS) return results;
     }
   }
 
-  // A glob naming a directory covers what is inside it.
-  return new RegExp(`^${pattern}(?:/.*)?$`);
+  return results;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+type Token =
+  | { kind: "char"; char: string }
+  | { kind: "any" }
+  | { kind: "star" }
+  | { kind: "set"; negated: boolean; ranges: [string, string][] };
+
+/** One segment's tokens; an unclosed "[" is a plain character. */
+function tokenize(segment: string): Token[] {
+  const tokens: Token[] = [];
+  for (let i = 0; i < segment.length; i += 1) {
+    const char = segment[i]!;
+    if (char === "*") {
+      if (tokens.at(-1)?.kind !== "star") tokens.push({ kind: "star" });
+    } else if (char === "?") {
+      tokens.push({ kind: "any" });
+    } else if (char === "[" && segment.indexOf("]", i + 2) !== -1) {
+      const end = segment.indexOf("]", i + 2);
+      let body = segment.slice(i + 1, end);
+      const negated = body.startsWith("!") || body.startsWith("^");
+      if (negated) body = body.slice(1);
+      const ranges: [string, string][] = [];
+      for (let k = 0; k < body.length; k += 1) {
+        if (body[k + 1] === "-" && k + 2 < body.length) {
+          ranges.push([body[k]!, body[k + 2]!]);
+          k += 2;
+        } else {
+          ranges.push([body[k]!, body[k]!]);
+        }
+      }
+      tokens.push({ kind: "set", negated, ranges });
+      i = end;
+    } else {
+      tokens.push({ kind: "char", char });
+    }
+  }
+
+  return tokens;
+}
+
+function tokenMatches(token: Token, char: string): boolean {
+  if (token.kind === "any") return true;
+  if (token.kind === "char") return token.char === char;
+  if (token.kind === "star") return false;
+  // A backwards range ("z-a") matches nothing.
+  const inside = token.ranges.some(([from, to]) => from <= char && char <= to);
+
+  return inside !== token.negated;
+}
+
+/** Whether one path segment matches one glob segment. */
+function segmentMatches(tokens: Token[], text: string): boolean {
+  let t = 0;
+  let c = 0;
+  let starToken = -1;
+  let starChar = 0;
+  while (c < text.length) {
+    const token = tokens[t];
+    if (token && token.kind !== "star" && tokenMatches(token, text[c]!)) {
+      t += 1;
+      c += 1;
+    } else if (token?.kind === "star") {
+      starToken = t;
+      starChar = c;
+      t += 1;
+    } else if (starToken !== -1) {
+      // Let the last star take one more character and try again.
+      t = starToken + 1;
+      starChar += 1;
+      c = starChar;
+    } else {
+      return false;
+    }
+  }
+  while (tokens[t]?.kind === "star") t += 1;
+
+  return t === tokens.length;
+}
+
+function matchesExpanded(pathSegments: string[], glob: string): boolean {
+  const segments: ("**" | Token[])[] = [];
+  for (const segment of glob.split("/")) {
+    if (segment === "**") {
+      if (segments.at(-1) !== "**") segments.push("**");
+    } else {
+      segments.push(tokenize(segment));
+    }
+  }
+  const seen = new Map<number, boolean>();
+  const width = pathSegments.length + 1;
+  const walk = (g: number, p: number): boolean => {
+    // A glob naming a folder covers what is inside it.
+    if (g === segments.length) return true;
+    const key = g * width + p;
+    const known = seen.get(key);
+    if (known !== undefined) return known;
+    const segment = segments[g]!;
+    let result: boolean;
+    if (segment === "**") {
+      result = walk(g + 1, p) || (p < pathSegments.length && walk(g, p + 1));
+    } else {
+      result =
+        p < pathSegments.length &&
+        segmentMatches(segment, pathSegments[p]!) &&
+        walk(g + 1, p + 1);
+    }
+    seen.set(key, result);
+
+    return result;
+  };
+
+  return walk(0, 0);
 }
 
 /** Whether a concrete path is matched by a glob. */
@@ -126,8 +222,11 @@ export function pathMatches(path: string, glob: string): boolean {
   const target = normalizeGlob(path);
   const pattern = normalizeGlob(glob);
   if (target === pattern || target.startsWith(`${pattern}/`)) return true;
+  const pathSegments = target === "" ? [] : target.split("/");
 
-  return globToRegExp(glob).test(target);
+  return expandBraces(pattern).some((expanded) =>
+    matchesExpanded(pathSegments, expanded),
+  );
 }
 
 /** A 64-bit advisory-lock key for a name. */
