@@ -131,6 +131,36 @@ describe.each(testKinds)("typed client on %s", (kind) => {
     if (answer.answered) expect(answer.path).toBe("caching.md");
   });
 
+  it("writes back, patches, deletes and restores a note", async () => {
+    const { document } = await agent.writeNote({
+      kind: "decision",
+      topic: "client-notes",
+      title: "Client notes",
+      body: "## Retries\n\nRetry twice.",
+    });
+    expect(document).toMatchObject({ status: "canonical", version: "1" });
+    const taken = await refusal(
+      agent.writeNote({
+        kind: "note",
+        topic: "client-notes",
+        title: "Again",
+        body: "x",
+      }),
+    );
+    expect(taken).toMatchObject({ status: 409, code: "conflict" });
+
+    const patched = await agent.patchNoteSection(document.id, {
+      heading: "Retries",
+      body: "Retry three times.",
+    });
+    expect(patched).toMatchObject({ version: 2, changed: true });
+    const detail = await agent.contextDocument(document.id);
+    expect(detail.versions.map((v) => v.number)).toEqual([1, 2]);
+
+    expect((await agent.deleteNote(document.id)).document.deleted).toBe(true);
+    expect((await agent.restoreNote(document.id)).document.deleted).toBe(false);
+  });
+
   it("reports events and reads them back through the read API", async () => {
     const time = new Date().toISOString();
     const result = await agent.reportEvents([

@@ -4,6 +4,13 @@ import type {
   ContextNoAnswer,
   answerQuestionInput,
 } from "@/server/context/answer";
+import type {
+  NoteDetail,
+  NotePointer,
+  NoteView,
+  patchNoteSectionInput,
+  writeNoteInput,
+} from "@/server/context/notes";
 import type { IngestResult } from "@/server/observability/ingest";
 import type {
   NativeBatch,
@@ -113,6 +120,23 @@ export type Directive = Json<AgentDirective>;
  * on its plans). */
 export type HeartbeatResult = Json<ClaimedTask & { notices: AgentNotices }>;
 export type ContextResult = Json<ContextAnswer | ContextNoAnswer>;
+export type WriteNoteInput = Omit<z.input<typeof writeNoteInput>, "project">;
+export type PatchNoteSectionInput = Omit<
+  z.input<typeof patchNoteSectionInput>,
+  "project" | "documentId"
+>;
+export type ContextDocument = Json<NoteView>;
+export type ContextDocumentDetail = Json<NoteDetail>;
+export type WriteNoteResult = Json<{
+  document: NoteView;
+  superseded: NotePointer | null;
+}>;
+export type PatchNoteResult = Json<{
+  document: NoteView;
+  heading: string;
+  version: number;
+  changed: boolean;
+}>;
 export type ReportResult = IngestResult;
 export type SpendResult = Json<SpendReport>;
 export type SessionResult = Json<SessionDetail>;
@@ -369,6 +393,51 @@ export class FlotillaClient {
     );
   }
 
+  /** Writes back what the agent learned as the canonical document of a
+   * topic; pass `supersedes` to replace the topic's current one. */
+  async writeNote(input: WriteNoteInput): Promise<WriteNoteResult> {
+    return this.required(
+      await this.request("POST", "/api/agent/v1/context/docs", {
+        body: input,
+      }),
+    );
+  }
+
+  /** A document with its sections, versions and its topic's documents. */
+  async contextDocument(documentId: string): Promise<ContextDocumentDetail> {
+    return this.required(
+      await this.request("GET", contextDocPath(documentId), {}),
+    );
+  }
+
+  /** Replaces the body of one section, named by heading or heading path. */
+  async patchNoteSection(
+    documentId: string,
+    input: PatchNoteSectionInput,
+  ): Promise<PatchNoteResult> {
+    return this.required(
+      await this.request("PATCH", `${contextDocPath(documentId)}/sections`, {
+        body: input,
+      }),
+    );
+  }
+
+  /** Soft-deletes an agent-written document. */
+  async deleteNote(documentId: string): Promise<{ document: ContextDocument }> {
+    return this.required(
+      await this.request("DELETE", contextDocPath(documentId), {}),
+    );
+  }
+
+  /** Brings a deleted agent-written document back. */
+  async restoreNote(
+    documentId: string,
+  ): Promise<{ document: ContextDocument }> {
+    return this.required(
+      await this.request("POST", `${contextDocPath(documentId)}/restore`, {}),
+    );
+  }
+
   /** Reports native events: a batch, or a bare list of events. */
   async reportEvents(
     batch: EventBatchInput | EventInput[],
@@ -443,7 +512,7 @@ export class FlotillaClient {
   }
 
   private async request<T>(
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     options: { body?: unknown; query?: Query },
   ): Promise<T | null> {
@@ -513,6 +582,10 @@ function toApiError(status: number, parsed: unknown, text: string) {
 
 function encode(segment: string) {
   return encodeURIComponent(segment);
+}
+
+function contextDocPath(documentId: string) {
+  return `/api/agent/v1/context/docs/${encode(documentId)}`;
 }
 
 function taskPath(taskId: string, action: string) {

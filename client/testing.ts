@@ -1,6 +1,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as contextRoute from "@/app/api/agent/v1/context/route";
+import * as contextDocsRoute from "@/app/api/agent/v1/context/docs/route";
+import * as contextDocRoute from "@/app/api/agent/v1/context/docs/[id]/route";
+import * as contextDocSectionsRoute from "@/app/api/agent/v1/context/docs/[id]/sections/route";
+import * as contextDocRestoreRoute from "@/app/api/agent/v1/context/docs/[id]/restore/route";
 import * as eventsRoute from "@/app/api/agent/v1/events/route";
 import * as goalsRoute from "@/app/api/agent/v1/goals/route";
 import * as completeRoute from "@/app/api/agent/v1/tasks/[id]/complete/route";
@@ -37,6 +41,16 @@ const routes: { pattern: string; methods: Record<string, RouteHandler> }[] = [
   { pattern: "/api/agent/v1/tasks", methods: tasksRoute },
   { pattern: "/api/agent/v1/goals", methods: goalsRoute },
   { pattern: "/api/agent/v1/context", methods: contextRoute },
+  { pattern: "/api/agent/v1/context/docs", methods: contextDocsRoute },
+  { pattern: "/api/agent/v1/context/docs/:id", methods: contextDocRoute },
+  {
+    pattern: "/api/agent/v1/context/docs/:id/sections",
+    methods: contextDocSectionsRoute,
+  },
+  {
+    pattern: "/api/agent/v1/context/docs/:id/restore",
+    methods: contextDocRestoreRoute,
+  },
   { pattern: "/api/agent/v1/events", methods: eventsRoute },
   { pattern: "/api/otlp/v1/traces", methods: otlpTracesRoute },
   { pattern: "/api/otlp/v1/logs", methods: otlpLogsRoute },

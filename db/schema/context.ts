@@ -51,6 +51,12 @@ export const contextDocuments = pgTable(
     tokens: integer("tokens").notNull(),
     lines: integer("lines").notNull(),
     indexedAt: timestamp("indexed_at", { withTimezone: true }).notNull(),
+    // Set only on documents agents wrote back (source "agent-notes"): what
+    // the note is about, and whether it is a decision, runbook or note.
+    topic: text("topic"),
+    kind: text("kind"),
+    // A soft-deleted note is listed but never answers; restore clears it.
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (t) => [
     uniqueIndex("context_documents_path_uq").on(
@@ -59,6 +65,44 @@ export const contextDocuments = pgTable(
       t.version,
       t.path,
     ),
+    // One live canonical note per topic, even under concurrent writes.
+    uniqueIndex("context_documents_topic_uq")
+      .on(t.projectId, t.topic)
+      .where(
+        sql`${t.topic} is not null and ${t.status} = 'canonical' and ${t.deletedAt} is null`,
+      ),
+  ],
+);
+
+// Every text an agent-written document has had, newest number last: the
+// first write, then one row per patch. Superseded documents keep theirs.
+export const contextDocumentVersions = pgTable(
+  "context_document_versions",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    documentId: uuid("document_id")
+      .notNull()
+      .references(() => contextDocuments.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    // "written" for the first text, "patched" for a section replaced.
+    change: text("change").notNull(),
+    // The heading path a patch replaced the body of.
+    heading: text("heading"),
+    title: text("title").notNull(),
+    content: text("content").notNull(),
+    contentHash: text("content_hash").notNull(),
+    tokens: integer("tokens").notNull(),
+    agentId: uuid("agent_id").references(() => agents.id, {
+      onDelete: "set null",
+    }),
+    actorLabel: text("actor_label").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("context_document_versions_uq").on(t.documentId, t.number),
   ],
 );
 

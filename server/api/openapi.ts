@@ -7,6 +7,10 @@ import {
   nativeEventSchema,
 } from "@/server/observability/model";
 import * as contextRoute from "@/app/api/agent/v1/context/route";
+import * as contextDocsRoute from "@/app/api/agent/v1/context/docs/route";
+import * as contextDocRoute from "@/app/api/agent/v1/context/docs/[id]/route";
+import * as contextDocSectionsRoute from "@/app/api/agent/v1/context/docs/[id]/sections/route";
+import * as contextDocRestoreRoute from "@/app/api/agent/v1/context/docs/[id]/restore/route";
 import * as eventsRoute from "@/app/api/agent/v1/events/route";
 import * as goalsRoute from "@/app/api/agent/v1/goals/route";
 import * as goalPlansRoute from "@/app/api/agent/v1/goals/[id]/plans/route";
@@ -108,6 +112,13 @@ const claimAnswer: JsonSchema = {
   },
 };
 const taskOnly: JsonSchema = { type: "object", properties: { task } };
+
+const noteDocument: JsonSchema = {
+  type: "object",
+  description:
+    "A context document: id, source, version, path, title, topic, kind, " +
+    "status, statusReason, canonicalDocumentId, deleted, deletedAt, tokens",
+};
 
 const reservation: JsonSchema = {
   type: "object",
@@ -501,6 +512,107 @@ const operations: OperationSpec[] = [
         },
       },
     ],
+  },
+  {
+    path: "/api/agent/v1/context/docs",
+    method: "post",
+    handler: contextDocsRoute.POST,
+    operationId: "writeNote",
+    tag: "Context",
+    summary: "Write back a decision, runbook or note as a topic's document",
+    bodyName: "WriteNoteInput",
+    success: [
+      {
+        status: 201,
+        description:
+          "The new canonical document, and the one it superseded if any",
+        schema: {
+          type: "object",
+          properties: {
+            document: noteDocument,
+            superseded: { type: ["object", "null"] },
+          },
+        },
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/context/docs/{id}",
+    method: "get",
+    handler: contextDocRoute.GET,
+    operationId: "getNote",
+    tag: "Context",
+    summary: "A document with its sections and versions",
+    success: [
+      {
+        status: 200,
+        description:
+          "The document, its sections, its versions (number, change, " +
+          "text, author) and its topic's other documents",
+        schema: noteDocument,
+      },
+    ],
+    errors: [404],
+  },
+  {
+    path: "/api/agent/v1/context/docs/{id}",
+    method: "delete",
+    handler: contextDocRoute.DELETE,
+    operationId: "deleteNote",
+    tag: "Context",
+    summary: "Soft-delete an agent-written document",
+    success: [
+      {
+        status: 200,
+        description: "The document, marked deleted",
+        schema: { type: "object", properties: { document: noteDocument } },
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/context/docs/{id}/restore",
+    method: "post",
+    handler: contextDocRestoreRoute.POST,
+    operationId: "restoreNote",
+    tag: "Context",
+    summary: "Bring a deleted agent-written document back",
+    success: [
+      {
+        status: 200,
+        description: "The document, no longer deleted",
+        schema: { type: "object", properties: { document: noteDocument } },
+      },
+    ],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/context/docs/{id}/sections",
+    method: "patch",
+    handler: contextDocSectionsRoute.PATCH,
+    operationId: "patchNoteSection",
+    tag: "Context",
+    summary: "Replace one section's body, found by its heading",
+    bodyName: "PatchNoteSectionInput",
+    success: [
+      {
+        status: 200,
+        description:
+          "The document, the heading path patched, the new version number " +
+          "and whether the text changed",
+        schema: {
+          type: "object",
+          properties: {
+            document: noteDocument,
+            heading: { type: "string" },
+            version: { type: "integer" },
+            changed: { type: "boolean" },
+          },
+        },
+      },
+    ],
+    errors: [404, 409],
   },
   {
     path: "/api/agent/v1/events",

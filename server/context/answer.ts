@@ -120,7 +120,7 @@ interface CandidateRow {
 }
 
 /** Which documents may answer: canonical ones, or all on request; of one
- * source when asked. */
+ * source when asked. A deleted note never answers. */
 function servableDocuments(options: {
   source?: string;
   includeStale?: boolean;
@@ -131,7 +131,7 @@ function servableDocuments(options: {
       ? sql`true`
       : sql`d.source = ${options.source}`;
 
-  return sql`${status} and ${source}`;
+  return sql`${status} and ${source} and d.deleted_at is null`;
 }
 
 /** Stems each word with PostgreSQL and counts the sections containing it. */

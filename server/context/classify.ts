@@ -16,6 +16,10 @@ import {
 // Stores the statuses classifyDocuments works out for one source, and the
 // operator's override that beats them.
 
+/** The source documents agents write back live in (./notes.ts). Their
+ * statuses come from what the agents said (supersedes), not from rules. */
+export const AGENT_NOTES_SOURCE = "agent-notes";
+
 /** Works out every status of a source again and writes the ones that
  * changed; returns the number of documents per status. */
 export async function classifySource(
@@ -23,6 +27,7 @@ export async function classifySource(
   projectId: string,
   source: string,
 ): Promise<Record<string, number>> {
+  if (source === AGENT_NOTES_SOURCE) return {};
   const rows = await db
     .select({
       id: contextDocuments.id,

@@ -33,6 +33,8 @@ export interface DocumentSummary {
   tokens: number;
   lines: number;
   indexedAt: Date;
+  /** Set when an agent-written document was deleted (it answers no more). */
+  deletedAt: Date | null;
 }
 
 export async function listDocuments(
@@ -55,6 +57,7 @@ export async function listDocuments(
       tokens: contextDocuments.tokens,
       lines: contextDocuments.lines,
       indexedAt: contextDocuments.indexedAt,
+      deletedAt: contextDocuments.deletedAt,
       sections: count(contextSections.id),
     })
     .from(contextDocuments)

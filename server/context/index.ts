@@ -2,6 +2,7 @@
 export * from "./answer";
 export * from "./documents";
 export * from "./indexer";
+export * from "./notes";
 export * from "./read";
 export { sectionMarkdown, type MarkdownSection } from "./sectioner";
 export * from "./classify";

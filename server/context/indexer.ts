@@ -11,8 +11,8 @@ import { requireProjectRole, type Project } from "@/server/identity/access";
 import { recordAudit } from "@/server/identity/audit";
 import { newId, now } from "@/server/runtime";
 import { parseInput } from "@/server/input";
-import { sectionMarkdown } from "./sectioner";
-import { classifySource } from "./classify";
+import { sectionMarkdown, type SectionedDocument } from "./sectioner";
+import { AGENT_NOTES_SOURCE, classifySource } from "./classify";
 import { textSignature } from "./status";
 
 // Indexing: markdown files become documents and sections. Unchanged files
@@ -30,7 +30,12 @@ const sourceName = z
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[\w.@-]+$/, "letters, digits, . _ - @ only");
+  .regex(/^[\w.@-]+$/, "letters, digits, . _ - @ only")
+  // Indexing would overwrite what agents wrote and their statuses.
+  .refine(
+    (name) => name !== AGENT_NOTES_SOURCE,
+    `${AGENT_NOTES_SOURCE} holds documents agents write; pick another source`,
+  );
 
 // A release label such as 16.5.0 or v2; omitted for an unversioned source.
 const versionLabel = z
@@ -148,6 +153,67 @@ async function storedHashes(
   return new Map(rows.map((row) => [row.path, row]));
 }
 
+/** What the index stores of one markdown file: the document row's fields,
+ * worked out from the sectioner's output, and the sectioned document. The
+ * indexer and write-back (./notes.ts) both store files through it. */
+export function sectionedFile(file: SourceFile, indexedAt: Date) {
+  const doc = sectionMarkdown(file.content, file.path);
+
+  return {
+    doc,
+    fields: {
+      path: file.path,
+      title: doc.title,
+      frontMatter: doc.frontMatter,
+      signature: textSignature(
+        doc.sections.map((section) => section.body).join("\n"),
+      ),
+      modifiedAt: file.modifiedAt ?? indexedAt,
+      contentHash: contentHash(file.content),
+      tokens: doc.tokens,
+      lines: doc.lines,
+      indexedAt,
+    },
+  };
+}
+
+/** Replaces the sections of documents with the sectioner's output;
+ * returns how many were written. */
+export async function replaceSections(
+  tx: Database,
+  projectId: string,
+  documents: Array<{ id: string; doc: SectionedDocument }>,
+): Promise<number> {
+  if (documents.length === 0) return 0;
+  await tx.delete(contextSections).where(
+    inArray(
+      contextSections.documentId,
+      documents.map((d) => d.id),
+    ),
+  );
+  const rows = documents.flatMap(({ id, doc }) =>
+    doc.sections.map((section) => ({
+      id: newId(),
+      projectId,
+      documentId: id,
+      ordinal: section.ordinal,
+      heading: section.heading,
+      headingPath: section.headingPath,
+      level: section.level,
+      line: section.line,
+      body: section.body,
+      tokens: section.tokens,
+    })),
+  );
+  for (let i = 0; i < rows.length; i += SECTIONS_PER_INSERT) {
+    await tx
+      .insert(contextSections)
+      .values(rows.slice(i, i + SECTIONS_PER_INSERT));
+  }
+
+  return rows.length;
+}
+
 /** Writes one batch of changed files: document rows are upserted (so a
  * document keeps its id and status), their sections replaced. */
 async function writeBatch(
@@ -158,32 +224,19 @@ async function writeBatch(
   batch: SourceFile[],
 ) {
   const indexedAt = now();
-  const parsed = batch.map((file) => ({
-    file,
-    doc: sectionMarkdown(file.content, file.path),
-  }));
+  const parsed = batch.map((file) => sectionedFile(file, indexedAt));
   let sections = 0;
   let tokens = 0;
   await db.transaction(async (tx) => {
     const documents = await tx
       .insert(contextDocuments)
       .values(
-        parsed.map(({ file, doc }) => ({
+        parsed.map(({ fields }) => ({
           id: newId(),
           projectId: project.id,
           source,
           version,
-          path: file.path,
-          title: doc.title,
-          frontMatter: doc.frontMatter,
-          signature: textSignature(
-            doc.sections.map((section) => section.body).join("\n"),
-          ),
-          modifiedAt: file.modifiedAt ?? indexedAt,
-          contentHash: contentHash(file.content),
-          tokens: doc.tokens,
-          lines: doc.lines,
-          indexedAt,
+          ...fields,
         })),
       )
       .onConflictDoUpdate({
@@ -206,36 +259,17 @@ async function writeBatch(
       })
       .returning({ id: contextDocuments.id, path: contextDocuments.path });
     const idByPath = new Map(documents.map((d) => [d.path, d.id]));
-    await tx.delete(contextSections).where(
-      inArray(
-        contextSections.documentId,
-        documents.map((d) => d.id),
-      ),
-    );
-    const rows = parsed.flatMap(({ file, doc }) => {
-      const documentId = idByPath.get(file.path);
-      if (!documentId) throw new Error(`No document row for ${file.path}`);
-      tokens += doc.tokens;
+    sections = await replaceSections(
+      tx,
+      project.id,
+      parsed.map(({ fields, doc }) => {
+        const id = idByPath.get(fields.path);
+        if (!id) throw new Error(`No document row for ${fields.path}`);
+        tokens += doc.tokens;
 
-      return doc.sections.map((section) => ({
-        id: newId(),
-        projectId: project.id,
-        documentId,
-        ordinal: section.ordinal,
-        heading: section.heading,
-        headingPath: section.headingPath,
-        level: section.level,
-        line: section.line,
-        body: section.body,
-        tokens: section.tokens,
-      }));
-    });
-    sections = rows.length;
-    for (let i = 0; i < rows.length; i += SECTIONS_PER_INSERT) {
-      await tx
-        .insert(contextSections)
-        .values(rows.slice(i, i + SECTIONS_PER_INSERT));
-    }
+        return { id, doc };
+      }),
+    );
   });
 
   return { sections, tokens };

@@ -37,12 +37,72 @@ describe("editedPath", () => {
     expect(editedPath(body(tool, input))).toBe(expected);
   });
 
-  it("accepts a cwd with a trailing slash and Windows separators", () => {
+  it("accepts a cwd with a trailing slash", () => {
     expect(
       editedPath(body("Edit", { file_path: "/w/repo/src/a.ts" }, "/w/repo/")),
     ).toBe("src/a.ts");
-    expect(editedPath(body("Edit", { file_path: "src\\win\\a.ts" }))).toBe(
-      "src/win/a.ts",
+    expect(editedPath(body("Edit", { file_path: "/src/a.ts" }, "/"))).toBe(
+      "src/a.ts",
     );
+  });
+
+  it.each([
+    // ".." and "." in the file are resolved before it is made relative.
+    ["/work/shop-api/zzz/../abs/f.ts", "/work/shop-api", "abs/f.ts"],
+    ["/work/shop-api/./src//a.ts", "/work/shop-api", "src/a.ts"],
+    ["/work/shop-api/../shop-api/src/a.ts", "/work/shop-api", "src/a.ts"],
+    // ... and in the cwd.
+    ["/repo/src/a.ts", "/repo/abs/..", "src/a.ts"],
+    ["/repo/src/a.ts", "/repo/./", "src/a.ts"],
+    // Climbing out of the folder leaves it.
+    ["/work/shop-api/../other/a.ts", "/work/shop-api", null],
+    ["/work/shop-api/..", "/work/shop-api", null],
+    ["../other/a.ts", "/work/shop-api", null],
+    ["src/../../a.ts", "/work/shop-api", null],
+    // A relative path is resolved too.
+    ["./src/../lib/a.ts", "/work/shop-api", "lib/a.ts"],
+    // The folder itself is no file.
+    ["/work/shop-api/src/..", "/work/shop-api", null],
+  ])("Edit %j in %j -> %j", (file, cwd, expected) => {
+    expect(editedPath(body("Edit", { file_path: file }, cwd))).toBe(expected);
+  });
+
+  it("reads a NotebookEdit's file_path when it has no notebook_path", () => {
+    expect(
+      editedPath(
+        body("NotebookEdit", { file_path: "/work/shop-api/nb/y.ipynb" }),
+      ),
+    ).toBe("nb/y.ipynb");
+    expect(
+      editedPath(
+        body("NotebookEdit", {
+          notebook_path: "/work/shop-api/nb/x.ipynb",
+          file_path: "/work/shop-api/nb/y.ipynb",
+        }),
+      ),
+    ).toBe("nb/x.ipynb");
+  });
+
+  it("splits on backslashes only in Windows paths", () => {
+    expect(
+      editedPath(
+        body("Edit", { file_path: "C:\\repo\\src\\a.ts" }, "C:\\repo"),
+      ),
+    ).toBe("src/a.ts");
+    expect(
+      editedPath(
+        body("Edit", { file_path: "c:/Repo/zzz/../src/a.ts" }, "C:\\repo\\"),
+      ),
+    ).toBe("src/a.ts");
+    expect(
+      editedPath(body("Edit", { file_path: "src\\win\\a.ts" }, "D:\\w")),
+    ).toBe("src/win/a.ts");
+    // On a POSIX system a backslash is part of a file's name.
+    expect(editedPath(body("Edit", { file_path: "src\\win\\a.ts" }))).toBe(
+      "src\\win\\a.ts",
+    );
+    expect(
+      editedPath(body("Edit", { file_path: "/work/shop-api/a\\..\\b.ts" })),
+    ).toBe("a\\..\\b.ts");
   });
 });

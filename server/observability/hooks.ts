@@ -1,5 +1,6 @@
+import { posix } from "node:path";
 import type { Database } from "@/db/client";
-import { invalidInput } from "@/server/errors";
+import { DomainError, invalidInput } from "@/server/errors";
 import {
   evaluate,
   preToolUseOutput,
@@ -59,31 +60,71 @@ function hookField(hook: HookBody, field: string): string {
   return field;
 }
 
-// Tools that change a file, and the field naming it.
-const fileEditTools: Record<string, string> = {
-  Edit: "file_path",
-  MultiEdit: "file_path",
-  Write: "file_path",
-  NotebookEdit: "notebook_path",
+// Tools that change a file, and the fields that may name it, in order.
+const fileEditTools: Record<string, string[]> = {
+  Edit: ["file_path"],
+  MultiEdit: ["file_path"],
+  Write: ["file_path"],
+  NotebookEdit: ["notebook_path", "file_path"],
 };
+
+// "C:\\repo" or "c:/repo": a Windows path, whose backslashes separate
+// folders. Anywhere else a backslash is part of a file's name.
+const WINDOWS_DRIVE = /^[A-Za-z]:[\\/]/;
+
+/** "." and ".." resolved and trailing slashes dropped; "" for a relative
+ * path that names the folder itself, null for one that climbs out of it. */
+function cleanPath(path: string, windows: boolean): string | null {
+  const slashed = windows ? path.replace(/\\/g, "/") : path;
+  const normalized = posix.normalize(slashed);
+  // A root ("/", "C:/") keeps its slash; any other path loses it.
+  const trimmed = normalized.replace(/\/+$/, "");
+  const clean =
+    trimmed === "" || /^[A-Za-z]:$/.test(trimmed) ? normalized : trimmed;
+  if (clean === ".") return "";
+  if (clean === ".." || clean.startsWith("../")) return null;
+
+  return clean;
+}
+
+function isAbsolute(path: string, windows: boolean): boolean {
+  return path.startsWith("/") || (windows && WINDOWS_DRIVE.test(path));
+}
 
 /** The repository path a file-editing tool call changes, or null. An
  * absolute path is made relative to the session's `cwd`, which is taken to
- * be the repository root; a file outside it is not the project's. */
+ * be the repository root; a file outside it is not the project's. Both are
+ * normalized first, so "/repo/zzz/../abs/f.ts" is "abs/f.ts" and a cwd of
+ * "/repo/abs/.." is "/repo". Backslashes separate folders only in Windows
+ * paths (a drive letter on the file or the cwd). */
 export function editedPath(hook: HookBody): string | null {
-  const field = fileEditTools[String(hook.tool_name)];
+  const fields = fileEditTools[String(hook.tool_name)];
   const input = hook.tool_input as Record<string, unknown> | undefined;
-  const raw = field && input && typeof input === "object" ? input[field] : null;
-  if (typeof raw !== "string" || raw.trim() === "") return null;
-  const file = raw.trim().replace(/\\/g, "/");
-  if (!file.startsWith("/")) return file;
-  const cwd =
-    typeof hook.cwd === "string"
-      ? hook.cwd.trim().replace(/\\/g, "/").replace(/\/+$/, "")
-      : "";
-  if (cwd === "" || !file.startsWith(`${cwd}/`)) return null;
+  if (!fields || !input || typeof input !== "object") return null;
+  const raw = fields
+    .map((field) => input[field])
+    .find((value) => typeof value === "string" && value.trim() !== "");
+  if (typeof raw !== "string") return null;
+  const rawCwd = typeof hook.cwd === "string" ? hook.cwd.trim() : "";
+  const windows = WINDOWS_DRIVE.test(raw.trim()) || WINDOWS_DRIVE.test(rawCwd);
+  const file = cleanPath(raw.trim(), windows);
+  if (file === null || file === "") return null;
+  if (!isAbsolute(file, windows)) return file;
+  const cwd = rawCwd === "" ? null : cleanPath(rawCwd, windows);
+  if (!cwd || !isAbsolute(cwd, windows)) return null;
+  // Windows compares paths without regard to case.
+  const same = (a: string, b: string) =>
+    windows ? a.toLowerCase() === b.toLowerCase() : a === b;
+  const prefix = cwd.endsWith("/") ? cwd : `${cwd}/`;
+  if (!same(file.slice(0, prefix.length), prefix)) return null;
 
-  return file.slice(cwd.length + 1);
+  return file.slice(prefix.length) || null;
+}
+
+/** Text a path check cannot look up: a NUL character or a lone UTF-16
+ * surrogate, which PostgreSQL cannot compare. */
+function uncheckable(path: string): boolean {
+  return path.includes("\u0000") || !path.isWellFormed();
 }
 
 /** A deny when another agent holds the file the tool call edits. */
@@ -94,10 +135,21 @@ async function holdDecision(
 ): Promise<PolicyDecision | null> {
   const path = editedPath(hook);
   const input = { paths: [path] };
-  // A path the check would refuse (too long, the root) is left to the
-  // guardrail rules rather than failing the hook.
-  if (!path || !checkPathsInput.safeParse(input).success) return null;
-  const [checked] = (await checkPaths(db, actor, input)).paths;
+  // A path the check would refuse (too long, the root, characters it
+  // cannot look up) is left to the guardrail rules rather than failing the
+  // hook: the hook always answers and its event is always stored.
+  if (!path || uncheckable(path)) return null;
+  if (!checkPathsInput.safeParse(input).success) return null;
+  let checks: Awaited<ReturnType<typeof checkPaths>>;
+  try {
+    checks = await checkPaths(db, actor, input);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "invalid_input") {
+      return null;
+    }
+    throw error;
+  }
+  const [checked] = checks.paths;
   const hold = checked?.holds[0];
   if (!hold) return null;
 

@@ -170,6 +170,31 @@ describe.each(testKinds)("directives and notices on %s", (kind) => {
     ]);
   });
 
+  it("keeps the first acknowledgement's note and refuses a different one", async () => {
+    const { project, operatorApi, alpha } = await setup();
+    const sent = await operatorApi.orchestration.directives.send({
+      project: project.slug,
+      agent: "alpha",
+      body: "Pause the import",
+    });
+    const ack = (body: unknown) =>
+      call(ackRoute, alpha.secret, { method: "POST", id: sent.id, body });
+    expect((await ack({ note: "Paused" })).status).toBe(200);
+    // A retry with the same note, or with none, answers as the first did.
+    expect(await ack({ note: "Paused" })).toMatchObject({ status: 200 });
+    expect(await ack({})).toMatchObject({ status: 200 });
+    const different = await ack({ note: "Resumed after all" });
+    expect(different.status).toBe(409);
+    expect(different.body.error.message).toMatch(
+      /^This directive was already acknowledged at \d{4}-.+Z with note "Paused"$/,
+    );
+    const [listed] = await operatorApi.orchestration.directives.list({
+      project: project.slug,
+      agent: "alpha",
+    });
+    expect(listed).toMatchObject({ acknowledgement: "Paused" });
+  });
+
   it("hands new directives out in the claim response too", async () => {
     const { project, operatorApi, beta } = await setup();
     const sent = await operatorApi.orchestration.directives.send({

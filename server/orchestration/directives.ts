@@ -385,7 +385,8 @@ export async function agentDirectives(
 }
 
 /** The addressee acknowledges a directive, with an optional note. A repeat
- * acknowledgement changes nothing and answers as the first did. */
+ * acknowledgement without a note or with the same note changes nothing and
+ * answers as the first did; one with a different note is a 409. */
 export async function acknowledgeDirective(
   db: Database,
   actor: AgentActor,
@@ -414,7 +415,27 @@ export async function acknowledgeDirective(
       );
     }
     const state = directiveState(current, at);
-    if (state === "acknowledged") return current;
+    if (state === "acknowledged") {
+      // The same note again is a retry and answers as the first did; a
+      // different one would be lost, so it is refused.
+      const note = values.note || null;
+      if (note !== null && note !== current.acknowledgement) {
+        throw conflict(
+          `This directive was already acknowledged at ` +
+            `${current.acknowledgedAt?.toISOString()} with note ` +
+            (current.acknowledgement === null
+              ? "(none)"
+              : JSON.stringify(current.acknowledgement)),
+          {
+            state,
+            acknowledgedAt: current.acknowledgedAt?.toISOString() ?? null,
+            acknowledgement: current.acknowledgement,
+          },
+        );
+      }
+
+      return current;
+    }
     if (state === "cancelled") {
       throw conflict(
         `This directive was cancelled at ${current.cancelledAt?.toISOString()}`,

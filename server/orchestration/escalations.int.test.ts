@@ -5,9 +5,11 @@ import { useDatabase } from "@/db/runtime";
 import {
   auditLog,
   escalationRecipients,
+  agents,
   escalations,
   projectMembers,
   taskLeases,
+  tasks,
 } from "@/db/schema";
 import { POST as blockRoute } from "@/app/api/agent/v1/tasks/[id]/block/route";
 import { createCaller } from "@/server/api/root";
@@ -18,11 +20,15 @@ import { pinClock, trpcFailure } from "@/tests/failures";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { raiseEscalation } from "./escalations";
 import {
+  cancelTask,
   claimNextTask,
+  completeTask,
   createGoal,
   createTask,
+  failTask,
   getTaskDetail,
   heartbeat,
+  reservePaths,
   setMaxAttempts,
   sweepExpiredLeases,
 } from "./index";
@@ -525,5 +531,225 @@ describe.each(testKinds)("escalations on %s", (kind) => {
         }),
       ),
     ).toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("refuses to reassign into another agent's hold, naming it", async () => {
+    const { db, project, operatorApi, task, goal, escalationId } =
+      await blockedEscalation();
+    const gamma = await makeAgent(db, project.id, "gamma");
+    // gamma holds a task whose scope lies inside the blocked task's.
+    const docs = await createTask(db, cli, {
+      goalId: goal.id,
+      title: "API docs",
+      scope: ["server/api/docs/**"],
+      priority: 9,
+    });
+    expect((await claimNextTask(db, gamma.actor, {}))?.task.id).toBe(docs.id);
+    const refused = await trpcFailure(
+      operatorApi.orchestration.escalations.resolve({
+        escalationId,
+        action: "reassign",
+        agent: "beta",
+      }),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT" });
+    expect(refused.message).toContain(
+      "Task 'Rate limits' cannot go to agent beta: scope server/api " +
+        "overlaps task 'API docs' held by agent gamma (server/api/docs/**,",
+    );
+    // Nothing changed: the task is still blocked, the escalation open.
+    const detail = await getTaskDetail(db, cli, { taskId: task.id });
+    expect(detail.task).toMatchObject({ status: "blocked", holder: null });
+    expect(
+      await operatorApi.orchestration.escalations.count({
+        project: project.slug,
+      }),
+    ).toEqual({ open: 1 });
+
+    // A reservation of another agent is a hold too; gamma is the target
+    // now, so its own task is no obstacle, but delta's reservation is.
+    const delta = await makeAgent(db, project.id, "delta");
+    const reserved = await reservePaths(db, delta.actor, {
+      globs: ["server/api/limits.ts"],
+    });
+    const second = await trpcFailure(
+      operatorApi.orchestration.escalations.resolve({
+        escalationId,
+        action: "reassign",
+        agent: "gamma",
+      }),
+    );
+    expect(second.message).toContain(
+      "Task 'Rate limits' cannot go to agent gamma: scope server/api " +
+        `overlaps exclusive reservation ${reserved.reservation!.id} held ` +
+        "by agent delta (server/api/limits.ts,",
+    );
+    // Once gamma is done, delta's own reservation does not stand in
+    // delta's way.
+    await completeTask(db, gamma.actor, { taskId: docs.id });
+    const resolved = await operatorApi.orchestration.escalations.resolve({
+      escalationId,
+      action: "reassign",
+      agent: "delta",
+    });
+    expect(resolved.task).toMatchObject({ status: "claimed" });
+  });
+
+  it("refuses to reassign to an agent without the capabilities the task needs", async () => {
+    const { db, operatorApi, task, beta, escalationId } =
+      await blockedEscalation();
+    await db
+      .update(tasks)
+      .set({ capabilities: ["postgres", "rust"] })
+      .where(eq(tasks.id, task.id));
+    await db
+      .update(agents)
+      .set({ capabilities: ["rust"] })
+      .where(eq(agents.id, beta.agent.id));
+    const refused = await trpcFailure(
+      operatorApi.orchestration.escalations.resolve({
+        escalationId,
+        action: "reassign",
+        agent: "beta",
+      }),
+    );
+    expect(refused).toMatchObject({
+      code: "CONFLICT",
+      message:
+        "Agent beta lacks the capabilities postgres that task " +
+        "'Rate limits' needs",
+    });
+    await db
+      .update(agents)
+      .set({ capabilities: ["rust", "postgres"] })
+      .where(eq(agents.id, beta.agent.id));
+    const resolved = await operatorApi.orchestration.escalations.resolve({
+      escalationId,
+      action: "reassign",
+      agent: "beta",
+    });
+    expect(resolved.task).toMatchObject({ status: "claimed" });
+  });
+
+  it("refuses to grow a held task's scope into another agent's hold", async () => {
+    const { db, project, operatorApi, task, other, beta, escalationId } =
+      await blockedEscalation();
+    const gamma = await makeAgent(db, project.id, "gamma");
+    expect((await claimNextTask(db, gamma.actor, {}))?.task.id).toBe(other.id);
+    const reserved = await reservePaths(db, beta.actor, {
+      globs: ["server/api/routes.ts"],
+    });
+    const refused = await trpcFailure(
+      operatorApi.orchestration.escalations.resolve({
+        escalationId,
+        action: "merge_scopes",
+      }),
+    );
+    expect(refused).toMatchObject({ code: "CONFLICT" });
+    expect(refused.message).toContain(
+      "The scope of 'Schema work' cannot grow while it is held: scope " +
+        `server/api overlaps exclusive reservation ${reserved.reservation!.id} ` +
+        "held by agent beta (server/api/routes.ts,",
+    );
+    const unchanged = await getTaskDetail(db, cli, { taskId: other.id });
+    expect(unchanged.task.scope).toEqual(["db/schema/**"]);
+    expect(
+      (await getTaskDetail(db, cli, { taskId: task.id })).task.status,
+    ).toBe("blocked");
+  });
+
+  it("grows the scope of a held task when nobody else holds the files", async () => {
+    const { db, project, operatorApi, other, escalationId } =
+      await blockedEscalation();
+    const gamma = await makeAgent(db, project.id, "gamma");
+    expect((await claimNextTask(db, gamma.actor, {}))?.task.id).toBe(other.id);
+    // gamma's own reservation inside the new scope is no obstacle.
+    await reservePaths(db, gamma.actor, { globs: ["server/api/x.ts"] });
+    await operatorApi.orchestration.escalations.resolve({
+      escalationId,
+      action: "merge_scopes",
+    });
+    const [row] = await db
+      .select({ scope: tasks.scope, roots: tasks.scopeRoots })
+      .from(tasks)
+      .where(eq(tasks.id, other.id));
+    expect(row).toEqual({
+      scope: ["db/schema/**", "server/api/**"],
+      roots: ["db/schema", "server/api"],
+    });
+    // Another agent's claim now keeps off the merged files.
+    const late = await createTask(db, cli, {
+      goalId: (await getTaskDetail(db, cli, { taskId: other.id })).task.goalId,
+      title: "Late API work",
+      scope: ["server/api/late.ts"],
+    });
+    const delta = await makeAgent(db, project.id, "delta");
+    expect(await claimNextTask(db, delta.actor, {})).toBeNull();
+    expect(late.status).toBe("ready");
+  });
+
+  it("dismisses a task's open escalations when it is done or cancelled elsewhere", async () => {
+    const { db, project, operatorApi, alpha, task, other } = await setup();
+    // An escalation about the task alpha still holds; alpha finishes it.
+    const { id: lapsed } = await inTransaction(db, (tx) =>
+      raiseEscalation(tx, {
+        projectId: project.id,
+        kind: "lease_expired",
+        taskId: task.id,
+        reason: "lapsed twice",
+        raisedBy: { type: "system", id: null, label: "system:test" },
+      }),
+    );
+    await completeTask(db, alpha.actor, { taskId: task.id });
+    // One about a ready task that an operator cancels from the task page.
+    const { id: stuck } = await inTransaction(db, (tx) =>
+      raiseEscalation(tx, {
+        projectId: project.id,
+        kind: "blocked",
+        taskId: other.id,
+        reason: "stuck",
+        raisedBy: { type: "system", id: null, label: "system:test" },
+      }),
+    );
+    await cancelTask(db, cli, { taskId: other.id });
+    expect(
+      await operatorApi.orchestration.escalations.count({
+        project: project.slug,
+      }),
+    ).toEqual({ open: 0 });
+    const resolved = await operatorApi.orchestration.escalations.list({
+      project: project.slug,
+      status: "resolved",
+    });
+    expect(
+      resolved.map((e) => [e.id, e.resolution, e.resolutionNote]).sort(),
+    ).toEqual(
+      [
+        [lapsed, "dismissed", "task was done"],
+        [stuck, "dismissed", "task was cancelled"],
+      ].sort(),
+    );
+    expect(resolved.find((e) => e.id === lapsed)?.resolvedBy).toBe(
+      "agent:alpha",
+    );
+  });
+
+  it("keeps a failed task's escalation open for an operator", async () => {
+    const { db, project, operatorApi, alpha, task } = await setup();
+    await inTransaction(db, (tx) =>
+      raiseEscalation(tx, {
+        projectId: project.id,
+        kind: "lease_expired",
+        taskId: task.id,
+        reason: "lapsed twice",
+        raisedBy: { type: "system", id: null, label: "system:test" },
+      }),
+    );
+    await failTask(db, alpha.actor, { taskId: task.id, reason: "gave up" });
+    expect(
+      await operatorApi.orchestration.escalations.count({
+        project: project.slug,
+      }),
+    ).toEqual({ open: 1 });
   });
 });

@@ -3,6 +3,7 @@ import {
   asc,
   desc,
   eq,
+  gt,
   inArray,
   isNull,
   sql,
@@ -14,7 +15,9 @@ import { type Database, inTransaction } from "@/db/client";
 import {
   escalationRecipients,
   escalations,
+  agents,
   projectMembers,
+  reservations,
   taskLeases,
   tasks,
   user,
@@ -28,10 +31,16 @@ import { logger } from "@/server/log";
 import { newId, now } from "@/server/runtime";
 import { findProjectAgent, insertDirective } from "./directives";
 import { lockHeldTask } from "./leases";
-import { scopeRoots } from "./scopes";
+import { describeHold, type Hold } from "./reservations";
+import { firstOverlap, lockScopeRoots, scopeRoots } from "./scopes";
 import type { TaskStatus } from "./schemas";
 import { orchestrationSettingsFor } from "./settings";
-import { transitionBy, transitionTask, type TransitionBy } from "./states";
+import {
+  leaseHeldStatuses,
+  transitionBy,
+  transitionTask,
+  type TransitionBy,
+} from "./states";
 import { loadTaskView, type TaskView } from "./views";
 
 // Escalations: what an operator must settle. An agent blocks its task on a
@@ -469,6 +478,114 @@ async function returnToReady(ctx: ResolutionContext, task: TaskRow) {
 }
 
 /**
+ * The first live hold of an agent other than `exceptAgentId` (a task under
+ * a live lease, or a reservation) whose roots overlap `roots`, or null.
+ * Tasks in `exceptTaskIds` are passed over. The caller takes the roots'
+ * advisory locks first (lockScopeRoots), as claims and reservations do, so
+ * none of those can slip in between this check and the caller's change.
+ */
+async function overlappingHold(
+  tx: Database,
+  projectId: string,
+  roots: string[],
+  at: Date,
+  except: { agentId: string | null; taskIds: string[] },
+): Promise<{ hold: Hold; root: string } | null> {
+  const heldTasks = await tx
+    .select({
+      id: tasks.id,
+      title: tasks.title,
+      scope: tasks.scope,
+      scopeRoots: tasks.scopeRoots,
+      holderId: agents.id,
+      holder: agents.name,
+      expiresAt: tasks.leaseExpiresAt,
+    })
+    .from(tasks)
+    .innerJoin(agents, eq(agents.id, tasks.holderAgentId))
+    .where(
+      and(
+        eq(tasks.projectId, projectId),
+        inArray(tasks.status, [...leaseHeldStatuses]),
+        gt(tasks.leaseExpiresAt, at),
+      ),
+    )
+    .orderBy(asc(tasks.leaseExpiresAt), asc(tasks.id));
+  for (const row of heldTasks) {
+    if (row.holderId === except.agentId) continue;
+    if (except.taskIds.includes(row.id)) continue;
+    const overlap = firstOverlap(roots, row.scopeRoots);
+    if (!overlap) continue;
+
+    return {
+      root: overlap.ours,
+      hold: {
+        kind: "task",
+        holder: row.holder,
+        holderAgentId: row.holderId,
+        taskId: row.id,
+        taskTitle: row.title,
+        globs: row.scope,
+        mode: "exclusive",
+        expiresAt: row.expiresAt ?? at,
+      },
+    };
+  }
+  const reserved = await tx
+    .select({ row: reservations, holder: agents.name })
+    .from(reservations)
+    .innerJoin(agents, eq(agents.id, reservations.agentId))
+    .where(
+      and(
+        eq(reservations.projectId, projectId),
+        isNull(reservations.releasedAt),
+        gt(reservations.expiresAt, at),
+      ),
+    )
+    .orderBy(asc(reservations.expiresAt), asc(reservations.id));
+  for (const { row, holder } of reserved) {
+    if (row.agentId === except.agentId) continue;
+    const overlap = firstOverlap(roots, row.roots);
+    if (!overlap) continue;
+
+    return {
+      root: overlap.ours,
+      hold: {
+        kind: "reservation",
+        holder,
+        holderAgentId: row.agentId,
+        reservationId: row.id,
+        globs: row.globs,
+        mode: row.mode as Hold["mode"],
+        expiresAt: row.expiresAt,
+      },
+    };
+  }
+
+  return null;
+}
+
+/** The 409 for a resolution that would give two agents one file. */
+function holdConflict(
+  what: string,
+  found: { hold: Hold; root: string },
+): Error {
+  const { hold, root } = found;
+
+  return conflict(
+    `${what}: scope ${root || "the whole project"} overlaps ` +
+      `${describeHold(hold)}`,
+    {
+      holder: hold.holder,
+      kind: hold.kind,
+      ...(hold.kind === "task"
+        ? { taskId: hold.taskId, taskTitle: hold.taskTitle }
+        : { reservationId: hold.reservationId }),
+    },
+  );
+}
+
+/**
  * Hands the task to a named agent: back to ready, then claimed for that
  * agent by the operator, with a lease of the project's default length. The
  * agent hears of it through a directive in its next heartbeat or claim; a
@@ -485,6 +602,33 @@ async function assignToAgent(
       agent: agent.name,
       status: agent.status,
     });
+  }
+  // The checks a claim by that agent would make: the capabilities the task
+  // needs, and no other agent holding any of its scope. The roots' locks
+  // keep a concurrent claim or reservation from slipping in meanwhile.
+  const missing = task.capabilities.filter(
+    (tag) => !agent.capabilities.includes(tag),
+  );
+  if (missing.length > 0) {
+    throw conflict(
+      `Agent ${agent.name} lacks the capabilities ${missing.join(", ")} ` +
+        `that task '${task.title}' needs`,
+      { agent: agent.name, missing },
+    );
+  }
+  await lockScopeRoots(ctx.tx, task.projectId, task.scopeRoots);
+  const held = await overlappingHold(
+    ctx.tx,
+    task.projectId,
+    task.scopeRoots,
+    ctx.at,
+    { agentId: agent.id, taskIds: [task.id] },
+  );
+  if (held) {
+    throw holdConflict(
+      `Task '${task.title}' cannot go to agent ${agent.name}`,
+      held,
+    );
   }
   await returnToReady(ctx, task);
   const settings = await orchestrationSettingsFor(ctx.tx, task.projectId);
@@ -558,9 +702,32 @@ async function mergeScopes(ctx: ResolutionContext, task: TaskRow) {
       ...(ctx.escalation.path ? [ctx.escalation.path] : []),
     ]),
   ];
+  const roots = scopeRoots(merged);
+  // A task held under a live lease takes on the new files at once; another
+  // agent's hold on any of them would make two holders of one file.
+  const holder =
+    leaseHeldStatuses.includes(other.status as TaskStatus) &&
+    other.holderAgentId &&
+    other.leaseExpiresAt &&
+    other.leaseExpiresAt > ctx.at
+      ? other.holderAgentId
+      : null;
+  if (holder) {
+    await lockScopeRoots(ctx.tx, other.projectId, roots);
+    const held = await overlappingHold(ctx.tx, other.projectId, roots, ctx.at, {
+      agentId: holder,
+      taskIds: [other.id, task.id],
+    });
+    if (held) {
+      throw holdConflict(
+        `The scope of '${other.title}' cannot grow while it is held`,
+        held,
+      );
+    }
+  }
   await ctx.tx
     .update(tasks)
-    .set({ scope: merged, scopeRoots: scopeRoots(merged), updatedAt: ctx.at })
+    .set({ scope: merged, scopeRoots: roots, updatedAt: ctx.at })
     .where(eq(tasks.id, other.id));
   await cancel(ctx, task, `${ctx.reason}: scope merged into '${other.title}'`);
 
@@ -614,6 +781,13 @@ export async function resolveEscalation(
   const resolution = resolutionActions[values.action];
   const at = now();
   await inTransaction(db, async (tx) => {
+    // The task's row is locked before the escalation's, in the order a
+    // task settled elsewhere takes them (it dismisses the task's open
+    // escalations), so the two never wait on each other in a cycle.
+    const task =
+      values.action === "dismiss" || !found.taskId
+        ? null
+        : await lockTask(tx, found.taskId);
     const [escalation] = await tx
       .select()
       .from(escalations)
@@ -637,10 +811,6 @@ export async function resolveEscalation(
       note: values.note || null,
       escalation,
     };
-    const task =
-      values.action === "dismiss" || !escalation.taskId
-        ? null
-        : await lockTask(tx, escalation.taskId);
     if (values.action !== "dismiss" && !task) {
       throw conflict("The escalation's task no longer exists; dismiss it");
     }

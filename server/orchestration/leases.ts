@@ -319,7 +319,7 @@ holds as materialized (
     // others, locked by concurrent claims, needing other capabilities),
     // among more of them, then all.
     if (!windowed) return queryRows<Candidate>(tx, query(null));
-    for (const window of [128 + wanted * 16, 2048 + wanted * 128]) {
+    for (const window of [48 + wanted * 8, 512 + wanted * 64]) {
       const found = await queryRows<Candidate>(tx, query(window));
       if (found.length >= wanted) return found;
     }

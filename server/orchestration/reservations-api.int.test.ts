@@ -350,4 +350,53 @@ describe.each(testKinds)("reservation API on %s", (kind) => {
         "held by agent beta (docs/api/**, until",
     );
   });
+
+  it("checks a path with '..' as the file it names, and stores an edit of a path it cannot check", async () => {
+    const { db, project, alpha, beta } = await setup();
+    await call(reserveRoute, beta.secret, {
+      body: { globs: ["src/routes/**"] },
+    });
+    const around = preToolUse("Edit", {
+      tool_input: {
+        file_path: "/work/shop-api/zzz/../src/routes/orders.ts",
+        old_string: "a",
+        new_string: "b",
+      },
+    });
+    expect((await decide(alpha.secret, around)).permissionDecision).toBe(
+      "deny",
+    );
+    const fromAbove = preToolUse("Edit", {
+      cwd: "/work/shop-api/src/..",
+    });
+    expect((await decide(alpha.secret, fromAbove)).permissionDecision).toBe(
+      "deny",
+    );
+
+    // A NUL or a lone surrogate in the path: answered and stored all the
+    // same, the hold check passed over.
+    const odd = [
+      "/work/shop-api/src/routes/a\u0000b.ts",
+      "/work/shop-api/src/routes/a\ud800b.ts",
+    ];
+    const ids: string[] = [];
+    for (const file of odd) {
+      const body = preToolUse("Edit", {
+        tool_input: { file_path: file, old_string: "a", new_string: "b" },
+      });
+      ids.push(body.tool_use_id as string);
+      expect((await decide(alpha.secret, body)).permissionDecision).toBe(
+        "allow",
+      );
+    }
+    const stored = await db
+      .select({ key: events.eventKey, status: events.status })
+      .from(events)
+      .where(
+        and(eq(events.projectId, project.id), eq(events.toolName, "Edit")),
+      );
+    for (const id of ids) {
+      expect(stored.map((row) => row.key).join(" ")).toContain(id);
+    }
+  });
 });

@@ -64,7 +64,9 @@ const scopeEntry = z
     "Must not contain '..': scopes are paths inside the repository",
   )
   .refine(
+    // An empty entry is already refused above.
     (glob) =>
+      glob === "" ||
       glob.split("/").some((segment) => segment !== "" && segment !== "."),
     "Must name a path, not only slashes or dots",
   );

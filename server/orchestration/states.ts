@@ -1,6 +1,6 @@
 import { and, eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { tasks, taskTransitions } from "@/db/schema";
+import { escalations, tasks, taskTransitions } from "@/db/schema";
 import { conflict } from "@/server/errors";
 import { actorId, actorLabel, type Actor } from "@/server/identity/actor";
 import type { TaskStatus } from "./schemas";
@@ -228,4 +228,22 @@ export async function transitionTask(
     reason: change.reason,
     at: change.at,
   });
+  // A task that is done or cancelled leaves its open escalations nothing to
+  // settle: they are dismissed, saying why. A failed task is what an
+  // operator must look at, so its escalations stay open. An escalation
+  // being resolved in this transaction is written over by its resolution.
+  if (change.to === "done" || change.to === "cancelled") {
+    await tx
+      .update(escalations)
+      .set({
+        status: "resolved",
+        resolution: "dismissed",
+        resolutionNote: `task was ${change.to}`,
+        resolvedByLabel: change.by.label,
+        resolvedAt: change.at,
+      })
+      .where(
+        and(eq(escalations.taskId, task.id), eq(escalations.status, "open")),
+      );
+  }
 }

@@ -240,7 +240,9 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
         "budget_remaining",
         "context_answer",
         "context_document",
+        "context_patch",
         "context_section",
+        "context_write",
         "directive_ack",
         "directives_read",
         "events_report",
@@ -588,6 +590,42 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
       isError: true,
       text: "not_found: Document nope.md was not found",
     });
+  });
+
+  it("writes back a note, refuses its topic twice, and patches it", async () => {
+    const written = await callTool(alpha, "context_write", {
+      kind: "runbook",
+      topic: "cache-purge",
+      title: "Cache purge",
+      body: "## Purge\n\nPurge the marmot cache with `make purge`.",
+    });
+    expect(written.isError).toBe(false);
+    const id = uuidAfter(written.text, "document");
+    expect(written.text).toBe(
+      `Wrote document ${id} notes/runbook/cache-purge.md "Cache purge" ` +
+        `[canonical], ${/(\d+) tokens/.exec(written.text)?.[1]} tokens`,
+    );
+
+    const twice = await callTool(alpha, "context_write", {
+      kind: "note",
+      topic: "cache-purge",
+      title: "Another",
+      body: "Text.",
+    });
+    expect(twice.isError).toBe(true);
+    expect(twice.text).toMatch(/^conflict: Topic cache-purge already has/);
+    expect(twice.text).toContain(id);
+
+    const patched = await callTool(alpha, "context_patch", {
+      documentId: id,
+      heading: "Purge",
+      body: "Purge the marmot cache with `make purge-all`.",
+    });
+    expect(patched.text).toMatch(/^Patched Cache purge > Purge \(version 2\)/);
+    const answer = await callTool(alpha, "context_answer", {
+      q: "How do I purge the marmot cache?",
+    });
+    expect(answer.text).toContain("make purge-all");
   });
 
   it("submits a plan and reads its status", async () => {

@@ -8,9 +8,14 @@ import {
   answerQuestionInput,
   getSection,
   getSectionInput,
+  patchNoteSection,
+  patchNoteSectionInput,
   readDocument,
   readDocumentInput,
+  writeNote,
+  writeNoteInput,
   type ContextResult,
+  type NoteView,
   type SectionPointer,
 } from "@/server/context";
 import {
@@ -85,7 +90,7 @@ export type AgentActor = Extract<Actor, { kind: "agent" }>;
 export const toolGroups = {
   core: "claim, heartbeat, complete, fail; ask the docs",
   tasks: "release, block, subtasks and tasks, goals",
-  context: "read a whole document or one section",
+  context: "read a document or section; write back what you learned",
   plans: "submit a plan for a goal, poll its review",
   reservations: "reserve path globs, renew, release, check paths",
   directives: "operator directives to you: read, acknowledge",
@@ -266,6 +271,13 @@ function documentText(
 
   return [header, "", ...document.sections.map((s) => s.text.trim())].join(
     "\n\n",
+  );
+}
+
+function noteLine(document: NoteView): string {
+  return (
+    `document ${document.id} ${document.path} "${document.title}" ` +
+    `[${document.status}], ${document.tokens} tokens`
   );
 }
 
@@ -548,6 +560,48 @@ const domainTools: McpTool[] = [
         "",
         section.text.trim(),
       ].join("\n");
+    },
+  }),
+
+  defineTool({
+    name: "context_write",
+    group: "context",
+    description:
+      "Write back what you learned (kind decision|runbook|note) as the " +
+      "document of a topic; refused with a pointer when the topic has " +
+      "one, unless supersedes names it (id or topic).",
+    input: writeNoteInput.omit({ project: true }),
+    run: async (db, actor, args) => {
+      const { document, superseded } = await writeNote(db, actor, {
+        ...args,
+        project: actor.projectId,
+      });
+
+      return (
+        `Wrote ${noteLine(document)}` +
+        (superseded
+          ? `; superseded document ${superseded.id} ${superseded.path}`
+          : "")
+      );
+    },
+  }),
+  defineTool({
+    name: "context_patch",
+    group: "context",
+    description:
+      "Replace the body of one section of a document you wrote, named by " +
+      "its heading or heading path (A > B); the old text is kept.",
+    input: patchNoteSectionInput.omit({ project: true }),
+    run: async (db, actor, args) => {
+      const result = await patchNoteSection(db, actor, {
+        ...args,
+        project: actor.projectId,
+      });
+
+      return result.changed
+        ? `Patched ${result.heading} (version ${result.version}) of ` +
+            noteLine(result.document)
+        : `Unchanged: ${result.heading} already has that body`;
     },
   }),
 

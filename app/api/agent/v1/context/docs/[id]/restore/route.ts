@@ -1,0 +1,9 @@
+import { agentRoute } from "@/server/api/http";
+import { restoreNote } from "@/server/context";
+
+// Bring a deleted document back; 409 when its topic has another canonical
+// document by now.
+export const POST = agentRoute({
+  handler: ({ db, actor, params }) =>
+    restoreNote(db, actor, { project: actor.projectId, documentId: params.id }),
+});

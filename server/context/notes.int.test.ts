@@ -1,0 +1,428 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GET as answerRoute } from "@/app/api/agent/v1/context/route";
+import { POST as writeRoute } from "@/app/api/agent/v1/context/docs/route";
+import {
+  DELETE as deleteRoute,
+  GET as getRoute,
+} from "@/app/api/agent/v1/context/docs/[id]/route";
+import { POST as restoreRoute } from "@/app/api/agent/v1/context/docs/[id]/restore/route";
+import { PATCH as patchRoute } from "@/app/api/agent/v1/context/docs/[id]/sections/route";
+import type { DatabaseHandle } from "@/db/client";
+import { useDatabase } from "@/db/runtime";
+import { auditLog } from "@/db/schema";
+import type { Actor } from "@/server/identity/actor";
+import { rejection } from "@/tests/failures";
+import { openTestDatabase, testKinds } from "@/tests/db";
+import { makeAgent, makeProject } from "@/tests/fixtures";
+import { listDocuments } from "./documents";
+import { indexDocuments } from "./indexer";
+
+// Agents writing back what they learned, through the agent API as they
+// meet it: one canonical document per topic, supersede, patch by heading,
+// versions, soft delete and restore, and indexed files left alone.
+
+const cli: Actor = { kind: "cli", label: "cli:test" };
+
+type Handler = (
+  request: Request,
+  context: { params: Promise<Record<string, string>> },
+) => Promise<Response>;
+
+// Bodies are JSON of any shape; tests read the fields they check.
+type Body = Record<string, any>;
+
+const rollbackBody = `Deploys go out behind a canary.
+
+## Rollback
+
+Run \`flotilla-deploy rollback --to previous\` to return the canary to the
+last good release; a rollback takes about two minutes.
+
+## Example
+
+\`\`\`bash
+# Secret
+flotilla-deploy rollback --to previous
+\`\`\`
+`;
+
+const fonts = `# Fonts
+
+Load Google fonts with next/font without layout shift.
+`;
+
+describe.each(testKinds)("writing back context on %s", (kind) => {
+  let handle: DatabaseHandle;
+  let secret: string;
+  let agentId: string;
+  let projectId: string;
+  let slug: string;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase(kind);
+    useDatabase(handle);
+    const project = await makeProject(handle.db);
+    projectId = project.id;
+    slug = project.slug;
+    const agent = await makeAgent(handle.db, project.id, "scribe");
+    secret = agent.secret;
+    agentId = agent.agent.id;
+    await indexDocuments(handle.db, cli, {
+      project: slug,
+      files: [{ path: "docs/fonts.md", content: fonts }],
+    });
+  });
+
+  afterAll(async () => {
+    useDatabase(null);
+    await handle?.close();
+  });
+
+  async function call(
+    handler: Handler,
+    options: {
+      method?: string;
+      url?: string;
+      id?: string;
+      body?: unknown;
+    } = {},
+  ) {
+    const method = options.method ?? "POST";
+    const params: Record<string, string> = options.id ? { id: options.id } : {};
+    const response = await handler(
+      new Request(`http://test${options.url ?? "/api/agent/v1/context/docs"}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${secret}`,
+          "content-type": "application/json",
+        },
+        body:
+          options.body === undefined ? undefined : JSON.stringify(options.body),
+      }),
+      { params: Promise.resolve(params) },
+    );
+    const text = await response.text();
+
+    return {
+      status: response.status,
+      body: (text ? JSON.parse(text) : null) as Body,
+    };
+  }
+
+  const ask = (q: string) =>
+    call(answerRoute, {
+      method: "GET",
+      url: `/api/agent/v1/context?q=${encodeURIComponent(q)}`,
+    });
+
+  const write = (body: Body) => call(writeRoute, { body });
+
+  it("refuses a wrong kind and an empty topic with their field paths", async () => {
+    const refused = await write({
+      kind: "memo",
+      topic: "  ",
+      title: "Rollbacks",
+      body: "Text",
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.code).toBe("invalid_input");
+    const paths = (refused.body.error.details as Body[]).map((d) => d.path);
+    expect([...new Set(paths)].sort()).toEqual(["kind", "topic"]);
+
+    const noId = await call(patchRoute, {
+      method: "PATCH",
+      id: "not-a-uuid",
+      body: { heading: "Rollback", body: "x" },
+    });
+    expect(noId.status).toBe(400);
+    expect(noId.body.error.details[0].path).toBe("documentId");
+  });
+
+  it("stores a note that answers questions, and refuses a second one on its topic", async () => {
+    const written = await write({
+      kind: "runbook",
+      topic: "deploy-rollbacks",
+      title: "Deploy rollbacks",
+      body: rollbackBody,
+    });
+    expect(written.status).toBe(201);
+    expect(written.body.document).toMatchObject({
+      source: "agent-notes",
+      path: "notes/runbook/deploy-rollbacks.md",
+      title: "Deploy rollbacks",
+      topic: "deploy-rollbacks",
+      kind: "runbook",
+      status: "canonical",
+      deleted: false,
+    });
+    expect(written.body.superseded).toBeNull();
+
+    const answer = await ask("How do I rollback to the last good release?");
+    expect(answer.body).toMatchObject({
+      answered: true,
+      source: "agent-notes",
+      path: "notes/runbook/deploy-rollbacks.md",
+      headingPath: "Deploy rollbacks > Rollback",
+    });
+    expect(answer.body.text).toContain("flotilla-deploy rollback");
+
+    const again = await write({
+      kind: "decision",
+      topic: "Deploy-Rollbacks",
+      title: "We roll back by hand",
+      body: "Never automatically.",
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain("supersedes");
+    expect(again.body.error.details.canonical).toEqual({
+      id: written.body.document.id,
+      path: "notes/runbook/deploy-rollbacks.md",
+      title: "Deploy rollbacks",
+    });
+  });
+
+  it("lets only one of two concurrent writes of a topic through", async () => {
+    const note = (title: string) => ({
+      kind: "note",
+      topic: "race",
+      title,
+      body: "Both agents learned the same thing.",
+    });
+    const results = await Promise.all([
+      write(note("First")),
+      write(note("Second")),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+  });
+
+  it("supersedes a topic's document, keeping the old one retrievable", async () => {
+    const first = await write({
+      kind: "decision",
+      topic: "queue-choice",
+      title: "Queue choice",
+      body: "We use the zircon queue for background jobs.",
+    });
+    const second = await write({
+      kind: "decision",
+      topic: "queue-choice",
+      title: "Queue choice, revised",
+      body: "We moved background jobs to the basalt queue.",
+      supersedes: "queue-choice",
+    });
+    expect(second.status).toBe(201);
+    expect(second.body.superseded).toMatchObject({
+      id: first.body.document.id,
+    });
+    expect(second.body.document).toMatchObject({
+      status: "canonical",
+      version: "2",
+      path: "notes/decision/queue-choice.md",
+    });
+
+    const old = await call(getRoute, {
+      method: "GET",
+      id: first.body.document.id,
+    });
+    expect(old.body).toMatchObject({
+      status: "superseded",
+      canonicalDocumentId: second.body.document.id,
+    });
+    expect(old.body.statusReason).toContain(second.body.document.id);
+    expect(old.body.versions[0].text).toContain("zircon queue");
+    expect(old.body.topicDocuments.map((d: Body) => d.status)).toEqual([
+      "superseded",
+      "canonical",
+    ]);
+
+    const answer = await ask("Which queue runs background jobs?");
+    expect(answer.body).toMatchObject({ answered: true, version: "2" });
+    expect(answer.body.text).toContain("basalt");
+
+    // The old document is not the topic's current one any more.
+    const stale = await write({
+      kind: "decision",
+      topic: "queue-choice",
+      title: "Third try",
+      body: "Text.",
+      supersedes: first.body.document.id,
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.message).toContain("superseded");
+  });
+
+  it("patches a section by heading, keeping the previous version", async () => {
+    const written = await write({
+      kind: "runbook",
+      topic: "releases",
+      title: "Releases",
+      body: [
+        "## Rollback",
+        "",
+        "### Steps",
+        "",
+        "Old rollback steps.",
+        "",
+        "## Release",
+        "",
+        "### Steps",
+        "",
+        "Tag the commit.",
+        "",
+        "```md",
+        "# Fenced",
+        "```",
+      ].join("\n"),
+    });
+    const id = written.body.document.id as string;
+    const patch = (heading: string, body: string) =>
+      call(patchRoute, { method: "PATCH", id, body: { heading, body } });
+
+    const ambiguous = await patch("Steps", "x");
+    expect(ambiguous.status).toBe(409);
+    expect(
+      ambiguous.body.error.details.candidates.map((c: Body) => c.headingPath),
+    ).toEqual(["Releases > Rollback > Steps", "Releases > Release > Steps"]);
+
+    const fenced = await patch("Fenced", "x");
+    expect(fenced.status).toBe(404);
+    expect(fenced.body.error.message).toContain('"Fenced"');
+
+    const patched = await patch(
+      "Rollback > Steps",
+      "Run the zeppelin rollback script.",
+    );
+    expect(patched.status).toBe(200);
+    expect(patched.body).toMatchObject({
+      heading: "Releases > Rollback > Steps",
+      version: 2,
+      changed: true,
+    });
+
+    const detail = await call(getRoute, { method: "GET", id });
+    expect(detail.body.versions.map((v: Body) => v.change)).toEqual([
+      "written",
+      "patched",
+    ]);
+    expect(detail.body.versions[0].text).toContain("Old rollback steps.");
+    expect(detail.body.versions[1].text).not.toContain("Old rollback steps.");
+    const steps = detail.body.sections.filter(
+      (s: Body) => s.heading === "Steps",
+    );
+    expect(steps[0].text).toBe(
+      "### Steps\n\nRun the zeppelin rollback script.",
+    );
+    // The next section and the fence after it are untouched.
+    expect(steps[1].text).toContain("# Fenced");
+
+    const answer = await ask("zeppelin rollback script");
+    expect(answer.body).toMatchObject({
+      answered: true,
+      headingPath: "Releases > Rollback > Steps",
+    });
+  });
+
+  it("hides a deleted note from answers until it is restored", async () => {
+    const written = await write({
+      kind: "note",
+      topic: "flaky-tests",
+      title: "Flaky tests",
+      body: "The quokka suite fails when run in parallel; run it serially.",
+    });
+    const id = written.body.document.id as string;
+    const question = "Why does the quokka suite fail?";
+    expect((await ask(question)).body.answered).toBe(true);
+
+    const deleted = await call(deleteRoute, { method: "DELETE", id });
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.document).toMatchObject({ deleted: true });
+    expect((await ask(question)).body.answered).toBe(false);
+    const listed = await listDocuments(handle.db, cli, {
+      project: slug,
+      source: "agent-notes",
+    });
+    expect(listed.find((d) => d.id === id)?.deletedAt).toBeInstanceOf(Date);
+
+    const restored = await call(restoreRoute, { id });
+    expect(restored.status).toBe(200);
+    expect(restored.body.document).toMatchObject({ deleted: false });
+    expect((await ask(question)).body.answered).toBe(true);
+
+    // While deleted, the topic is free; restoring then would make two.
+    await call(deleteRoute, { method: "DELETE", id });
+    const replacement = await write({
+      kind: "note",
+      topic: "flaky-tests",
+      title: "Flaky tests, again",
+      body: "Fixed: the quokka suite is isolated now.",
+    });
+    expect(replacement.status).toBe(201);
+    const clash = await call(restoreRoute, { id });
+    expect(clash.status).toBe(409);
+    expect(clash.body.error.details.canonical.id).toBe(
+      replacement.body.document.id,
+    );
+  });
+
+  it("refuses to change a file indexed from a repository", async () => {
+    const [indexed] = await listDocuments(handle.db, cli, {
+      project: slug,
+      source: "default",
+    });
+    const expectRefused = (result: { status: number; body: Body }) => {
+      expect(result.status).toBe(409);
+      expect(result.body.error.message).toContain("indexed from source");
+    };
+    expectRefused(
+      await call(deleteRoute, { method: "DELETE", id: indexed.id }),
+    );
+    expectRefused(
+      await call(patchRoute, {
+        method: "PATCH",
+        id: indexed.id,
+        body: { heading: "Fonts", body: "x" },
+      }),
+    );
+    expectRefused(
+      await write({
+        kind: "note",
+        topic: "fonts",
+        title: "Fonts",
+        body: "x",
+        supersedes: indexed.id,
+      }),
+    );
+    // Reading it works, with no write-back versions.
+    const read = await call(getRoute, { method: "GET", id: indexed.id });
+    expect(read.body).toMatchObject({ path: "docs/fonts.md", versions: [] });
+
+    // Indexing cannot overwrite what agents wrote.
+    const reserved = await rejection(
+      indexDocuments(handle.db, cli, {
+        project: slug,
+        source: "agent-notes",
+        files: [{ path: "notes/note/x.md", content: "# X" }],
+      }),
+    );
+    expect(reserved.status).toBe(400);
+  });
+
+  it("audits every change with the agent as actor", async () => {
+    const rows = await handle.db
+      .select({ action: auditLog.action, actorId: auditLog.actorId })
+      .from(auditLog)
+      .where(
+        and(eq(auditLog.projectId, projectId), eq(auditLog.actorType, "agent")),
+      );
+    const actions = new Set(rows.map((row) => row.action));
+    expect(actions).toEqual(
+      new Set([
+        "context.note.write",
+        "context.note.patch",
+        "context.note.delete",
+        "context.note.restore",
+      ]),
+    );
+    expect(rows.every((row) => row.actorId === agentId)).toBe(true);
+  });
+});
