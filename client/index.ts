@@ -33,6 +33,7 @@ import type {
   heartbeatInput,
   listGoalsInput,
   releaseInput,
+  requestReviewInput,
 } from "@/server/orchestration/schemas";
 import type {
   PathCheck,
@@ -81,6 +82,7 @@ export type HeartbeatInput = Omit<z.input<typeof heartbeatInput>, "taskId">;
 export type CompleteInput = Omit<z.input<typeof completeInput>, "taskId">;
 export type FailInput = Omit<z.input<typeof failInput>, "taskId">;
 export type ReleaseInput = Omit<z.input<typeof releaseInput>, "taskId">;
+export type RequestReviewInput = z.input<typeof requestReviewInput>;
 export type CreateTaskInput = z.input<typeof createTaskInput>;
 export type ReserveInput = z.input<typeof reserveInput>;
 export type RenewReservationInput = Omit<
@@ -238,6 +240,16 @@ export class FlotillaClient {
       await this.request("POST", taskPath(taskId, "complete"), {
         body: input,
       }),
+    );
+  }
+
+  /** Hands the held task in for review; the lease ends. */
+  async requestReview(
+    taskId: string,
+    input: Omit<RequestReviewInput, "taskId"> = {},
+  ): Promise<{ task: Task }> {
+    return this.required(
+      await this.request("POST", taskPath(taskId, "review"), { body: input }),
     );
   }
 

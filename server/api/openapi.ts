@@ -17,6 +17,7 @@ import * as goalPlansRoute from "@/app/api/agent/v1/goals/[id]/plans/route";
 import * as planRoute from "@/app/api/agent/v1/plans/[id]/route";
 import * as claudeCodeHookRoute from "@/app/api/agent/v1/hooks/claude-code/route";
 import * as completeRoute from "@/app/api/agent/v1/tasks/[id]/complete/route";
+import * as reviewRoute from "@/app/api/agent/v1/tasks/[id]/review/route";
 import * as dependenciesRoute from "@/app/api/agent/v1/tasks/[id]/dependencies/route";
 import * as failRoute from "@/app/api/agent/v1/tasks/[id]/fail/route";
 import * as heartbeatRoute from "@/app/api/agent/v1/tasks/[id]/heartbeat/route";
@@ -195,6 +196,17 @@ const operations: OperationSpec[] = [
     tag: "Tasks",
     summary: "Mark the held task done",
     bodyName: "CompleteInput",
+    success: [{ status: 200, description: "The task", schema: taskOnly }],
+    errors: [404, 409],
+  },
+  {
+    path: "/api/agent/v1/tasks/{id}/review",
+    method: "post",
+    handler: reviewRoute.POST,
+    operationId: "requestReview",
+    tag: "Tasks",
+    summary: "Hand the held task in for an operator's review",
+    bodyName: "RequestReviewInput",
     success: [{ status: 200, description: "The task", schema: taskOnly }],
     errors: [404, 409],
   },

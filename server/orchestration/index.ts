@@ -29,6 +29,7 @@ export {
 export {
   claimNextTask,
   claimTasks,
+  requestReview,
   explainSkips,
   completeTask,
   failTask,
@@ -111,3 +112,4 @@ export {
   updateOrchestrationSettingsInput,
   type OrchestrationSettingsView,
 } from "./project-settings";
+export { reviewTask } from "./review";

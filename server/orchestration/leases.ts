@@ -20,6 +20,7 @@ import {
   failInput,
   heartbeatInput,
   releaseInput,
+  requestReviewInput,
   type TaskStatus,
 } from "./schemas";
 import { promoteDependents } from "./dependencies";
@@ -926,7 +927,7 @@ async function settle(
   db: Database,
   actor: AgentActor,
   values: { taskId: string; leaseId?: string; fencingToken?: number },
-  status: "done" | "failed" | "ready",
+  status: "done" | "failed" | "ready" | "in_review",
   endReason: string,
   result: string | null,
 ): Promise<{ task: TaskView }> {
@@ -943,7 +944,11 @@ async function settle(
         holderAgentId: null,
         leaseId: null,
         leaseExpiresAt: null,
-        ...(status === "ready" ? {} : { completedAt: at, result }),
+        ...(status === "ready"
+          ? {}
+          : status === "in_review"
+            ? { result }
+            : { completedAt: at, result }),
       },
     });
     if (status === "done") await promoteDependents(tx, held.row.id, at);
@@ -964,6 +969,17 @@ export async function completeTask(
   const values = parseInput(completeInput, input);
 
   return settle(db, actor, values, "done", "completed", values.result ?? null);
+}
+
+/** Hands the task in for an operator's review; the lease ends. */
+export async function requestReview(
+  db: Database,
+  actor: AgentActor,
+  input: unknown,
+) {
+  const values = parseInput(requestReviewInput, input);
+
+  return settle(db, actor, values, "in_review", "review", values.note ?? null);
 }
 
 export async function failTask(

@@ -194,6 +194,24 @@ export const releaseInput = z.object({
   fencingToken: fencingToken.optional(),
 });
 
+export const requestReviewInput = z.object({
+  taskId: id,
+  leaseId: id.optional(),
+  fencingToken: fencingToken.optional(),
+  // What was done and where to look, for the reviewer.
+  note: z.string().trim().max(20_000).optional(),
+});
+
+export const taskReviewDecisions = ["accept", "return"] as const;
+
+export const reviewTaskInput = z
+  .object({
+    taskId: id,
+    decision: z.enum(taskReviewDecisions),
+    comment: z.string().trim().max(2000).optional(),
+  })
+  .strict();
+
 export const operatorTaskInput = z.object({
   taskId: id,
   reason: z.string().trim().max(2000).optional(),

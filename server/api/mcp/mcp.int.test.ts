@@ -261,6 +261,7 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
         "task_fail",
         "task_heartbeat",
         "task_release",
+        "task_review",
         "task_subtask",
         "use_tool",
       ]);
@@ -378,6 +379,16 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
       taskId: releasedId,
     });
     expect(released.text).toMatch(/^Released: task .* \[ready\]/);
+
+    // Handed in for review after work started.
+    const third = await callTool(beta, "task_claim");
+    const reviewedId = uuidAfter(third.text, "Claimed task");
+    await callTool(beta, "task_heartbeat", { taskId: reviewedId });
+    const review = await callTool(beta, "task_review", {
+      taskId: reviewedId,
+      note: "PR #3",
+    });
+    expect(review.text).toMatch(/^In review: task .* \[in_review\]/);
   });
 
   it("answers tool errors with the HTTP API's code and message", async () => {

@@ -34,6 +34,8 @@ import {
   claimInput,
   claimTasks,
   completeInput,
+  requestReview,
+  requestReviewInput,
   completeTask,
   createSubtask,
   createSubtaskInput,
@@ -466,6 +468,16 @@ const domainTools: McpTool[] = [
   }),
 
   // tasks
+  defineTool({
+    name: "task_review",
+    group: "tasks",
+    description:
+      "Hand a task you hold in for an operator's review, with a note on " +
+      "what was done; your lease ends.",
+    input: requestReviewInput,
+    run: async (db, actor, args) =>
+      `In review: ${taskLine((await requestReview(db, actor, args)).task)}`,
+  }),
   defineTool({
     name: "task_release",
     group: "tasks",

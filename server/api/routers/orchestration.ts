@@ -1,4 +1,6 @@
 import { planOverlaps } from "@/server/orchestration/plan-overlaps";
+import { reviewTask } from "@/server/orchestration/review";
+import { reviewTaskInput } from "@/server/orchestration/schemas";
 import { authedProcedure, router } from "../trpc";
 import {
   cancelTask,
@@ -104,6 +106,10 @@ const tasks = router({
   create: authedProcedure
     .input(createTaskInput)
     .mutation(({ ctx, input }) => createTask(ctx.db, ctx.actor, input)),
+  /** Accept a task handed in for review (done) or send it back. */
+  review: authedProcedure
+    .input(reviewTaskInput)
+    .mutation(({ ctx, input }) => reviewTask(ctx.db, ctx.actor, input)),
   release: authedProcedure
     .input(operatorTaskInput)
     .mutation(({ ctx, input }) =>

@@ -23,15 +23,53 @@ export function TaskActions(props: {
   const cancel = useMutation(
     trpc.orchestration.tasks.cancel.mutationOptions({ onSuccess: refresh }),
   );
+  const review = useMutation(
+    trpc.orchestration.tasks.review.mutationOptions({ onSuccess: refresh }),
+  );
+  const inReview = props.task.status === "in_review";
   const held = ["claimed", "in_progress"].includes(props.task.status);
   // Final states offer nothing; the domain refuses what the state machine
   // does not allow, and the message says why.
   const open = !["done", "failed", "cancelled"].includes(props.task.status);
-  const error = release.error ?? cancel.error;
+  const error = release.error ?? cancel.error ?? review.error;
   if (!open) return null;
 
   return (
     <div className="row">
+      {inReview && (
+        <>
+          <button
+            type="button"
+            disabled={review.isPending}
+            aria-label={`Accept ${props.task.title}`}
+            onClick={() =>
+              review.mutate({ taskId: props.task.id, decision: "accept" })
+            }
+          >
+            Accept
+          </button>
+          <button
+            type="button"
+            className="secondary"
+            disabled={review.isPending}
+            aria-label={`Send back ${props.task.title}`}
+            onClick={() => {
+              const comment = window.prompt(
+                `Send '${props.task.title}' back: what should change?`,
+              );
+              if (comment !== null) {
+                review.mutate({
+                  taskId: props.task.id,
+                  decision: "return",
+                  comment,
+                });
+              }
+            }}
+          >
+            Send back
+          </button>
+        </>
+      )}
       {held && (
         <button
           type="button"
