@@ -41,13 +41,23 @@ describe("simulation scenario", () => {
       }
     }
     const tasks = waves.flatMap((plan) => plan.tasks);
-    expect(tasks.some((task) => (task.capabilities ?? []).length > 0)).toBe(
+    // Only simulated agents take simulated work, inside its own folder, so
+    // a project's real agents and real scopes are never in its way.
+    for (const task of tasks) {
+      expect(task.capabilities).toContain("simulation");
+      expect(task.scope.every((glob) => glob.startsWith("simulation/"))).toBe(
+        true,
+      );
+    }
+    expect(tasks.some((task) => (task.capabilities ?? []).length > 1)).toBe(
       true,
     );
-    expect(tasks.some((task) => task.scope.includes("src/db/**"))).toBe(true);
-    expect(tasks.some((task) => task.scope.includes("src/db/orders.ts"))).toBe(
-      true,
-    );
+    expect(
+      tasks.some((task) => task.scope.includes("simulation/src/db/**")),
+    ).toBe(true);
+    expect(
+      tasks.some((task) => task.scope.includes("simulation/src/db/orders.ts")),
+    ).toBe(true);
   });
 
   it("names agents sim-N, can suffix a taken name, and labels goals", () => {
@@ -56,7 +66,11 @@ describe("simulation scenario", () => {
       "sim-2",
       "sim-3",
     ]);
-    expect(agentSpecs(1)[0].capabilities).toEqual(["db", "frontend"]);
+    expect(agentSpecs(1)[0].capabilities).toEqual([
+      "simulation",
+      "db",
+      "frontend",
+    ]);
     expect(candidateNames("sim-2").slice(0, 3)).toEqual([
       "sim-2",
       "sim-2-2",

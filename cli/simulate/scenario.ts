@@ -11,6 +11,11 @@ export const SIMULATION_TITLE_PREFIX = "Simulation:";
 /** Marks hook bodies (kept as event attributes) and OTLP spans. */
 export const SIMULATION_ATTRIBUTE = "flotilla.simulation";
 export const AGENT_NAME_PREFIX = "sim-";
+/** Every simulated task needs this tag and every simulated agent has it,
+ * so real agents never claim simulated work; simulated scopes live under
+ * this folder, so they never overlap real work either. */
+export const SIMULATION_CAPABILITY = "simulation";
+const SIMULATION_FOLDER = "simulation";
 
 export interface AgentSpec {
   name: string;
@@ -24,7 +29,10 @@ const capabilitySets = [["db", "frontend"], ["frontend"], ["db"], []];
 export function agentSpecs(count: number): AgentSpec[] {
   return Array.from({ length: count }, (_, i) => ({
     name: `${AGENT_NAME_PREFIX}${i + 1}`,
-    capabilities: capabilitySets[i % capabilitySets.length],
+    capabilities: [
+      SIMULATION_CAPABILITY,
+      ...capabilitySets[i % capabilitySets.length]!,
+    ],
   }));
 }
 
@@ -149,8 +157,8 @@ export function planFor(
       key: task.key,
       title: `${task.title}${suffix}`,
       description: `${SIMULATION_TITLE_PREFIX} a task made up by the simulated planner.`,
-      scope: task.scope,
-      capabilities: task.capabilities ?? [],
+      scope: task.scope.map((glob) => `${SIMULATION_FOLDER}/${glob}`),
+      capabilities: [SIMULATION_CAPABILITY, ...(task.capabilities ?? [])],
       dependsOn: (task.dependsOn ?? []).filter((key) => keys.has(key)),
       priority: random.int(0, 3),
       estimateUsd: Math.round(random.int(5, 60)) / 100,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { createGoalInput, createTaskInput } from "./schemas";
+import {
+  claimInput,
+  completeInput,
+  createGoalInput,
+  createTaskInput,
+  heartbeatInput,
+  requestReviewInput,
+} from "./schemas";
 
 const goalId = "00000000-0000-4000-8000-000000000001";
 
@@ -36,4 +43,20 @@ describe("task and goal inputs", () => {
     });
     expect(budget.success).toBe(true);
   });
+});
+
+describe("lease inputs", () => {
+  it.each([
+    ["claim", claimInput, { cout: 10 }, "cout"],
+    ["heartbeat", heartbeatInput, { taskId: goalId, ttl: 60 }, "ttl"],
+    ["complete", completeInput, { taskId: goalId, reslt: "PR" }, "reslt"],
+    ["review", requestReviewInput, { taskId: goalId, notes: "x" }, "notes"],
+  ] as const)(
+    "refuse a misspelt %s field instead of ignoring it",
+    (_, schema, body, field) => {
+      const result = schema.safeParse(body);
+      expect(result.success).toBe(false);
+      expect(issues(result)[0].message).toContain(field);
+    },
+  );
 });

@@ -155,52 +155,64 @@ export const listTasksInput = z.object({
 
 export const taskIdInput = z.object({ taskId: id });
 
-export const claimInput = z.object({
-  goalId: id.optional(),
-  ttlSeconds: leaseSeconds.optional(),
-  // Claim up to this many tasks in one call.
-  count: z
-    .number()
-    .int()
-    .min(1, "Claim at least 1 task")
-    .max(50, "Claim at most 50 tasks at once")
-    .optional(),
-});
+export const claimInput = z
+  .object({
+    goalId: id.optional(),
+    ttlSeconds: leaseSeconds.optional(),
+    // Claim up to this many tasks in one call.
+    count: z
+      .number()
+      .int()
+      .min(1, "Claim at least 1 task")
+      .max(50, "Claim at most 50 tasks at once")
+      .optional(),
+  })
+  .strict();
 
-export const heartbeatInput = z.object({
-  taskId: id,
-  leaseId: id.optional(),
-  fencingToken: fencingToken.optional(),
-  ttlSeconds: leaseSeconds.optional(),
-});
+export const heartbeatInput = z
+  .object({
+    taskId: id,
+    leaseId: id.optional(),
+    fencingToken: fencingToken.optional(),
+    ttlSeconds: leaseSeconds.optional(),
+  })
+  .strict();
 
-export const completeInput = z.object({
-  taskId: id,
-  leaseId: id.optional(),
-  fencingToken: fencingToken.optional(),
-  result: z.string().max(100_000).optional(),
-});
+export const completeInput = z
+  .object({
+    taskId: id,
+    leaseId: id.optional(),
+    fencingToken: fencingToken.optional(),
+    result: z.string().max(100_000).optional(),
+  })
+  .strict();
 
-export const failInput = z.object({
-  taskId: id,
-  leaseId: id.optional(),
-  fencingToken: fencingToken.optional(),
-  reason: z.string().trim().min(1, "Say why the task failed").max(20_000),
-});
+export const failInput = z
+  .object({
+    taskId: id,
+    leaseId: id.optional(),
+    fencingToken: fencingToken.optional(),
+    reason: z.string().trim().min(1, "Say why the task failed").max(20_000),
+  })
+  .strict();
 
-export const releaseInput = z.object({
-  taskId: id,
-  leaseId: id.optional(),
-  fencingToken: fencingToken.optional(),
-});
+export const releaseInput = z
+  .object({
+    taskId: id,
+    leaseId: id.optional(),
+    fencingToken: fencingToken.optional(),
+  })
+  .strict();
 
-export const requestReviewInput = z.object({
-  taskId: id,
-  leaseId: id.optional(),
-  fencingToken: fencingToken.optional(),
-  // What was done and where to look, for the reviewer.
-  note: z.string().trim().max(20_000).optional(),
-});
+export const requestReviewInput = z
+  .object({
+    taskId: id,
+    leaseId: id.optional(),
+    fencingToken: fencingToken.optional(),
+    // What was done and where to look, for the reviewer.
+    note: z.string().trim().max(20_000).optional(),
+  })
+  .strict();
 
 export const taskReviewDecisions = ["accept", "return"] as const;
 
