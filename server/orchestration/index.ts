@@ -16,11 +16,7 @@ export {
   sweepExpiredLeases,
   type SweepResult,
 } from "./sweeper";
-export {
-  DEFAULT_MAX_ATTEMPTS,
-  maxAttemptsFor,
-  setMaxAttempts,
-} from "./settings";
+export { DEFAULT_MAX_ATTEMPTS, setMaxAttempts } from "./settings";
 export {
   assertTransition,
   taskTransitionTable,

@@ -9,8 +9,11 @@
 // "src" and count as overlapping although no file matches both. A false
 // overlap delays a claim; a missed one lets two agents edit one file.
 //
-// The same rule is written in SQL in scopeOverlapSql below and in the
-// migration that filled in the roots of existing tasks.
+// The same rule is written in SQL twice: scopeOverlapSql below compares
+// every pair (the plan review page), and the claim path in leases.ts
+// (rootsMeetSql) looks each root's ancestors up in the held set, which
+// stays fast with many holders. The migration that filled in the roots of
+// existing tasks computes roots the same way.
 
 import { createHash } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";

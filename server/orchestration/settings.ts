@@ -49,21 +49,9 @@ export async function orchestrationSettingsFor(
   );
 }
 
-export async function maxAttemptsFor(
-  db: Database,
-  projectId: string,
-): Promise<number> {
-  const [row] = await db
-    .select({ maxAttempts: orchestrationSettings.maxAttempts })
-    .from(orchestrationSettings)
-    .where(eq(orchestrationSettings.projectId, projectId))
-    .limit(1);
-
-  return row?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-}
-
-/** Sets a project's maximum attempts (no transport yet: tests and the
- * lead's settings page call it). */
+/** Sets a project's maximum attempts directly, without a role check or
+ * an audit entry: for tests that need a small maximum. People change
+ * settings through updateOrchestrationSettings (project-settings.ts). */
 export async function setMaxAttempts(
   db: Database,
   projectId: string,
