@@ -9,6 +9,7 @@ import {
   uniqueIndex,
   uuid,
   bigserial,
+  integer,
 } from "drizzle-orm/pg-core";
 
 // The four tables below are the ones better-auth reads and writes (users,
@@ -81,6 +82,8 @@ export const projects = pgTable("projects", {
   id: uuid("id").primaryKey(),
   slug: text("slug").notNull().unique(),
   name: text("name").notNull(),
+  // IANA zone ("Europe/Paris"); budget periods and spend days follow it.
+  timeZone: text("time_zone").notNull().default("UTC"),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
 });
 
@@ -117,6 +120,9 @@ export const agents = pgTable(
     // The last authenticated call the agent made; online/idle/offline on the
     // agents page are read from it.
     lastSeenAt: timestamp("last_seen_at", { withTimezone: true }),
+    // How many tasks this agent may hold at once; null falls back to the
+    // project's orchestration setting.
+    maxActiveTasks: integer("max_active_tasks"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
   },

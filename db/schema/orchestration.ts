@@ -4,6 +4,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   primaryKey,
   numeric,
   pgTable,
@@ -12,7 +13,13 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { agents, projects } from "./identity";
+import { agents, projects, user } from "./identity";
+
+/** One line of a goal's success criteria, ticked off by an operator. */
+export interface SuccessCriterion {
+  text: string;
+  done: boolean;
+}
 
 export const goals = pgTable(
   "goals",
@@ -26,7 +33,24 @@ export const goals = pgTable(
     // A hard limit: once spend reaches it, claims of the goal's tasks are
     // refused. Null means no budget.
     budgetUsd: numeric("budget_usd", { precision: 14, scale: 4 }),
+    // The same limit counted in tokens (input + output + cache) instead of
+    // dollars. Null means none.
+    budgetTokens: bigint("budget_tokens", { mode: "number" }),
+    // draft | active | paused | done; a draft goal's tasks are not claimed.
     status: text("status").notNull().default("active"),
+    successCriteria: jsonb("success_criteria")
+      .$type<SuccessCriterion[]>()
+      .notNull()
+      .default([]),
+    ownerUserId: text("owner_user_id").references(() => user.id, {
+      onDelete: "set null",
+    }),
+    // Higher first, like task priority.
+    priority: integer("priority").notNull().default(0),
+    dueAt: timestamp("due_at", { withTimezone: true }),
+    // At most this many of the goal's tasks held by agents at once; null
+    // means no limit.
+    maxActiveTasks: integer("max_active_tasks"),
     // When false, a submitted plan is approved at once.
     requiresPlanApproval: boolean("requires_plan_approval")
       .notNull()
@@ -174,6 +198,18 @@ export const orchestrationSettings = pgTable("orchestration_settings", {
   // heartbeat may ask for.
   defaultLeaseSeconds: integer("default_lease_seconds").notNull().default(300),
   maxLeaseSeconds: integer("max_lease_seconds").notNull().default(3600),
+  // How many tasks one agent may hold at once, unless the agent has its own
+  // limit (agents.max_active_tasks); null means no limit.
+  maxActivePerAgent: integer("max_active_per_agent"),
+  // Plans estimated above this many dollars, or touching a protected path,
+  // need an admin's approval rather than an operator's. Null: no threshold.
+  adminApprovalAboveUsd: numeric("admin_approval_above_usd", {
+    precision: 14,
+    scale: 4,
+  }),
+  protectedPaths: text("protected_paths").array().notNull().default([]),
+  // How long an "ask" decision waits for a person before it is denied.
+  askTimeoutSeconds: integer("ask_timeout_seconds").notNull().default(600),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
 });
 

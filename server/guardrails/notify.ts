@@ -1,0 +1,92 @@
+import { and, eq } from "drizzle-orm";
+import type { Database } from "@/db/client";
+import { notificationRecipients, notifications } from "@/db/schema";
+import { escalationRecipientIds } from "@/server/orchestration/escalations";
+import { now } from "@/server/runtime";
+
+// Raising a notification: one row, and a recipient row for each person who
+// should see it. Recipients are the project's admins and operators, else the
+// instance admins, else every user, so no notification is lost to an empty
+// role. Outbound webhooks pick notifications up from the same table.
+
+export type NotificationKind =
+  | "budget_threshold"
+  | "budget_exhausted"
+  | "red_flag"
+  | "task_failing"
+  | "lease_expiring"
+  | "approval_waiting";
+
+export type NotificationSeverity = "info" | "warning" | "critical";
+
+export interface NewNotification {
+  projectId: string;
+  kind: NotificationKind;
+  severity: NotificationSeverity;
+  title: string;
+  body?: string;
+  /** A console path where a person acts on it. */
+  link?: string;
+  details?: Record<string, unknown>;
+  /** Notifications with the same key in a project are raised once. */
+  dedupeKey?: string;
+}
+
+export interface RaisedNotification {
+  id: number;
+  recipients: string[];
+}
+
+/** Records a notification and its recipients in `tx`; returns null when
+ * one with the same dedupe key already exists. */
+export async function notify(
+  tx: Database,
+  values: NewNotification,
+): Promise<RaisedNotification | null> {
+  const [row] = await tx
+    .insert(notifications)
+    .values({
+      projectId: values.projectId,
+      kind: values.kind,
+      severity: values.severity,
+      title: values.title,
+      body: values.body ?? "",
+      link: values.link ?? null,
+      details: values.details ?? null,
+      dedupeKey: values.dedupeKey ?? null,
+      createdAt: now(),
+    })
+    .onConflictDoNothing({
+      target: [notifications.projectId, notifications.dedupeKey],
+    })
+    .returning({ id: notifications.id });
+  if (!row) return null;
+  const recipients = await escalationRecipientIds(tx, values.projectId);
+  if (recipients.length > 0) {
+    await tx
+      .insert(notificationRecipients)
+      .values(recipients.map((userId) => ({ notificationId: row.id, userId })));
+  }
+
+  return { id: row.id, recipients };
+}
+
+/** Whether a notification with this key was already raised. */
+export async function wasNotified(
+  db: Database,
+  projectId: string,
+  dedupeKey: string,
+): Promise<boolean> {
+  const [row] = await db
+    .select({ id: notifications.id })
+    .from(notifications)
+    .where(
+      and(
+        eq(notifications.projectId, projectId),
+        eq(notifications.dedupeKey, dedupeKey),
+      ),
+    )
+    .limit(1);
+
+  return row !== undefined;
+}
