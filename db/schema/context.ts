@@ -46,7 +46,13 @@ export const contextDocuments = pgTable(
     statusOverrideReason: text("status_override_reason"),
     // MinHash of the text, for near-duplicates and matching across versions.
     signature: jsonb("signature").$type<number[]>(),
+    // When the file last changed: its last git commit where the folder is a
+    // git working tree (modified_by is that commit's author), else the
+    // file's modification time.
     modifiedAt: timestamp("modified_at", { withTimezone: true }),
+    modifiedBy: text("modified_by"),
+    // "git" | "file" | "api": where modified_at came from.
+    modifiedSource: text("modified_source"),
     contentHash: text("content_hash").notNull(),
     tokens: integer("tokens").notNull(),
     lines: integer("lines").notNull(),
@@ -154,7 +160,44 @@ export const contextLookups = pgTable(
     score: real("score"),
     servedTokens: integer("served_tokens").notNull().default(0),
     documentTokens: integer("document_tokens").notNull().default(0),
+    // Baseline two: the whole text of the three best-ranked documents, what
+    // an agent without Flotilla would read to decide.
+    top3Tokens: integer("top3_tokens").notNull().default(0),
+    // pointer | section | document: how much the caller asked for.
+    tier: text("tier").notNull().default("section"),
+    // The status of the served section's document when it was served.
+    servedStatus: text("served_status"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },
   (t) => [index("context_lookups_project_idx").on(t.projectId, t.createdAt)],
+);
+
+// Per-project context settings; a project without a row uses the defaults.
+export const contextSettings = pgTable("context_settings", {
+  projectId: uuid("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  // Documents unchanged for longer than this are flagged as possibly stale
+  // (a weak signal, shown as a reason; it never outranks versions or an
+  // operator's pin). Null: no age rule.
+  staleAfterDays: integer("stale_after_days"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+});
+
+// Results of `npm run eval:context` recorded into a database, so savings can
+// be reported at measured correctness (hit@1 of the latest run).
+export const contextEvalRuns = pgTable(
+  "context_eval_runs",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id").references(() => projects.id, {
+      onDelete: "cascade",
+    }),
+    cases: integer("cases").notNull(),
+    hitAt1: real("hit_at_1").notNull(),
+    mustContainRate: real("must_contain_rate").notNull(),
+    results: jsonb("results").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("context_eval_runs_project_idx").on(t.projectId, t.createdAt)],
 );
