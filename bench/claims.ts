@@ -8,7 +8,7 @@ import { FlotillaClient } from "@/client";
 import { openDatabase, queryRows, type Database } from "@/db/client";
 import * as schema from "@/db/schema";
 import { assertAgentActive } from "@/server/guardrails/agents";
-import { overBudgetGoals } from "@/server/guardrails/budget";
+import { claimLimits } from "@/server/guardrails/claim-gate";
 import { logger } from "@/server/log";
 import { assertProjectActive } from "@/server/guardrails/policy";
 import { openScratchDatabase, percentile } from "@/server/observability/bench";
@@ -631,8 +631,16 @@ async function profile(url: string, db: Database) {
         assertProjectActive: await timeOf(() =>
           assertProjectActive(counted, actor.projectId),
         ),
-        overBudgetGoals: await timeOf(() =>
-          overBudgetGoals(counted, actor.projectId),
+        claimLimits: await timeOf(() =>
+          claimLimits(
+            counted,
+            {
+              projectId: actor.projectId,
+              agentId: actor.agentId,
+              agentLimit: null,
+            },
+            new Date(),
+          ),
         ),
         orchestrationSettingsFor: await timeOf(() =>
           orchestrationSettingsFor(counted, actor.projectId),

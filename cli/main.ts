@@ -9,6 +9,8 @@ const groups: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import("./commands/agent"),
   () => import("./commands/token"),
   () => import("./commands/goal"),
+  () => import("./commands/task"),
+  () => import("./commands/directive"),
   () => import("./commands/context"),
   () => import("./commands/hook"),
   () => import("./commands/work"),

@@ -400,6 +400,7 @@ export class FlotillaClient {
           limit: options.limit,
           source: options.source,
           include_stale: options.includeStale,
+          tier: options.tier,
         },
       }),
     );

@@ -3,7 +3,9 @@
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { SignOutButton } from "./auth-sign-out";
+import { ApprovalsBadge } from "./ApprovalsBadge";
 import { EscalationsBadge } from "./EscalationsBadge";
+import { NotificationsBadge } from "./NotificationsBadge";
 
 const links = [
   { href: "", label: "Overview" },
@@ -14,7 +16,9 @@ const links = [
   { href: "/context", label: "Context" },
   { href: "/guardrails", label: "Guardrails" },
   { href: "/agents", label: "Agents & tokens" },
+  { href: "/approvals", label: "Approvals" },
   { href: "/escalations", label: "Escalations" },
+  { href: "/notifications", label: "Notifications" },
   { href: "/audit", label: "Audit log" },
   { href: "/settings", label: "Settings" },
 ];
@@ -45,10 +49,22 @@ export function ProjectNav(props: {
             aria-current={current ? "page" : undefined}
           >
             {link.label}
+            {link.href === "/approvals" && (
+              <>
+                {" "}
+                <ApprovalsBadge project={props.slug} />
+              </>
+            )}
             {link.href === "/escalations" && (
               <>
                 {" "}
                 <EscalationsBadge project={props.slug} />
+              </>
+            )}
+            {link.href === "/notifications" && (
+              <>
+                {" "}
+                <NotificationsBadge project={props.slug} />
               </>
             )}
           </Link>

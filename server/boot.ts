@@ -2,6 +2,7 @@ import { getDatabase } from "@/db/runtime";
 import { config } from "./config";
 import { logger } from "./log";
 import { startAppLeaseSweeper } from "./orchestration/sweeper";
+import { startAppWebhookWorker } from "./guardrails/webhook-worker";
 
 /** Start-up work for the console process. */
 export async function startServer(): Promise<void> {
@@ -10,6 +11,12 @@ export async function startServer(): Promise<void> {
   startAppLeaseSweeper({
     database: async () => (await getDatabase()).db,
     onError: (err) => logger.warn({ err }, "lease sweep failed"),
+  });
+  // Sends queued webhook deliveries beside the sweeper; its own loop, so a
+  // slow receiver never holds up the lease sweep.
+  startAppWebhookWorker({
+    database: async () => (await getDatabase()).db,
+    onError: (err) => logger.warn({ err }, "webhook delivery pass failed"),
   });
   const settings = config();
   try {

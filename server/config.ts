@@ -22,6 +22,10 @@ const schema = z.object({
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
     .default("info"),
   NODE_ENV: z.string().default("development"),
+  // How long a PreToolUse hook waits for a person to decide an "ask"
+  // before it denies and tells the agent to retry; under Claude Code's
+  // 60 s hook timeout.
+  FLOTILLA_ASK_WAIT_SECONDS: z.coerce.number().min(0).max(55).default(50),
 });
 
 export type Config = z.infer<typeof schema> & {

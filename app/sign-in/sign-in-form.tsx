@@ -28,7 +28,8 @@ export function SignInForm() {
 
       return;
     }
-    router.push("/projects");
+    // The front door sends a person with one project to its home page.
+    router.push("/");
     router.refresh();
   }
 

@@ -1,5 +1,6 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { ContextResult } from "@/client";
+import { contextTiers, type ContextTier } from "@/server/context/answer";
 import { emit } from "../context";
 import { agentClient, callServer } from "./agent-client";
 
@@ -13,6 +14,7 @@ interface AskOptions {
   limit?: string;
   source?: string;
   includeStale?: boolean;
+  tier?: ContextTier;
 }
 
 export function describeAnswer(answer: ContextResult): string {
@@ -25,11 +27,11 @@ export function describeAnswer(answer: ContextResult): string {
   const why = answer.statusReason ? `: ${answer.statusReason}` : "";
   const stale =
     answer.status === "canonical" ? "" : ` [${answer.status}${why}]`;
+  const text = answer.text.trimEnd();
 
   return [
     `${answer.path}:${answer.line} ${answer.headingPath}${stale}`,
-    "",
-    answer.text.trimEnd(),
+    ...(text ? ["", text] : []),
     ...(others ? ["", others] : []),
   ].join("\n");
 }
@@ -49,6 +51,12 @@ export function register(program: Command) {
     .option("--limit <n>", "the answer and up to n-1 alternatives (1-4)")
     .option("--source <name>", "only documents of this source")
     .option("--include-stale", "let stale or duplicate documents answer")
+    .addOption(
+      new Option(
+        "--tier <tier>",
+        "pointer (no text), section (default) or document (the whole file)",
+      ).choices(contextTiers),
+    )
     .option("--json", "print the answer as JSON")
     .action(async (question: string, options: AskOptions) => {
       const client = agentClient();
@@ -59,6 +67,7 @@ export function register(program: Command) {
           limit,
           source: options.source,
           includeStale: options.includeStale,
+          tier: options.tier,
         }),
       );
       emit(options, answer, describeAnswer(answer));

@@ -56,7 +56,8 @@ export function describeSummary(summary: IndexSummary): string {
     `  files seen  ${summary.filesSeen}`,
     `  indexed     ${summary.indexed} (${summary.sections} sections, ` +
       `${summary.tokens} tokens)`,
-    `  unchanged   ${summary.unchanged}`,
+    `  unchanged   ${summary.unchanged}` +
+      (summary.redated > 0 ? ` (${summary.redated} newly dated)` : ""),
     `  removed     ${summary.removed}`,
     `  statuses    ${
       Object.entries(summary.statuses)

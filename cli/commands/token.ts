@@ -1,14 +1,16 @@
 import type { Command } from "commander";
 import { createPersonalToken } from "@/server/identity/personal-tokens";
+import { revokeTokenByRef } from "@/server/identity/token-revoke";
 import { cliActor, emit, withDatabase } from "../context";
 
 // `flotilla token create --email E`: a personal access token for the read
-// API, acting with that person's roles.
+// API, acting with that person's roles. `flotilla token revoke ID|PREFIX`:
+// revokes an agent or personal token at once.
 
 export function register(program: Command) {
   const token = program
     .command("token")
-    .description("Manage personal access tokens");
+    .description("Manage personal access tokens and revoke any token");
 
   token
     .command("create")
@@ -46,4 +48,22 @@ export function register(program: Command) {
         );
       },
     );
+
+  token
+    .command("revoke")
+    .description(
+      "Revoke an agent or personal token; its next request is refused",
+    )
+    .argument("<token>", "the token's id, its display prefix, or the token")
+    .option("--json", "print the result as JSON")
+    .action(async (ref: string, options: { json?: boolean }) => {
+      const revoked = await withDatabase(({ db }) =>
+        revokeTokenByRef(db, cliActor, { token: ref }),
+      );
+      emit(
+        options,
+        { token: revoked },
+        `Revoked ${revoked.kind} token ${revoked.prefix}… (${revoked.name})`,
+      );
+    });
 }

@@ -137,6 +137,12 @@ export const contextSections = pgTable(
   (t) => [
     index("context_sections_doc_idx").on(t.documentId),
     index("context_sections_search_idx").using("gin", t.search),
+    // Trigram index on the breadcrumb: finds the heading a misspelled or
+    // terse question word is closest to (pg_trgm word_similarity).
+    index("context_sections_heading_trgm_idx").using(
+      "gin",
+      sql`${t.headingPath} gin_trgm_ops`,
+    ),
   ],
 );
 

@@ -3,6 +3,7 @@ import { z, type ZodType } from "zod";
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
 import { classifyFailure, DomainError } from "@/server/errors";
+import { recordRefusedCall } from "@/server/guardrails/refusals";
 import { parseInput } from "@/server/input";
 import { logger } from "@/server/log";
 import type { Actor } from "@/server/identity/actor";
@@ -253,6 +254,15 @@ function makeRoute<A extends Actor>(
         response = result instanceof Response ? result : jsonResponse(result);
       } catch (error) {
         response = toErrorResponse(error);
+        if (response.status === 403 && actor?.kind === "agent") {
+          const { db } = await getDatabase();
+          await recordRefusedCall(
+            db,
+            actor,
+            error,
+            `${request.method} ${url.pathname}`,
+          );
+        }
         if (response.status === 429) {
           const details = (error as DomainError).details as {
             retryAfterSeconds: number;

@@ -15,6 +15,8 @@ import * as eventsRoute from "@/app/api/agent/v1/events/route";
 import * as goalsRoute from "@/app/api/agent/v1/goals/route";
 import * as goalPlansRoute from "@/app/api/agent/v1/goals/[id]/plans/route";
 import * as planRoute from "@/app/api/agent/v1/plans/[id]/route";
+import * as approvalRoute from "@/app/api/agent/v1/approvals/[id]/route";
+import * as budgetRequestsRoute from "@/app/api/agent/v1/budget-requests/route";
 import * as claudeCodeHookRoute from "@/app/api/agent/v1/hooks/claude-code/route";
 import * as completeRoute from "@/app/api/agent/v1/tasks/[id]/complete/route";
 import * as reviewRoute from "@/app/api/agent/v1/tasks/[id]/review/route";
@@ -60,6 +62,7 @@ interface OperationSpec {
     | "Reservations"
     | "Goals"
     | "Plans"
+    | "Approvals"
     | "Context"
     | "Events"
     | "Read API"
@@ -91,11 +94,14 @@ const notices: JsonSchema = {
   description:
     "News for the agent, each item handed out once: directives (id, body, " +
     "priority, expiresAt, createdBy, createdAt) it has not been given yet, " +
-    "and plans (id, goalId, version, status, reviewComment, reviewedAt) it " +
-    "wrote whose review decision it has not been told of",
+    "plans (id, goalId, version, status, reviewComment, reviewedAt) it " +
+    "wrote whose review decision it has not been told of, and approvals " +
+    "(id, kind, title, status, comment, decidedBy, decidedAt) of its tool " +
+    "calls and budget requests that were decided",
   properties: {
     directives: { type: "array", items: { type: "object" } },
     plans: { type: "array", items: { type: "object" } },
+    approvals: { type: "array", items: { type: "object" } },
   },
 };
 const claimAnswer: JsonSchema = {
@@ -497,6 +503,56 @@ const operations: OperationSpec[] = [
         status: 200,
         description: "The plan",
         schema: { type: "object", properties: { plan: { type: "object" } } },
+      },
+    ],
+    errors: [404],
+  },
+  {
+    path: "/api/agent/v1/approvals/{id}",
+    method: "get",
+    handler: approvalRoute.GET,
+    operationId: "getApproval",
+    tag: "Approvals",
+    summary:
+      "One of your approval requests; ?wait=N waits up to N s for a decision",
+    success: [
+      {
+        status: 200,
+        description:
+          "The approval: id, kind, status (pending | approved | denied | " +
+          "expired | cancelled), title, reason, decidedBy, comment",
+        schema: {
+          type: "object",
+          properties: { approval: { type: "object" } },
+        },
+      },
+    ],
+    errors: [404],
+  },
+  {
+    path: "/api/agent/v1/budget-requests",
+    method: "post",
+    handler: budgetRequestsRoute.POST,
+    operationId: "requestBudgetIncrease",
+    tag: "Approvals",
+    summary: "Ask a person to raise a goal's budget",
+    bodyName: "BudgetRequestInput",
+    success: [
+      {
+        status: 201,
+        description: "The pending approval",
+        schema: {
+          type: "object",
+          properties: { approval: { type: "object" } },
+        },
+      },
+      {
+        status: 200,
+        description: "The approval already pending for the same amount",
+        schema: {
+          type: "object",
+          properties: { approval: { type: "object" } },
+        },
       },
     ],
     errors: [404],

@@ -5,6 +5,8 @@ import { contextRouter } from "./routers/context";
 import { observabilityRouter } from "./routers/observability";
 import { guardrailsRouter } from "./routers/guardrails";
 import { reservationsRouter } from "./routers/reservations";
+import { approvalsRouter } from "./routers/approvals";
+import { notificationsRouter } from "./routers/notifications";
 
 export const appRouter = router({
   identity: identityRouter,
@@ -13,6 +15,8 @@ export const appRouter = router({
   observability: observabilityRouter,
   guardrails: guardrailsRouter,
   reservations: reservationsRouter,
+  approvals: approvalsRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,12 +7,22 @@ import { requireProjectRole } from "@/server/identity/access";
 import { now } from "@/server/runtime";
 import { assertAgentActive } from "@/server/guardrails/agents";
 import { parseInput } from "@/server/input";
+import { compareVersions } from "./status";
 import { questionTerms } from "./question";
+import { weighTerms, type Term, type TermRole } from "./term-stats";
+import { countTokens } from "./tokens";
 
 // Answering: one section of a current document per question, or an honest
 // "no answer". Ranking is PostgreSQL full-text search, with each question
 // word weighed by how rare it is among the project's sections (IDF), since
 // ts_rank alone counts a common word like "page" as much as "bodySizeLimit".
+// Trigram similarity (pg_trgm) corrects misspelled words against the
+// headings and rewards a heading that reads like a terse question.
+
+/** How much an answer carries: a pointer only, the section's text, or the
+ * whole text of the section's document. */
+export const contextTiers = ["pointer", "section", "document"] as const;
+export type ContextTier = (typeof contextTiers)[number];
 
 export const answerQuestionInput = z.object({
   project: z.string().min(1),
@@ -24,6 +34,9 @@ export const answerQuestionInput = z.object({
   /** Stale, duplicate and superseded documents may answer too; the answer
    * then says which status it has and why. */
   includeStale: z.boolean().optional(),
+  /** pointer: no text; section (default): the section's text; document:
+   * the whole text of the section's document. */
+  tier: z.enum(contextTiers).optional(),
 });
 
 export interface SectionPointer {
@@ -41,10 +54,20 @@ export interface SectionPointer {
 export interface ContextAnswer extends SectionPointer {
   answered: true;
   question: string;
+  tier: ContextTier;
   sectionId: string;
+  /** Empty for a pointer; the section's text; or the whole document's. */
   text: string;
+  /** Tokens of `text`. */
   tokens: number;
+  /** Tokens the lookup served, as the ledger records them: `tokens`, or
+   * for a pointer the tokens of the pointer line itself. */
+  servedTokens: number;
+  sectionTokens: number;
   documentTokens: number;
+  /** Whole text of the three best-ranked distinct documents: what an
+   * agent without this answer would read to decide. */
+  top3Tokens: number;
   documentTitle: string;
   status: string;
   statusReason: string | null;
@@ -56,6 +79,7 @@ export interface ContextAnswer extends SectionPointer {
 export interface ContextNoAnswer {
   answered: false;
   question: string;
+  tier: ContextTier;
   reason: string;
   /** The nearest sections, too weak to serve, for a person to look at. */
   alternatives: SectionPointer[];
@@ -76,26 +100,16 @@ export const answerThresholds = {
 /** Score factor of a stale, duplicate or superseded section. */
 const statusWeight = 0.85;
 
+/** Score factor per newer version of the same source among the
+ * candidates: when older releases may answer, the newer copy still wins. */
+const versionWeight = 0.95;
+
+/** Trigram similarity (0..1) a heading word needs to stand in for a
+ * question word no document contains; "revalidatTag" to "revalidatetag"
+ * is 0.69, "middlware" to "middleware" 0.62, "grpc" to "rpc" 0.29. */
+const minCorrection = 0.5;
+
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-
-interface TermRow {
-  idx: number;
-  query: string;
-  df: number;
-}
-
-/** A plain word counts fully; a compound identifier (next/jest) only when
- * the docs contain it, its parts carrying it otherwise; a joined pair
- * (searchparams) only adds to the sections that contain it. */
-type TermRole = "word" | "compound" | "joined";
-
-interface Term {
-  word: string;
-  role: TermRole;
-  query: string;
-  df: number;
-  idf: number;
-}
 
 interface CandidateRow {
   id: string;
@@ -114,8 +128,10 @@ interface CandidateRow {
   rank_sum: number;
   matched_idf: number;
   heading_idf: number;
+  heading_similarity: number;
   path_hits: number;
   identifier_hits: number;
+  heading_identifier_hits: number;
   in_scope: boolean;
 }
 
@@ -124,69 +140,17 @@ interface CandidateRow {
 function servableDocuments(options: {
   source?: string;
   includeStale?: boolean;
-}): SQL {
+}): { where: SQL; key: string } {
   const status = options.includeStale ? sql`true` : sql`d.status = 'canonical'`;
   const source =
     options.source === undefined
       ? sql`true`
       : sql`d.source = ${options.source}`;
 
-  return sql`${status} and ${source} and d.deleted_at is null`;
-}
-
-/** Stems each word with PostgreSQL and counts the sections containing it. */
-async function weighTerms(
-  db: Database,
-  projectId: string,
-  candidates: Array<{ word: string; role: TermRole }>,
-  servable: SQL,
-): Promise<{ terms: Term[]; sections: number }> {
-  if (candidates.length === 0) return { terms: [], sections: 0 };
-  const words = candidates.map((c) => c.word);
-  const values = sql.join(
-    words.map((word, i) => sql`(${i}::int, ${word}::text)`),
-    sql`, `,
-  );
-  // Rarity is measured over the sections that may answer: indexing an
-  // older release beside the current one must not change which current
-  // section answers, and a word only stale copies use is unknown.
-  // Kept as a filter beside the full-text match (not a CTE) so the GIN
-  // index on the sections' search vector still finds the matches.
-  const servableIds = sql`select d.id from context_documents d
-    where d.project_id = ${projectId} and ${servable}`;
-  const rows = await queryRows<TermRow & { sections: number }>(
-    db,
-    sql`select w.idx, plainto_tsquery('english', w.word)::text as query,
-          (select count(*)::int from context_sections s
-            where s.project_id = ${projectId}
-              and s.search @@ plainto_tsquery('english', w.word)
-              and s.document_id in (${servableIds})) as df,
-          (select count(*)::int from context_sections s
-            where s.project_id = ${projectId}
-              and s.document_id in (${servableIds})) as sections
-        from (values ${values}) as w(idx, word)`,
-  );
-  const count = Number(rows[0]?.sections ?? 0);
-  const terms: Term[] = [];
-  const seen = new Set<string>();
-  for (const row of rows.sort((a, b) => a.idx - b.idx)) {
-    // Stop words stem to nothing; "cache" and "caching" stem alike.
-    if (!row.query || seen.has(row.query)) continue;
-    seen.add(row.query);
-    const df = Number(row.df);
-    const { role } = candidates[row.idx];
-    // A compound or joined form the docs never use says nothing.
-    if (df === 0 && role !== "word") continue;
-    terms.push({
-      word: words[row.idx],
-      role,
-      query: row.query,
-      df,
-      idf: Math.log(1 + (count - df + 0.5) / (df + 0.5)),
-    });
-  }
-
-  return { terms, sections: count };
+  return {
+    where: sql`${status} and ${source} and d.deleted_at is null`,
+    key: JSON.stringify([options.source ?? null, !!options.includeStale]),
+  };
 }
 
 async function rankSections(
@@ -199,9 +163,11 @@ async function rankSections(
     sections: number;
     limit: number;
     servable: SQL;
+    /** The question's searchable words, compared with each heading. */
+    asked: string;
   },
 ): Promise<CandidateRow[]> {
-  const { scopes, sections, limit, servable } = options;
+  const { scopes, sections, limit, servable, asked } = options;
   const present = terms.filter((t) => t.df > 0);
   if (present.length === 0) return [];
   // Words in more than a fifth of all sections ("use", "page") pick no
@@ -212,60 +178,87 @@ async function rankSections(
   const termValues = sql.join(
     present.map(
       (t) =>
-        sql`(${t.query}::tsquery, ${t.idf}::float8, ${
+        sql`(${t.query}::tsquery, ${t.idf * t.weight}::float8, ${
           !anySelective || t.df <= commonDf
         }::boolean)`,
     ),
     sql`, `,
   );
+  // An identifier in a section's own heading that its document's title
+  // does not name (getServerSideProps in a migration guide) points at that
+  // section; one the title names (forbidden() in forbidden.md) does not
+  // tell the document's sections apart.
+  const headingIdentifierHits: SQL = identifiers.length
+    ? sql.join(
+        identifiers.map((id) => {
+          const name = id.replace(/\(\)$/, "").toLowerCase();
+
+          return sql`(strpos(lower(s.heading), ${name}) > 0
+            and strpos(lower(d.title), ${name}) = 0)::int`;
+        }),
+        sql` + `,
+      )
+    : sql`0`;
   const identifierHits: SQL = identifiers.length
     ? sql.join(
         identifiers.map(
-          (id) => sql`(strpos(lower(s.body), ${id.toLowerCase()}) > 0)::int`,
+          (id) => sql`(strpos(lower(s.heading_path || chr(10) || s.body),
+              ${id.toLowerCase()}) > 0)::int`,
         ),
         sql` + `,
       )
     : sql`0`;
 
-  // Stage one sums IDF-weighted ts_rank over every matching section; stage
-  // two looks closer at the best few hundred: does the section's own
-  // heading, or its document's path, name the question's words?
+  // Stage one sums IDF-weighted ts_rank over every matching section (the
+  // servable documents hashed once, not looked up per match); stage two
+  // looks closer at the best hundred: does the section's own heading,
+  // or its document's path, name the question's words? Their vectors are
+  // built once per section (materialized), not once per word.
   return queryRows<CandidateRow>(
     db,
     sql`with terms(q, idf, selective) as (values ${termValues}),
-        hits as (
+        servable_documents as materialized (
+          select d.id from context_documents d
+           where d.project_id = ${projectId} and ${servable}
+        ),
+        hits as materialized (
           select s.id,
                  sum(t.idf * ts_rank(s.search, t.q, 1))::float8 as rank_sum,
                  sum(t.idf)::float8 as matched_idf
             from terms t
             join context_sections s on s.search @@ t.q
+            join servable_documents sd on sd.id = s.document_id
            where s.project_id = ${projectId} and t.selective
-             and s.document_id in (
-               select d.id from context_documents d
-                where d.project_id = ${projectId} and ${servable})
            group by s.id
            order by sum(t.idf) * (1 + sum(t.idf * ts_rank(s.search, t.q, 1)))
              desc
-           limit 200
+           limit 100
         ),
-        near as (
-          select h.id,
-                 sum(case when to_tsvector('english', s.heading) @@ t.q
-                     then t.idf else 0 end)::float8 as heading_idf,
-                 count(*) filter (where to_tsvector('english',
-                       regexp_replace(translate(d.path, '/._-', '    '),
-                         '([a-z0-9])([A-Z])', '\\1 \\2', 'g')) @@ t.q)::int
-                   as path_hits,
-                 sum(case when not t.selective and s.search @@ t.q
-                     then t.idf * ts_rank(s.search, t.q, 1) else 0 end)::float8
-                   as common_rank,
-                 sum(case when not t.selective and s.search @@ t.q
-                     then t.idf else 0 end)::float8 as common_idf
+        vectors as materialized (
+          select h.id, s.search,
+                 to_tsvector('english', s.heading) as heading_vector,
+                 to_tsvector('english',
+                   regexp_replace(translate(d.path, '/._-', '    '),
+                     '([a-z0-9])([A-Z])', '\\1 \\2', 'g')) as path_vector,
+                 similarity(${asked}, s.heading)::float8 as heading_similarity
             from hits h
             join context_sections s on s.id = h.id
             join context_documents d on d.id = s.document_id
+        ),
+        near as (
+          select v.id, v.heading_similarity,
+                 sum(case when v.heading_vector @@ t.q
+                     then t.idf else 0 end)::float8 as heading_idf,
+                 count(*) filter (where v.path_vector @@ t.q)::int
+                   as path_hits,
+                 sum(case when not t.selective and v.search @@ t.q
+                     then t.idf * ts_rank(v.search, t.q, 1) else 0 end)::float8
+                   as common_rank,
+                 sum(case when not t.selective and v.search @@ t.q
+                     then t.idf else 0 end)::float8 as common_idf
+            from vectors v
             cross join terms t
-           group by h.id
+           group by v.id, v.heading_similarity
         )
         select s.id, s.document_id, d.path, d.source, d.version, s.heading,
                s.heading_path, s.line, s.tokens,
@@ -273,8 +266,9 @@ async function rankSections(
                d.status, d.status_reason,
                h.rank_sum + n.common_rank as rank_sum,
                h.matched_idf + n.common_idf as matched_idf,
-               n.heading_idf, n.path_hits,
+               n.heading_idf, n.heading_similarity, n.path_hits,
                (${identifierHits})::int as identifier_hits,
+               (${headingIdentifierHits})::int as heading_identifier_hits,
                (split_part(d.path, '/', 1) in (${sql.join(
                  scopes.map((w) => sql`${w}`),
                  sql`, `,
@@ -290,14 +284,37 @@ async function rankSections(
   );
 }
 
+/** Weight of a heading's trigram similarity to the question's words: a
+ * terse question ("cacheLife preset profiles") reads like the heading
+ * that answers it; a long one resembles no heading much. */
+const headingSimilarityWeight = 0.5;
+
+/** For each source, how many newer versions of it the candidates hold
+ * than the given one. */
+function newerVersions(rows: CandidateRow[]) {
+  const versions = new Map<string, string[]>();
+  for (const row of rows) {
+    const list = versions.get(row.source) ?? [];
+    if (!list.includes(row.version)) list.push(row.version);
+    versions.set(row.source, list);
+  }
+
+  return (row: CandidateRow) =>
+    (versions.get(row.source) ?? []).filter(
+      (v) => compareVersions(v, row.version) > 0,
+    ).length;
+}
+
 /** The final score: how much of the question a section covers, how well
  * (IDF-weighted ts_rank), and whether its heading, its path and its text
- * name the question's words and identifiers. */
+ * name the question's words and identifiers; then status and version. */
 function scoreCandidates(
   rows: CandidateRow[],
   knownIdf: number,
   identifierCount: number,
 ) {
+  const newer = newerVersions(rows);
+
   return rows
     .map((row) => {
       const coverage =
@@ -305,17 +322,22 @@ function scoreCandidates(
       const identifierShare = identifierCount
         ? row.identifier_hits / identifierCount
         : 0;
+      const headingIdentifierShare = identifierCount
+        ? row.heading_identifier_hits / identifierCount
+        : 0;
       const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
       const relevance =
         coverage * (1 + Math.log1p(row.rank_sum)) +
         0.25 * identifierShare +
+        0.5 * headingIdentifierShare +
         0.5 * headingShare +
+        headingSimilarityWeight * row.heading_similarity +
         0.1 * row.path_hits +
         (row.in_scope ? 0.3 : 0);
-      // When stale documents may answer, a current one that answers about
-      // as well still wins.
-      const score =
-        row.status === "canonical" ? relevance : relevance * statusWeight;
+      // When stale documents or older releases may answer, a current one
+      // that answers about as well still wins.
+      const status = row.status === "canonical" ? 1 : statusWeight;
+      const score = relevance * status * versionWeight ** newer(row);
 
       return { row, coverage, score };
     })
@@ -335,26 +357,111 @@ function pointer(row: CandidateRow, score: number): SectionPointer {
   };
 }
 
+/** Heading words close to question words no document contains, by
+ * trigram similarity: "revalidatTag" finds revalidateTag. Looks only at
+ * the heading paths (trigram-indexed), where API names and topics are. */
+async function correctWords(
+  db: Database,
+  projectId: string,
+  words: string[],
+  servable: SQL,
+): Promise<Map<string, { word: string; similarity: number }>> {
+  const corrections = new Map<string, { word: string; similarity: number }>();
+  if (words.length === 0) return corrections;
+  const values = sql.join(
+    words.map((word, i) => sql`(${i}::int, ${word}::text)`),
+    sql`, `,
+  );
+  const rows = await queryRows<{ idx: number; word: string; sim: number }>(
+    db,
+    sql`select w.idx, x.word, similarity(w.word, x.word)::float8 as sim
+          from (values ${values}) as w(idx, word)
+          cross join lateral (
+            select distinct lower(part) as word
+              from context_sections s
+              cross join lateral regexp_split_to_table(
+                s.heading_path, '[^[:alnum:]_]+') as part
+             where s.project_id = ${projectId}
+               and s.heading_path %> w.word
+               and s.document_id in (select d.id from context_documents d
+                 where d.project_id = ${projectId} and ${servable})
+          ) as x
+         where similarity(w.word, x.word) >= ${minCorrection}
+         order by w.idx, sim desc, x.word`,
+  );
+  for (const row of rows) {
+    const word = words[Number(row.idx)];
+    if (!corrections.has(word) && row.word !== word) {
+      corrections.set(word, { word: row.word, similarity: Number(row.sim) });
+    }
+  }
+
+  return corrections;
+}
+
+/** Tokens of the three best-ranked distinct documents' whole texts. */
+function topDocumentsTokens(rows: CandidateRow[]): number {
+  const seen = new Map<string, number>();
+  for (const row of rows) {
+    if (seen.size === 3) break;
+    if (!seen.has(row.document_id)) {
+      seen.set(row.document_id, row.document_tokens);
+    }
+  }
+
+  return sum([...seen.values()]);
+}
+
 async function recordLookup(
   db: Database,
   actor: Actor,
   projectId: string,
-  question: string,
   answer: ContextResult,
-  sectionId: string | null,
+  top3Tokens: number,
 ) {
   await db.insert(contextLookups).values({
     projectId,
     agentId: actor.kind === "agent" ? actor.agentId : null,
     userId: actor.kind === "user" ? actor.userId : null,
-    query: question,
+    query: answer.question,
     answered: answer.answered,
-    sectionId,
+    sectionId: answer.answered ? answer.sectionId : null,
     score: answer.answered ? answer.score : null,
-    servedTokens: answer.answered ? answer.tokens : 0,
+    servedTokens: answer.answered ? answer.servedTokens : 0,
     documentTokens: answer.answered ? answer.documentTokens : 0,
+    top3Tokens,
+    tier: answer.tier,
+    servedStatus: answer.answered ? answer.status : null,
     createdAt: now(),
   });
+}
+
+/** The text a tier serves: none, the section's, or the whole document's
+ * (its sections in order). */
+async function tierText(
+  db: Database,
+  tier: ContextTier,
+  row: CandidateRow,
+): Promise<{ text: string; tokens: number }> {
+  if (tier === "pointer") return { text: "", tokens: 0 };
+  if (tier === "section") {
+    const [section] = await queryRows<{ body: string }>(
+      db,
+      sql`select body from context_sections where id = ${row.id}`,
+    );
+
+    return { text: section?.body ?? "", tokens: row.tokens };
+  }
+  const sections = await queryRows<{ body: string }>(
+    db,
+    sql`select body from context_sections
+         where document_id = ${row.document_id} order by ordinal`,
+  );
+
+  return {
+    text: sections.map((s) => s.body.trimEnd()).join("\n\n"),
+    tokens: row.document_tokens,
+  };
 }
 
 /** Ranks the project's current sections for a question and serves the
@@ -370,6 +477,7 @@ export async function answerQuestion(
     limit = 4,
     source,
     includeStale,
+    tier = "section",
   } = parseInput(answerQuestionInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   // A paused agent is refused here as everywhere else it asks for work.
@@ -377,7 +485,7 @@ export async function answerQuestion(
   const { words, identifiers, joined } = questionTerms(q);
   const compound = /[^\p{L}\p{N}]/u;
   const servable = servableDocuments({ source, includeStale });
-  const { terms, sections } = await weighTerms(
+  const weighed = await weighTerms(
     db,
     project.id,
     [
@@ -389,10 +497,52 @@ export async function answerQuestion(
     ],
     servable,
   );
+  const { sections } = weighed;
+  let { terms } = weighed;
+
+  // A misspelled word no document contains stands in for the heading word
+  // it is closest to, weighed by how close.
+  const misspelt = terms.filter(
+    (t) => t.df === 0 && t.role === "word" && /^\p{L}{4,}$/u.test(t.word),
+  );
+  const corrections = await correctWords(
+    db,
+    project.id,
+    misspelt.map((t) => t.word),
+    servable.where,
+  );
+  if (corrections.size > 0) {
+    const corrected = await weighTerms(
+      db,
+      project.id,
+      [...corrections.values()].map((c) => ({
+        word: c.word,
+        role: "word" as const,
+      })),
+      servable,
+    );
+    const known = new Set(terms.map((t) => t.query));
+    for (const [word, correction] of corrections) {
+      const term = corrected.terms.find((t) => t.word === correction.word);
+      if (!term || term.df === 0 || known.has(term.query)) continue;
+      known.add(term.query);
+      terms = [
+        ...terms,
+        { ...term, weight: correction.similarity, corrects: word },
+      ];
+    }
+  }
+  const correctedWords = new Set(
+    terms.flatMap((t) => (t.corrects ? [t.corrects] : [])),
+  );
   const asked = terms.filter((t) => t.role !== "joined");
   const unknown = asked.filter((t) => t.df === 0);
-  const knownIdf = sum(asked.filter((t) => t.df > 0).map((t) => t.idf));
-  const unknownIdf = sum(unknown.map((t) => t.idf));
+  // A corrected word counts as known, with the weight of its correction.
+  const knownIdf = sum(
+    asked.filter((t) => t.df > 0).map((t) => t.idf * t.weight),
+  );
+  const stillUnknown = unknown.filter((t) => !correctedWords.has(t.word));
+  const unknownIdf = sum(stillUnknown.map((t) => t.idf));
   const unknownShare =
     unknownIdf > 0 ? unknownIdf / (knownIdf + unknownIdf) : 0;
   // A question that names a top-level folder ("app router", "pages")
@@ -405,9 +555,14 @@ export async function answerQuestion(
     scopes: scopes.length ? scopes : [""],
     sections,
     limit: 200,
-    servable,
+    servable: servable.where,
+    asked: asked
+      .filter((t) => t.df > 0)
+      .map((t) => t.word)
+      .join(" "),
   });
   const scored = scoreCandidates(rows, knownIdf, identifiers.length);
+  const top3Tokens = topDocumentsTokens(scored.map((s) => s.row));
 
   const best = scored[0];
   const nearest = scored
@@ -416,13 +571,14 @@ export async function answerQuestion(
   const noAnswer = (reason: string): ContextNoAnswer => ({
     answered: false,
     question: q,
+    tier,
     reason,
     alternatives: nearest,
   });
   let result: ContextResult;
-  if (unknown.length > 0 && unknownShare >= answerThresholds.maxUnknownShare) {
+  if (unknownShare >= answerThresholds.maxUnknownShare && unknownIdf > 0) {
     // The question is about something the documents never mention.
-    const names = unknown.map((t) => `"${t.word}"`).join(", ");
+    const names = stillUnknown.map((t) => `"${t.word}"`).join(", ");
     result = noAnswer(`No document mentions ${names}`);
   } else if (!best) {
     result = noAnswer(
@@ -438,18 +594,23 @@ export async function answerQuestion(
         `below ${needed}% is no answer`,
     );
   } else {
-    const [text] = await queryRows<{ body: string }>(
-      db,
-      sql`select body from context_sections where id = ${best.row.id}`,
-    );
+    const served = await tierText(db, tier, best.row);
+    const at = pointer(best.row, best.score);
     result = {
       answered: true,
       question: q,
+      tier,
       sectionId: best.row.id,
-      ...pointer(best.row, best.score),
-      text: text?.body ?? "",
-      tokens: best.row.tokens,
+      ...at,
+      text: served.text,
+      tokens: served.tokens,
+      servedTokens:
+        tier === "pointer"
+          ? countTokens(`${at.path}:${at.line} ${at.headingPath}`)
+          : served.tokens,
+      sectionTokens: best.row.tokens,
       documentTokens: best.row.document_tokens,
+      top3Tokens,
       documentTitle: best.row.document_title,
       status: best.row.status,
       statusReason: best.row.status_reason,
@@ -457,14 +618,7 @@ export async function answerQuestion(
       alternatives: nearest.slice(1),
     };
   }
-  await recordLookup(
-    db,
-    actor,
-    project.id,
-    q,
-    result,
-    result.answered ? result.sectionId : null,
-  );
+  await recordLookup(db, actor, project.id, result, top3Tokens);
 
   return result;
 }

@@ -7,6 +7,8 @@ import { actorLabel, type Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
+import { now } from "@/server/runtime";
+import { contextSettingsFor } from "./settings";
 import {
   classifyDocuments,
   type ClassifiedInput,
@@ -37,6 +39,8 @@ export async function classifySource(
       frontMatter: contextDocuments.frontMatter,
       signature: contextDocuments.signature,
       modifiedAt: contextDocuments.modifiedAt,
+      modifiedBy: contextDocuments.modifiedBy,
+      modifiedSource: contextDocuments.modifiedSource,
       indexedAt: contextDocuments.indexedAt,
       override: contextDocuments.statusOverride,
       overrideReason: contextDocuments.statusOverrideReason,
@@ -59,13 +63,16 @@ export async function classifySource(
     frontMatter: row.frontMatter ?? null,
     signature: row.signature ?? [],
     modifiedAt: row.modifiedAt ?? row.indexedAt,
+    modifiedBy: row.modifiedBy,
+    modifiedSource: row.modifiedSource,
     override:
       row.override === "canonical" || row.override === "stale"
         ? row.override
         : null,
     overrideReason: row.overrideReason,
   }));
-  const classified = classifyDocuments(inputs);
+  const { staleAfterDays } = await contextSettingsFor(db, projectId);
+  const classified = classifyDocuments(inputs, { staleAfterDays, now: now() });
   const counts: Record<string, number> = {};
   const changed = rows.flatMap((row) => {
     const next = classified.get(row.id);

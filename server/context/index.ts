@@ -4,6 +4,8 @@ export * from "./documents";
 export * from "./indexer";
 export * from "./notes";
 export * from "./read";
+export * from "./savings";
+export * from "./settings";
 export { sectionMarkdown, type MarkdownSection } from "./sectioner";
 export * from "./classify";
 export {

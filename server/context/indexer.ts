@@ -14,13 +14,14 @@ import { parseInput } from "@/server/input";
 import { sectionMarkdown, type SectionedDocument } from "./sectioner";
 import { AGENT_NOTES_SOURCE, classifySource } from "./classify";
 import { textSignature } from "./status";
+import { gitDates } from "./git";
 
 // Indexing: markdown files become documents and sections. Unchanged files
 // are skipped by content hash, so re-indexing a folder is incremental.
 
 // Bump when the sectioner changes what it produces: stored hashes then no
 // longer match and every file is sectioned again.
-const SECTIONER_VERSION = "s3";
+const SECTIONER_VERSION = "s4";
 const FILES_PER_BATCH = 50;
 const SECTIONS_PER_INSERT = 500;
 const markdownFile = /\.(md|mdx)$/i;
@@ -85,6 +86,9 @@ export interface IndexSummary {
   filesSeen: number;
   indexed: number;
   unchanged: number;
+  /** Unchanged files whose last-change date or author was updated (a new
+   * commit with the same text, or git dates seen for the first time). */
+  redated: number;
   removed: number;
   /** Sections and tokens of the files indexed in this run. */
   sections: number;
@@ -94,10 +98,21 @@ export interface IndexSummary {
   durationMs: number;
 }
 
-interface SourceFile {
+/** Where a document's last-change date comes from: its last git commit,
+ * the file's modification time, or the moment it came in through the
+ * console or the agent API. */
+export type ModifiedSource = "git" | "file" | "api";
+
+interface FileDate {
+  /** Null: not known, the indexing time stands in. */
+  modifiedAt: Date | null;
+  modifiedBy?: string | null;
+  modifiedSource?: ModifiedSource;
+}
+
+interface SourceFile extends FileDate {
   path: string;
   content: string;
-  modifiedAt: Date | null;
 }
 
 type ProgressListener = (progress: IndexProgress) => void;
@@ -140,6 +155,9 @@ async function storedHashes(
       id: contextDocuments.id,
       path: contextDocuments.path,
       contentHash: contextDocuments.contentHash,
+      modifiedAt: contextDocuments.modifiedAt,
+      modifiedBy: contextDocuments.modifiedBy,
+      modifiedSource: contextDocuments.modifiedSource,
     })
     .from(contextDocuments)
     .where(
@@ -169,6 +187,8 @@ export function sectionedFile(file: SourceFile, indexedAt: Date) {
         doc.sections.map((section) => section.body).join("\n"),
       ),
       modifiedAt: file.modifiedAt ?? indexedAt,
+      modifiedBy: file.modifiedBy ?? null,
+      modifiedSource: file.modifiedSource ?? (file.modifiedAt ? "file" : "api"),
       contentHash: contentHash(file.content),
       tokens: doc.tokens,
       lines: doc.lines,
@@ -251,6 +271,8 @@ async function writeBatch(
           frontMatter: sql`excluded.front_matter`,
           signature: sql`excluded.signature`,
           modifiedAt: sql`excluded.modified_at`,
+          modifiedBy: sql`excluded.modified_by`,
+          modifiedSource: sql`excluded.modified_source`,
           contentHash: sql`excluded.content_hash`,
           tokens: sql`excluded.tokens`,
           lines: sql`excluded.lines`,
@@ -280,10 +302,25 @@ interface IndexRun {
   source: string;
   version: string;
   paths: string[];
-  read: (path: string) => Promise<{ content: string; modifiedAt: Date | null }>;
+  read: (path: string) => Promise<FileDate & { content: string }>;
   /** Whether documents of the source missing from `paths` are removed. */
   removeMissing: boolean;
   onProgress?: ProgressListener;
+}
+
+function sameDate(
+  stored: {
+    modifiedAt: Date | null;
+    modifiedBy: string | null;
+    modifiedSource: string | null;
+  },
+  file: FileDate,
+): boolean {
+  return (
+    stored.modifiedAt?.getTime() === file.modifiedAt?.getTime() &&
+    stored.modifiedBy === (file.modifiedBy ?? null) &&
+    stored.modifiedSource === (file.modifiedSource ?? "file")
+  );
 }
 
 async function runIndex(db: Database, actor: Actor, run: IndexRun) {
@@ -297,6 +334,7 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     filesSeen: run.paths.length,
     indexed: 0,
     unchanged: 0,
+    redated: 0,
     removed: 0,
     sections: 0,
     tokens: 0,
@@ -313,17 +351,39 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     summary.tokens += written.tokens;
     batch = [];
   };
+  const redated: Array<{ id: string } & FileDate> = [];
   for (const [i, filePath] of run.paths.entries()) {
-    const { content, modifiedAt } = await run.read(filePath);
-    if (stored.get(filePath)?.contentHash === contentHash(content)) {
+    const file = await run.read(filePath);
+    const known = stored.get(filePath);
+    if (known?.contentHash === contentHash(file.content)) {
       summary.unchanged++;
+      // Same text, but a known date that moved (another commit, or git
+      // dates replacing file times) is still worth storing.
+      if (file.modifiedAt && !sameDate(known, file)) {
+        redated.push({ id: known.id, ...file });
+      }
     } else {
-      batch.push({ path: filePath, content, modifiedAt });
+      batch.push({ path: filePath, ...file });
       if (batch.length >= FILES_PER_BATCH) await flush();
     }
     run.onProgress?.({ done: i + 1, total: run.paths.length, path: filePath });
   }
   await flush();
+  if (redated.length > 0) {
+    await db.transaction(async (tx) => {
+      for (const file of redated) {
+        await tx
+          .update(contextDocuments)
+          .set({
+            modifiedAt: file.modifiedAt,
+            modifiedBy: file.modifiedBy ?? null,
+            modifiedSource: file.modifiedSource ?? "file",
+          })
+          .where(eq(contextDocuments.id, file.id));
+      }
+    });
+    summary.redated = redated.length;
+  }
 
   if (run.removeMissing) {
     const present = new Set(run.paths);
@@ -380,6 +440,8 @@ export async function indexDirectory(
     ]);
   }
   const paths = await listMarkdownFiles(root);
+  // One git log for the whole folder; null outside a working tree.
+  const git = await gitDates(root);
 
   return runIndex(db, actor, {
     project,
@@ -392,8 +454,11 @@ export async function indexDirectory(
         fs.readFile(file, "utf8"),
         fs.stat(file),
       ]);
+      const commit = git?.changed.has(p) ? undefined : git?.committed.get(p);
+      if (commit) return { content, ...commit, modifiedSource: "git" };
 
-      return { content, modifiedAt: stat.mtime };
+      // Uncommitted, untracked, ignored, or no git: the file's own time.
+      return { content, modifiedAt: stat.mtime, modifiedSource: "file" };
     },
     removeMissing: true,
     onProgress,

@@ -347,7 +347,13 @@ export async function writeNote(
       const path = notePath(kind, topic);
       const at = now();
       const { doc, fields } = sectionedFile(
-        { path, content, modifiedAt: at },
+        {
+          path,
+          content,
+          modifiedAt: at,
+          modifiedBy: actorLabel(actor),
+          modifiedSource: "api",
+        },
         at,
       );
       // The old document stops being canonical before the new one is, so
@@ -507,8 +513,9 @@ export function matchHeading(
   );
 
   return sections.filter((section) => {
-    // The text before the first heading has no heading line to keep.
-    if (section.level === 0) return false;
+    // The text before the first heading has no heading line to keep; a
+    // later part of a long section is patched through its first part.
+    if (section.level === 0 || section.part > 1) return false;
     const path = normaliseHeading(section.headingPath);
 
     return (
@@ -520,7 +527,8 @@ export function matchHeading(
 }
 
 /** `content` with the body under one section's heading replaced; the
- * heading line stays, the section ends where the next heading starts. */
+ * heading's lines stay, the section (every part of it, when it was split
+ * for length) ends where the next heading starts. */
 export function replaceSectionBody(
   content: string,
   sections: MarkdownSection[],
@@ -529,12 +537,14 @@ export function replaceSectionBody(
 ): string {
   const lines = content.split("\n");
   const start = section.line - 1;
-  const next = sections.find((s) => s.ordinal === section.ordinal + 1);
+  const next = sections.find(
+    (s) => s.ordinal > section.ordinal && s.part === 1,
+  );
   const end = next ? next.line - 1 : lines.length;
   const text = body.replace(/\r\n?/g, "\n").trim();
   const middle = text ? ["", ...text.split("\n"), ""] : [""];
   const joined = [
-    ...lines.slice(0, start + 1),
+    ...lines.slice(0, start + Math.max(section.headingLines, 1)),
     ...middle,
     ...lines.slice(end),
   ].join("\n");
@@ -631,7 +641,13 @@ export async function patchNoteSection(
 
     const at = now();
     const { doc, fields } = sectionedFile(
-      { path: row.path, content, modifiedAt: at },
+      {
+        path: row.path,
+        content,
+        modifiedAt: at,
+        modifiedBy: actorLabel(actor),
+        modifiedSource: "api",
+      },
       at,
     );
     const { path: _path, ...changed } = fields;

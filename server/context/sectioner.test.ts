@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { sectionMarkdown } from "./sectioner";
+import { sectionMarkdown, sectionParts } from "./sectioner";
 
 const doc = [
   "---",
@@ -130,5 +130,144 @@ describe("sectionMarkdown", () => {
     const good = result.sections.find((s) => s.heading === "Good to know");
     expect(good?.line).toBe(75);
     expect(good?.headingPath).toBe("forbidden > Good to know");
+  });
+
+  it("reads setext headings, one line or several, outside fences", () => {
+    const text = [
+      "---",
+      "title: Guide",
+      "---",
+      "Overview",
+      "========",
+      "intro",
+      "",
+      "Install the",
+      "package",
+      "---",
+      "npm i",
+      "",
+      "```",
+      "not a heading",
+      "---",
+      "```",
+    ].join("\n");
+    const result = sectionMarkdown(text, "guide.md");
+    expect(
+      result.sections.map((s) => [s.headingPath, s.level, s.line]),
+    ).toEqual([
+      ["Guide > Overview", 1, 4],
+      ["Guide > Overview > Install the package", 2, 8],
+    ]);
+    expect(result.sections[1].headingLines).toBe(3);
+    expect(result.sections[1].body).toContain("not a heading\n---");
+  });
+
+  it("takes --- after a blank line, a list item or a quote as a rule", () => {
+    const text = [
+      "# Notes",
+      "",
+      "---",
+      "",
+      "- first item",
+      "  continued",
+      "---",
+      "> quoted",
+      "---",
+      "1. step",
+      "---",
+      "<Image />",
+      "---",
+    ].join("\n");
+    const result = sectionMarkdown(text, "notes.md");
+    expect(result.sections.map((s) => s.heading)).toEqual(["Notes"]);
+  });
+
+  const paragraph = (n: number) =>
+    `Paragraph ${n} says something about caching that takes a few ` +
+    `dozen tokens, so that a long section needs several of them to ` +
+    `pass the limit of the sectioner for one part.`;
+
+  it("splits a long section at blank lines, keeping its breadcrumb", () => {
+    const body = Array.from({ length: 12 }, (_, i) => paragraph(i + 1));
+    const text = [
+      "# Caching",
+      "",
+      "## Revalidation",
+      "",
+      ...body.flatMap((p) => [p, ""]),
+      "## After",
+      "end",
+    ].join("\n");
+    const result = sectionMarkdown(text, "caching.md", 150);
+    const parts = result.sections.filter(
+      (s) => s.headingPath === "Caching > Revalidation",
+    );
+    expect(parts.length).toBeGreaterThan(2);
+    const lines = text.split("\n");
+    parts.forEach((part, i) => {
+      expect(part).toMatchObject({
+        heading: "Revalidation",
+        part: i + 1,
+        parts: parts.length,
+      });
+      expect(part.tokens).toBeLessThanOrEqual(150);
+      // The part's line is where its text starts in the file.
+      expect(lines[part.line - 1]).toBe(part.body.split("\n")[0]);
+    });
+    expect(parts[0].body.startsWith("## Revalidation")).toBe(true);
+    expect(parts[1].body.startsWith("Paragraph")).toBe(true);
+    // Nothing is lost or repeated between the parts.
+    expect(parts.map((p) => p.body).join("\n\n")).toBe(
+      ["## Revalidation", ...body].join("\n\n"),
+    );
+    expect(result.sections.map((s) => s.ordinal)).toEqual(
+      result.sections.map((_, i) => i),
+    );
+    expect(result.sections.at(-1)).toMatchObject({
+      heading: "After",
+      parts: 1,
+    });
+  });
+
+  it("never cuts inside a code fence, even one over the limit", () => {
+    const code = Array.from(
+      { length: 60 },
+      (_, i) => `const value${i} = compute(${i});\n`,
+    ).join("\n");
+    const text = `## Example\n\n${paragraph(1)}\n\n\`\`\`js\n${code}\`\`\`\n\n${paragraph(2)}\n`;
+    const result = sectionMarkdown(text, "example.md", 150);
+    const withFence = result.sections.filter((s) => s.body.includes("```"));
+    expect(withFence).toHaveLength(1);
+    expect(withFence[0].body.match(/```/g)).toHaveLength(2);
+    expect(result.sections.length).toBeGreaterThan(1);
+  });
+
+  it("keeps a heading with the big block under it", () => {
+    const rows = Array.from(
+      { length: 40 },
+      (_, i) => `| ${i} | row ${i} of a table that is one block |`,
+    ).join("\n");
+    const text = `## Version history\n\n| v | change |\n| - | - |\n${rows}\n\n${paragraph(1)}\n`;
+    const result = sectionMarkdown(text, "history.md", 150);
+    expect(result.sections[0].body).toContain("| 39 | row 39");
+    expect(result.sections[0].body.startsWith("## Version history")).toBe(true);
+  });
+
+  it("tells stored parts apart from sections that repeat a heading", () => {
+    const body = Array.from({ length: 8 }, (_, i) => paragraph(i)).join("\n\n");
+    const text = `# A\n\n## Example\n\n${body}\n\n## Example\n\nshort\n`;
+    const { sections } = sectionMarkdown(text, "a.md", 150);
+    const stored = sections.map(({ headingPath, level, body }) => ({
+      headingPath,
+      level,
+      body,
+    }));
+    expect(sectionParts(stored).map((s) => [s.part, s.parts])).toEqual(
+      sections.map((s) => [s.part, s.parts]),
+    );
+    expect(sections.at(-1)).toMatchObject({
+      body: "## Example\n\nshort",
+      part: 1,
+    });
   });
 });

@@ -186,7 +186,8 @@ describe("classifyDocuments", () => {
     ]);
     expect(result.get(superseded.id)).toMatchObject({
       status: "superseded",
-      reason: "superseded by auth.md (front matter)",
+      reason: "superseded by auth.md (front matter; not indexed)",
+      canonicalId: null,
     });
     expect(result.get(deprecated.id)).toMatchObject({
       status: "stale",
@@ -240,6 +241,122 @@ describe("classifyDocuments", () => {
     expect(result.get(marked.id)).toMatchObject({
       status: "stale",
       reason: "marked stale by an operator",
+    });
+  });
+
+  it("points superseded_by at the document it names", () => {
+    const auth = doc({ path: "guides/auth.md", title: "Authentication" });
+    const byRelativePath = doc({
+      path: "guides/old-auth.md",
+      frontMatter: { superseded_by: "./auth" },
+    });
+    const byRootPath = doc({
+      path: "legacy/login.md",
+      frontMatter: { superseded_by: "guides/auth.md" },
+    });
+    const byTitle = doc({
+      path: "legacy/sign-in.md",
+      frontMatter: { superseded_by: "Authentication" },
+    });
+    const result = classifyDocuments([
+      auth,
+      byRelativePath,
+      byRootPath,
+      byTitle,
+    ]);
+    for (const named of [byRelativePath, byRootPath, byTitle]) {
+      expect(result.get(named.id)).toEqual({
+        status: "superseded",
+        reason: "superseded by guides/auth.md (front matter)",
+        canonicalId: auth.id,
+      });
+    }
+    expect(result.get(auth.id)?.status).toBe("canonical");
+  });
+
+  it("makes a lower front-matter version of the same title stale", () => {
+    const v1 = doc({
+      path: "api/v1.md",
+      title: "Payments API",
+      frontMatter: { version: 1 },
+    });
+    const v2 = doc({
+      path: "api/v2.md",
+      title: "Payments API",
+      frontMatter: { version: "2.0" },
+    });
+    const alone = doc({ path: "api/other.md", frontMatter: { version: 1 } });
+    const result = classifyDocuments([v1, v2, alone]);
+    expect(result.get(v1.id)).toEqual({
+      status: "stale",
+      reason: "declares version 1 in front matter; api/v2.md declares 2.0",
+      canonicalId: v2.id,
+    });
+    expect(result.get(v2.id)?.status).toBe("canonical");
+    expect(result.get(alone.id)?.status).toBe("canonical");
+  });
+
+  describe("age", () => {
+    const age = { staleAfterDays: 365, now: new Date("2026-12-01T00:00:00Z") };
+    const old = (partial: Partial<ClassifiedInput> & { path: string }) =>
+      doc({
+        modifiedAt: new Date("2024-06-30T12:00:00Z"),
+        modifiedBy: "Ada Lovelace",
+        modifiedSource: "git",
+        ...partial,
+      });
+
+    it("flags a document unchanged past the limit, naming date and author", () => {
+      const unchanged = old({ path: "setup.md" });
+      const recent = doc({ path: "deploy.md" });
+      const result = classifyDocuments([unchanged, recent], age);
+      expect(result.get(unchanged.id)).toEqual({
+        status: "stale",
+        reason:
+          "unchanged since 2024-06-30 (last commit by Ada Lovelace), over " +
+          "the 365-day age limit; a weak signal, no other rule applied",
+        canonicalId: null,
+      });
+      expect(result.get(recent.id)?.status).toBe("canonical");
+      // No limit set: age says nothing.
+      expect(classifyDocuments([unchanged]).get(unchanged.id)?.status).toBe(
+        "canonical",
+      );
+      const byFileTime = old({ path: "x.md", modifiedSource: "file" });
+      expect(
+        classifyDocuments([byFileTime], age).get(byFileTime.id)?.reason,
+      ).toMatch(/^unchanged since 2024-06-30 \(file time\)/);
+    });
+
+    it("never outranks a pin, front matter, versions or duplicates", () => {
+      const pinned = old({ path: "pinned.md", override: "canonical" });
+      const deprecated = old({
+        path: "amp.md",
+        frontMatter: { deprecated: true },
+      });
+      const older = old({ path: "guide.md", version: "1" });
+      const newer = old({ path: "guide.md", version: "2" });
+      const result = classifyDocuments([pinned, deprecated, older, newer], age);
+      expect(result.get(pinned.id)).toMatchObject({ status: "canonical" });
+      expect(result.get(deprecated.id)?.reason).toBe(
+        "deprecated: true in front matter",
+      );
+      expect(result.get(older.id)?.reason).toBe("older version 1 of guide.md");
+      // The newest release is old too: only then does age speak.
+      expect(result.get(newer.id)?.reason).toMatch(/^unchanged since/);
+
+      const a = old({
+        path: "a-notes.md",
+        signature: textSignature(routeText),
+        modifiedAt: new Date("2024-07-01T00:00:00Z"),
+      });
+      const b = old({
+        path: "b-notes.md",
+        signature: textSignature(routeText),
+      });
+      const dup = classifyDocuments([a, b], age);
+      expect(dup.get(b.id)?.status).toBe("duplicate");
+      expect(dup.get(a.id)?.reason).toMatch(/^unchanged since 2024-07-01/);
     });
   });
 });

@@ -24,8 +24,19 @@ export interface ClassifiedInput {
   signature: number[];
   /** Last change of the file; the newer of two duplicates is canonical. */
   modifiedAt: Date;
+  /** Who made that change (a git commit's author), when known. */
+  modifiedBy?: string | null;
+  /** "git" | "file" | "api": where modifiedAt came from. */
+  modifiedSource?: string | null;
   override: StatusOverride | null;
   overrideReason: string | null;
+}
+
+/** The age rule: documents unchanged for more than `staleAfterDays`
+ * days before `now` are possibly stale. */
+export interface AgeRule {
+  staleAfterDays: number | null;
+  now: Date;
 }
 
 export interface Classification {
@@ -158,17 +169,33 @@ export function similarity(a: number[], b: number[]): number {
 
 // ------------------------------------------------------- classification
 
+type TargetResolver = (
+  doc: ClassifiedInput,
+  named: string,
+) => ClassifiedInput | null;
+
 function declaredStatus(
-  frontMatter: Record<string, unknown> | null,
+  doc: ClassifiedInput,
+  resolve: TargetResolver = () => null,
 ): Classification | null {
+  const frontMatter = doc.frontMatter;
   if (!frontMatter) return null;
   const supersededBy = frontMatter.superseded_by;
   if (typeof supersededBy === "string" && supersededBy.trim()) {
-    return {
-      status: "superseded",
-      reason: `superseded by ${supersededBy.trim()} (front matter)`,
-      canonicalId: null,
-    };
+    const named = supersededBy.trim();
+    const target = resolve(doc, named);
+
+    return target
+      ? {
+          status: "superseded",
+          reason: `superseded by ${target.path} (front matter)`,
+          canonicalId: target.id,
+        }
+      : {
+          status: "superseded",
+          reason: `superseded by ${named} (front matter; not indexed)`,
+          canonicalId: null,
+        };
   }
   if (frontMatter.deprecated === true || frontMatter.deprecated === "true") {
     return {
@@ -238,12 +265,151 @@ function matchCurrent(
   return bestScore >= versionMatchThreshold ? best : null;
 }
 
+/** The document a `superseded_by` names: a path relative to the source's
+ * root or to the naming document's folder (extension, numeric prefixes
+ * and index optional), else a title. The newest version's copy wins. */
+function supersedingTarget(
+  docs: ClassifiedInput[],
+  newest: string | null,
+): TargetResolver {
+  const byPath = new Map<string, ClassifiedInput[]>();
+  const byTitle = new Map<string, ClassifiedInput[]>();
+  const add = (
+    map: Map<string, ClassifiedInput[]>,
+    key: string,
+    doc: ClassifiedInput,
+  ) => {
+    map.set(key, [...(map.get(key) ?? []), doc]);
+  };
+  for (const doc of docs) {
+    add(byPath, normalisePath(doc.path), doc);
+    add(byTitle, doc.title.trim().toLowerCase(), doc);
+  }
+  const pick = (found: ClassifiedInput[] | undefined, self: string) => {
+    const others = (found ?? []).filter((d) => d.id !== self);
+
+    return (
+      others.find((d) => d.version === newest) ??
+      others.sort((a, b) => compareVersions(b.version, a.version))[0] ??
+      null
+    );
+  };
+
+  return (doc, named) => {
+    const target = named.replace(/^(\.\/|\/)+/, "");
+    const folder = doc.path.includes("/")
+      ? doc.path.slice(0, doc.path.lastIndexOf("/"))
+      : "";
+    const relative = folder
+      ? `${folder}/${target}`
+          .split("/")
+          .reduce<string[]>(
+            (parts, part) =>
+              part === ".."
+                ? parts.slice(0, -1)
+                : part === "."
+                  ? parts
+                  : [...parts, part],
+            [],
+          )
+          .join("/")
+      : target;
+
+    return (
+      pick(byPath.get(normalisePath(target)), doc.id) ??
+      pick(byPath.get(normalisePath(relative)), doc.id) ??
+      pick(byTitle.get(named.toLowerCase()), doc.id)
+    );
+  };
+}
+
+/** The front matter's `version` (version: 2, version: "2.1"), if any. */
+export function declaredVersion(
+  frontMatter: Record<string, unknown> | null,
+): string | null {
+  const value = frontMatter?.version;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "string" && value.trim()) return value.trim();
+
+  return null;
+}
+
+/** Documents of one release that declare versions of the same thing
+ * (same title): the highest declared version is current, the others are
+ * its stale copies. */
+function declaredVersionRule(
+  docs: ClassifiedInput[],
+): Map<string, Classification> {
+  const groups = new Map<string, ClassifiedInput[]>();
+  for (const doc of docs) {
+    if (declaredVersion(doc.frontMatter) === null) continue;
+    const key = doc.title.trim().toLowerCase();
+    groups.set(key, [...(groups.get(key) ?? []), doc]);
+  }
+  const result = new Map<string, Classification>();
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const version = (d: ClassifiedInput) =>
+      declaredVersion(d.frontMatter) ?? "";
+    const ordered = [...group].sort(
+      (a, b) =>
+        compareVersions(version(b), version(a)) ||
+        b.modifiedAt.getTime() - a.modifiedAt.getTime(),
+    );
+    const [newest, ...older] = ordered;
+    for (const doc of older) {
+      if (compareVersions(version(doc), version(newest)) === 0) continue;
+      result.set(doc.id, {
+        status: "stale",
+        reason:
+          `declares version ${version(doc)} in front matter; ` +
+          `${newest.path} declares ${version(newest)}`,
+        canonicalId: newest.id,
+      });
+    }
+  }
+
+  return result;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The age rule, a weak signal: only for documents no other rule placed. */
+function ageRule(
+  doc: ClassifiedInput,
+  age: AgeRule | undefined,
+): Classification | null {
+  if (!age?.staleAfterDays) return null;
+  const days = Math.floor(
+    (age.now.getTime() - doc.modifiedAt.getTime()) / DAY_MS,
+  );
+  if (days <= age.staleAfterDays) return null;
+  const date = doc.modifiedAt.toISOString().slice(0, 10);
+  const who =
+    doc.modifiedSource === "git"
+      ? `last commit by ${doc.modifiedBy || "an unknown author"}`
+      : doc.modifiedSource === "api"
+        ? `written${doc.modifiedBy ? ` by ${doc.modifiedBy}` : ""}`
+        : "file time";
+
+  return {
+    status: "stale",
+    reason:
+      `unchanged since ${date} (${who}), over the ${age.staleAfterDays}-day ` +
+      `age limit; a weak signal, no other rule applied`,
+    canonicalId: null,
+  };
+}
+
 /** The status of every document of one source. Rules, strongest first:
  * an operator's override; front matter (superseded_by, deprecated,
- * status); versions (only the newest is current, older copies are stale);
- * near-duplicates within the current version (the newer is canonical). */
+ * status); versions (only the newest release is current, older copies
+ * are stale; within a release, a lower front-matter `version` of the same
+ * title is stale); near-duplicates within the current version (the newer
+ * is canonical); last, age (unchanged longer than the project's limit). */
 export function classifyDocuments(
   docs: ClassifiedInput[],
+  age?: AgeRule,
 ): Map<string, Classification> {
   const result = new Map<string, Classification>();
   const newest = docs
@@ -254,6 +420,10 @@ export function classifyDocuments(
     );
   const current = docs.filter((d) => d.version === newest);
   const byPath = new Map(current.map((d) => [normalisePath(d.path), d]));
+  const resolve = supersedingTarget(docs, newest);
+  const declared = (doc: ClassifiedInput) => declaredStatus(doc, resolve);
+  const undecided = current.filter((d) => !d.override && !declared(d));
+  const declaredVersions = declaredVersionRule(undecided);
 
   const versionRule = (doc: ClassifiedInput): Classification | null => {
     if (doc.version === newest) return null;
@@ -275,8 +445,8 @@ export function classifyDocuments(
 
   // Near-duplicates among current documents that no stronger rule placed.
   const duplicateOf = new Map<string, Classification>();
-  const candidates = current
-    .filter((d) => !d.override && !declaredStatus(d.frontMatter))
+  const candidates = undecided
+    .filter((d) => !declaredVersions.has(d.id))
     .filter((d) => d.signature.length > 0)
     // Newest first (then path order), so each pair's newer one is seen
     // first and stays canonical.
@@ -320,9 +490,11 @@ export function classifyDocuments(
     result.set(
       doc.id,
       overridden ??
-        declaredStatus(doc.frontMatter) ??
+        declared(doc) ??
         versionRule(doc) ??
-        duplicateOf.get(doc.id) ?? {
+        declaredVersions.get(doc.id) ??
+        duplicateOf.get(doc.id) ??
+        ageRule(doc, age) ?? {
           status: "canonical",
           reason: null,
           canonicalId: null,

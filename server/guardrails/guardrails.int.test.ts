@@ -18,6 +18,7 @@ import {
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { pauseProject, projectPauseState, resumeProject } from "./kill-switch";
+import { setAskWaitSeconds } from "./ask";
 import { addRule, listRules, removeRule } from "./rules";
 
 // Guardrails as an agent and an operator meet them: Claude Code's real
@@ -110,8 +111,12 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
   beforeAll(async () => {
     handle = await openTestDatabase(kind);
     useDatabase(handle);
+    // An "ask" is answered at once here: denied while it waits for a
+    // person (approvals.int.test.ts covers the wait).
+    setAskWaitSeconds(0);
   });
   afterAll(async () => {
+    setAskWaitSeconds(null);
     useDatabase(null);
     await handle.close();
   });
@@ -173,12 +178,15 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
         'Blocked by the project guardrail on Bash commands matching "npm test": tests run in CI only',
     });
     const write = await hook(agent.secret, preToolUse("Write"));
-    expect(write.hookSpecificOutput?.permissionDecision).toBe("ask");
+    expect(write.hookSpecificOutput?.permissionDecision).toBe("deny");
     expect(write.hookSpecificOutput?.permissionDecisionReason).toContain(
       'paths matching "docs/**"',
     );
+    expect(write.hookSpecificOutput?.permissionDecisionReason).toContain(
+      "waits for a person's approval",
+    );
     const editRoute = await hook(agent.secret, preToolUse("Edit"));
-    expect(editRoute.hookSpecificOutput?.permissionDecision).toBe("ask");
+    expect(editRoute.hookSpecificOutput?.permissionDecision).toBe("deny");
     expect(editRoute.hookSpecificOutput?.permissionDecisionReason).toContain(
       "agent guardrail",
     );
@@ -209,7 +217,8 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
       scope: "project",
     });
     expect(byTool.get("Write")?.attributes?.guardrail_decision).toMatchObject({
-      decision: "ask",
+      decision: "deny",
+      approvalId: expect.any(String),
     });
     expect(byTool.get("Read")?.status).toBe("ok");
     expect(byTool.get("Read")?.attributes?.guardrail_decision).toBeUndefined();
@@ -254,7 +263,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
     const write = preToolUse("Write");
     expect(
       (await hook(agent.secret, write)).hookSpecificOutput?.permissionDecision,
-    ).toBe("ask");
+    ).toBe("deny");
     const claim = await claimNextTask(db, agent.actor, {});
     expect(claim).not.toBeNull();
     expect(
@@ -266,7 +275,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
     });
     expect(
       (await hook(agent.secret, write)).hookSpecificOutput?.permissionDecision,
-    ).toBe("ask");
+    ).toBe("deny");
   });
 
   it("the kill switch refuses claims and tool use until resumed", async () => {

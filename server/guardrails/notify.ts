@@ -3,21 +3,23 @@ import type { Database } from "@/db/client";
 import { notificationRecipients, notifications } from "@/db/schema";
 import { escalationRecipientIds } from "@/server/orchestration/escalations";
 import { now } from "@/server/runtime";
+import type {
+  NotificationKind,
+  NotificationSeverity,
+} from "./notification-kinds";
+import { enqueueWebhookDeliveries } from "./webhooks";
 
 // Raising a notification: one row, and a recipient row for each person who
 // should see it. Recipients are the project's admins and operators, else the
 // instance admins, else every user, so no notification is lost to an empty
-// role. Outbound webhooks pick notifications up from the same table.
+// role. In the same transaction each active webhook endpoint of the project
+// that subscribes to the kind gets a delivery queued (webhook-worker.ts
+// sends it).
 
-export type NotificationKind =
-  | "budget_threshold"
-  | "budget_exhausted"
-  | "red_flag"
-  | "task_failing"
-  | "lease_expiring"
-  | "approval_waiting";
-
-export type NotificationSeverity = "info" | "warning" | "critical";
+export type {
+  NotificationKind,
+  NotificationSeverity,
+} from "./notification-kinds";
 
 export interface NewNotification {
   projectId: string;
@@ -43,6 +45,7 @@ export async function notify(
   tx: Database,
   values: NewNotification,
 ): Promise<RaisedNotification | null> {
+  const createdAt = now();
   const [row] = await tx
     .insert(notifications)
     .values({
@@ -54,7 +57,7 @@ export async function notify(
       link: values.link ?? null,
       details: values.details ?? null,
       dedupeKey: values.dedupeKey ?? null,
-      createdAt: now(),
+      createdAt,
     })
     .onConflictDoNothing({
       target: [notifications.projectId, notifications.dedupeKey],
@@ -67,6 +70,12 @@ export async function notify(
       .insert(notificationRecipients)
       .values(recipients.map((userId) => ({ notificationId: row.id, userId })));
   }
+  await enqueueWebhookDeliveries(tx, {
+    projectId: values.projectId,
+    notificationId: row.id,
+    kind: values.kind,
+    at: createdAt,
+  });
 
   return { id: row.id, recipients };
 }

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import {
   agents,
+  goals,
   guardrailRules,
   projectPauses,
   taskLeases,
@@ -9,6 +10,13 @@ import {
 } from "@/db/schema";
 import { forbidden } from "@/server/errors";
 import { now } from "@/server/runtime";
+import {
+  budgetRuleName,
+  exhaustedMessage,
+  firstSpentBudget,
+  loadBudgetRules,
+  type BudgetStatus,
+} from "./budget-spend";
 import {
   commandMatches,
   commandText,
@@ -20,7 +28,9 @@ import {
 // The one policy module: every guardrail decision about what an agent may
 // do is made here and comes back with the rule that decided and a reason a
 // person understands. Order: the project kill switch, then the agent's own
-// pause, then the tool, command and path rules, narrowest scope first.
+// pause, then a paused goal of a task it holds, then a spent budget (every
+// budget covering the agent must hold), then the tool, command and path
+// rules, narrowest scope first.
 // Nothing is cached: a pause or a new rule counts from the next call.
 
 export const ruleScopes = ["project", "goal", "agent"] as const;
@@ -33,7 +43,7 @@ export type DecisionKind = (typeof decisions)[number];
 export interface PolicyDecision {
   decision: DecisionKind;
   /** What decided: "project.paused", "agent.paused", "agent.exists",
-   * "guardrail:<rule id>" or "default" when no rule matched. */
+   * "goal.paused", "guardrail:<rule id>" or "default" when no rule matched. */
   rule: string;
   /** The scope of the guardrail rule that decided, if one did. */
   scope: RuleScope | null;
@@ -227,12 +237,17 @@ function standingDecision(found: Standing): PolicyDecision | null {
 }
 
 // Goals of the tasks the agent holds a live lease on: their goal rules
-// apply to its tool calls.
-async function heldGoalIds(db: Database, agentId: string): Promise<string[]> {
-  const rows = await db
-    .selectDistinct({ goalId: tasks.goalId })
+// apply to its tool calls, and a paused one refuses them.
+async function heldGoals(db: Database, agentId: string) {
+  return db
+    .selectDistinct({
+      goalId: tasks.goalId,
+      title: goals.title,
+      status: goals.status,
+    })
     .from(taskLeases)
     .innerJoin(tasks, eq(tasks.id, taskLeases.taskId))
+    .innerJoin(goals, eq(goals.id, tasks.goalId))
     .where(
       and(
         eq(taskLeases.agentId, agentId),
@@ -240,8 +255,21 @@ async function heldGoalIds(db: Database, agentId: string): Promise<string[]> {
         gt(taskLeases.expiresAt, now()),
       ),
     );
+}
 
-  return rows.map((row) => row.goalId);
+/** A tool call by an agent working on a paused goal's task is refused. */
+function goalPauseDecision(
+  held: { title: string; status: string }[],
+): PolicyDecision | null {
+  const paused = held.find((goal) => goal.status === "paused");
+  if (!paused) return null;
+
+  return {
+    decision: "deny",
+    rule: "goal.paused",
+    scope: "goal",
+    reason: `Goal '${paused.title}' is paused by an operator; stop work on its tasks until it is resumed`,
+  };
 }
 
 async function projectRules(db: Database, projectId: string) {
@@ -269,12 +297,15 @@ export async function evaluate(
   db: Database,
   subject: { projectId: string; agentId: string; toolUse?: ToolUse },
 ): Promise<PolicyDecision> {
-  const [found, rules, goalIds] = await Promise.all([
+  const [found, rules, held, budgets] = await Promise.all([
     standing(db, subject.projectId, subject.agentId),
     subject.toolUse ? projectRules(db, subject.projectId) : [],
-    subject.toolUse ? heldGoalIds(db, subject.agentId) : [],
+    subject.toolUse ? heldGoals(db, subject.agentId) : [],
+    subject.toolUse
+      ? loadBudgetRules(db, subject.projectId, { agentId: subject.agentId })
+      : [],
   ]);
-  const refused = standingDecision(found);
+  const refused = standingDecision(found) ?? goalPauseDecision(held);
   if (refused) return refused;
   if (!subject.toolUse) {
     return {
@@ -284,11 +315,36 @@ export async function evaluate(
       reason: "The project and the agent are active",
     };
   }
+  const spent = await firstSpentBudget(
+    db,
+    subject.projectId,
+    budgets,
+    { agentId: subject.agentId, goalIds: held.map((goal) => goal.goalId) },
+    now(),
+  );
+  if (spent) return budgetDecision(spent);
 
   return decideToolUse(rules, subject.toolUse, {
     agentId: subject.agentId,
-    goalIds,
+    goalIds: held.map((goal) => goal.goalId),
   });
+}
+
+/** A spent budget covering the agent or the goal of a task it holds
+ * refuses its tool calls, naming the budget, its spend, its limit and when
+ * it resets. */
+function budgetDecision(spent: BudgetStatus): PolicyDecision {
+  const until =
+    spent.period === "total"
+      ? "until an admin raises it"
+      : "until it resets or an admin raises it";
+
+  return {
+    decision: "deny",
+    rule: budgetRuleName(spent),
+    scope: spent.scope,
+    reason: `${exhaustedMessage(spent)}. Tool calls are refused ${until}`,
+  };
 }
 
 /** Throws 403 with the reason while the project is paused (the kill switch

@@ -156,6 +156,7 @@ export async function listAgents(
       status: agents.status,
       pausedReason: agents.pausedReason,
       capabilities: agents.capabilities,
+      maxActiveTasks: agents.maxActiveTasks,
       lastSeenAt: agents.lastSeenAt,
       createdAt: agents.createdAt,
       updatedAt: agents.updatedAt,

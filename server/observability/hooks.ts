@@ -6,6 +6,8 @@ import {
   preToolUseOutput,
   type PolicyDecision,
 } from "@/server/guardrails/policy";
+import { settleAsk } from "@/server/guardrails/ask";
+import { recordGuardrailRefusal } from "@/server/guardrails/refusals";
 import {
   checkPaths,
   checkPathsInput,
@@ -37,6 +39,8 @@ export type HookAnswer = PreToolUseAnswer | Record<string, never>;
 export interface HookReceipt {
   answer: HookAnswer;
   result: IngestResult;
+  /** The approval an "ask" decision opened or reused. */
+  approvalId?: string;
 }
 
 // The body field behind an event field that failed its check.
@@ -201,6 +205,7 @@ export async function receiveClaudeCodeHook(
   }
 
   let answer: HookAnswer = {};
+  let approvalId: string | undefined;
   if (hook.hook_event_name === "PreToolUse") {
     // The guardrail policy decides (kill switch, paused agent, tool,
     // command and path rules); an edit of a file another agent holds (its
@@ -217,8 +222,37 @@ export async function receiveClaudeCodeHook(
       }),
       holdDecision(db, actor, hook),
     ]);
-    const decision = policy.decision !== "deny" && held ? held : policy;
+    let decision: PolicyDecision & { approvalId?: string } =
+      policy.decision !== "deny" && held ? held : policy;
+    // "ask" waits for a person in the approvals queue (bounded), then
+    // answers allow or deny.
+    if (decision.decision === "ask") {
+      const asked = await settleAsk(db, {
+        projectId: actor.projectId,
+        agentId: actor.agentId,
+        toolName: typeof hook.tool_name === "string" ? hook.tool_name : "",
+        toolInput: hook.tool_input,
+        sessionId: hook.session_id,
+        cwd: typeof hook.cwd === "string" ? hook.cwd : null,
+        policy: decision,
+      });
+      approvalId = asked.approvalId;
+      decision = { ...asked.decision, approvalId };
+    }
     answer = preToolUseOutput(decision);
+    // An approved call says who approved it.
+    if (approvalId && decision.decision === "allow") {
+      answer.hookSpecificOutput.permissionDecisionReason = decision.reason;
+    }
+    if (decision.decision === "deny") {
+      await recordGuardrailRefusal(db, actor, {
+        rule: decision.rule,
+        scope: decision.scope,
+        reason: decision.reason,
+        tool: typeof hook.tool_name === "string" ? hook.tool_name : "",
+        extra: approvalId ? { approvalId } : undefined,
+      });
+    }
     event.status = decision.decision === "deny" ? "denied" : "ok";
     event.output =
       decision.decision === "allow"
@@ -228,7 +262,7 @@ export async function receiveClaudeCodeHook(
             rule: decision.rule,
             reason: decision.reason,
           };
-    if (decision.decision !== "allow") {
+    if (decision.decision !== "allow" || approvalId) {
       event.attributes = { ...event.attributes, guardrail_decision: decision };
     }
   }
@@ -238,5 +272,5 @@ export async function receiveClaudeCodeHook(
     rejections: [],
   });
 
-  return { answer, result };
+  return { answer, result, approvalId };
 }

@@ -13,6 +13,7 @@ import {
 } from "./model";
 import { chainLink, eventDigest } from "./chain";
 import { flagEvent, type Flag } from "./flags";
+import { notifyCriticalFlags } from "./flag-notices";
 import { checkEvent } from "./limits";
 import { fromNativeItems } from "./normalize/native";
 import { priceEvent, type TokenUsage } from "./prices";
@@ -191,6 +192,12 @@ export async function storeEvents(
             flags,
             receivedAt,
           );
+          await notifyCriticalFlags(store, {
+            projectId: actor.projectId,
+            agentName: actor.agentName,
+            stored,
+            flags,
+          });
           await addToSessionTotals(store, stored, chains, flagCounts);
           // Only rows this transaction inserted: a replay adds nothing.
           await addToRollups(store, stored);

@@ -160,7 +160,7 @@ describe.each(testKinds)("agent task API on %s", (kind) => {
         lease: null,
         claimed: [],
         skipped: [],
-        notices: { directives: [], plans: [] },
+        notices: { directives: [], plans: [], approvals: [] },
       },
     });
   });

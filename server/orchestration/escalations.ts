@@ -3,7 +3,6 @@ import {
   asc,
   desc,
   eq,
-  gt,
   inArray,
   isNull,
   sql,
@@ -15,9 +14,7 @@ import { type Database, inTransaction } from "@/db/client";
 import {
   escalationRecipients,
   escalations,
-  agents,
   projectMembers,
-  reservations,
   taskLeases,
   tasks,
   user,
@@ -29,12 +26,17 @@ import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
 import { logger } from "@/server/log";
 import { newId, now } from "@/server/runtime";
-import { findProjectAgent, insertDirective } from "./directives";
 import { lockHeldTask } from "./leases";
-import { describeHold, type Hold } from "./reservations";
-import { firstOverlap, lockScopeRoots, scopeRoots } from "./scopes";
+import {
+  assignTaskToAgent,
+  endOpenLeases,
+  holdConflict,
+  overlappingHold,
+  released,
+  returnToReady,
+} from "./reassign";
+import { lockScopeRoots, scopeRoots } from "./scopes";
 import type { TaskStatus } from "./schemas";
-import { orchestrationSettingsFor } from "./settings";
 import {
   leaseHeldStatuses,
   transitionBy,
@@ -448,231 +450,6 @@ interface ResolutionContext {
   escalation: typeof escalations.$inferSelect;
 }
 
-/** Ends whatever lease the task still has, with `endReason`. */
-async function endOpenLeases(
-  tx: Database,
-  taskId: string,
-  at: Date,
-  endReason: string,
-) {
-  await tx
-    .update(taskLeases)
-    .set({ endedAt: at, endReason })
-    .where(and(eq(taskLeases.taskId, taskId), isNull(taskLeases.endedAt)));
-}
-
-const released = { holderAgentId: null, leaseId: null, leaseExpiresAt: null };
-
-/** Back to ready for any agent; a task already ready stays as it is. */
-async function returnToReady(ctx: ResolutionContext, task: TaskRow) {
-  if (task.status === "ready") return;
-  await transitionTask(ctx.tx, task, {
-    from: task.status as TaskStatus,
-    to: "ready",
-    by: ctx.by,
-    reason: ctx.reason,
-    at: ctx.at,
-    set: { ...released, completedAt: null },
-  });
-  await endOpenLeases(ctx.tx, task.id, ctx.at, "revoked");
-}
-
-/**
- * The first live hold of an agent other than `exceptAgentId` (a task under
- * a live lease, or a reservation) whose roots overlap `roots`, or null.
- * Tasks in `exceptTaskIds` are passed over. The caller takes the roots'
- * advisory locks first (lockScopeRoots), as claims and reservations do, so
- * none of those can slip in between this check and the caller's change.
- */
-async function overlappingHold(
-  tx: Database,
-  projectId: string,
-  roots: string[],
-  at: Date,
-  except: { agentId: string | null; taskIds: string[] },
-): Promise<{ hold: Hold; root: string } | null> {
-  const heldTasks = await tx
-    .select({
-      id: tasks.id,
-      title: tasks.title,
-      scope: tasks.scope,
-      scopeRoots: tasks.scopeRoots,
-      holderId: agents.id,
-      holder: agents.name,
-      expiresAt: tasks.leaseExpiresAt,
-    })
-    .from(tasks)
-    .innerJoin(agents, eq(agents.id, tasks.holderAgentId))
-    .where(
-      and(
-        eq(tasks.projectId, projectId),
-        inArray(tasks.status, [...leaseHeldStatuses]),
-        gt(tasks.leaseExpiresAt, at),
-      ),
-    )
-    .orderBy(asc(tasks.leaseExpiresAt), asc(tasks.id));
-  for (const row of heldTasks) {
-    if (row.holderId === except.agentId) continue;
-    if (except.taskIds.includes(row.id)) continue;
-    const overlap = firstOverlap(roots, row.scopeRoots);
-    if (!overlap) continue;
-
-    return {
-      root: overlap.ours,
-      hold: {
-        kind: "task",
-        holder: row.holder,
-        holderAgentId: row.holderId,
-        taskId: row.id,
-        taskTitle: row.title,
-        globs: row.scope,
-        mode: "exclusive",
-        expiresAt: row.expiresAt ?? at,
-      },
-    };
-  }
-  const reserved = await tx
-    .select({ row: reservations, holder: agents.name })
-    .from(reservations)
-    .innerJoin(agents, eq(agents.id, reservations.agentId))
-    .where(
-      and(
-        eq(reservations.projectId, projectId),
-        isNull(reservations.releasedAt),
-        gt(reservations.expiresAt, at),
-      ),
-    )
-    .orderBy(asc(reservations.expiresAt), asc(reservations.id));
-  for (const { row, holder } of reserved) {
-    if (row.agentId === except.agentId) continue;
-    const overlap = firstOverlap(roots, row.roots);
-    if (!overlap) continue;
-
-    return {
-      root: overlap.ours,
-      hold: {
-        kind: "reservation",
-        holder,
-        holderAgentId: row.agentId,
-        reservationId: row.id,
-        globs: row.globs,
-        mode: row.mode as Hold["mode"],
-        expiresAt: row.expiresAt,
-      },
-    };
-  }
-
-  return null;
-}
-
-/** The 409 for a resolution that would give two agents one file. */
-function holdConflict(
-  what: string,
-  found: { hold: Hold; root: string },
-): Error {
-  const { hold, root } = found;
-
-  return conflict(
-    `${what}: scope ${root || "the whole project"} overlaps ` +
-      `${describeHold(hold)}`,
-    {
-      holder: hold.holder,
-      kind: hold.kind,
-      ...(hold.kind === "task"
-        ? { taskId: hold.taskId, taskTitle: hold.taskTitle }
-        : { reservationId: hold.reservationId }),
-    },
-  );
-}
-
-/**
- * Hands the task to a named agent: back to ready, then claimed for that
- * agent by the operator, with a lease of the project's default length. The
- * agent hears of it through a directive in its next heartbeat or claim; a
- * lease it never heartbeats lapses like any other.
- */
-async function assignToAgent(
-  ctx: ResolutionContext,
-  task: TaskRow,
-  agentRef: string,
-): Promise<string> {
-  const agent = await findProjectAgent(ctx.tx, task.projectId, agentRef);
-  if (agent.status !== "active") {
-    throw conflict(`Agent ${agent.name} is ${agent.status}`, {
-      agent: agent.name,
-      status: agent.status,
-    });
-  }
-  // The checks a claim by that agent would make: the capabilities the task
-  // needs, and no other agent holding any of its scope. The roots' locks
-  // keep a concurrent claim or reservation from slipping in meanwhile.
-  const missing = task.capabilities.filter(
-    (tag) => !agent.capabilities.includes(tag),
-  );
-  if (missing.length > 0) {
-    throw conflict(
-      `Agent ${agent.name} lacks the capabilities ${missing.join(", ")} ` +
-        `that task '${task.title}' needs`,
-      { agent: agent.name, missing },
-    );
-  }
-  await lockScopeRoots(ctx.tx, task.projectId, task.scopeRoots);
-  const held = await overlappingHold(
-    ctx.tx,
-    task.projectId,
-    task.scopeRoots,
-    ctx.at,
-    { agentId: agent.id, taskIds: [task.id] },
-  );
-  if (held) {
-    throw holdConflict(
-      `Task '${task.title}' cannot go to agent ${agent.name}`,
-      held,
-    );
-  }
-  await returnToReady(ctx, task);
-  const settings = await orchestrationSettingsFor(ctx.tx, task.projectId);
-  const lease = {
-    id: newId(),
-    expiresAt: new Date(ctx.at.getTime() + settings.defaultLeaseSeconds * 1000),
-  };
-  await transitionTask(ctx.tx, task, {
-    from: "ready",
-    to: "claimed",
-    by: ctx.by,
-    reason: `${ctx.reason}: assigned to agent ${agent.name}`,
-    at: ctx.at,
-    set: {
-      holderAgentId: agent.id,
-      leaseId: lease.id,
-      leaseExpiresAt: lease.expiresAt,
-      // The row is locked, so these are current.
-      leaseVersion: task.leaseVersion + 1,
-      attempts: task.attempts + 1,
-    },
-  });
-  await ctx.tx.insert(taskLeases).values({
-    leaseId: lease.id,
-    taskId: task.id,
-    agentId: agent.id,
-    claimedAt: ctx.at,
-    expiresAt: lease.expiresAt,
-    ttlSeconds: settings.defaultLeaseSeconds,
-  });
-  await insertDirective(ctx.tx, ctx.actor, {
-    projectId: task.projectId,
-    agentId: agent.id,
-    priority: "high",
-    body:
-      `Task '${task.title}' (${task.id}) was assigned to you; you hold ` +
-      `lease ${lease.id} on it until ${lease.expiresAt.toISOString()}. ` +
-      "Heartbeat the task to start, or release it." +
-      (ctx.note ? ` Note: ${ctx.note}` : ""),
-  });
-
-  return agent.name;
-}
-
 /**
  * Folds the blocked task into the task it conflicts with: the conflicting
  * task's scope gains the blocked task's scope (and the disputed path), so
@@ -817,7 +594,8 @@ export async function resolveEscalation(
     const details: Record<string, unknown> = {};
     if (task && values.action === "reassign") {
       if (values.agent) {
-        details.agent = await assignToAgent(ctx, task, values.agent);
+        const assigned = await assignTaskToAgent(ctx, task, values.agent);
+        details.agent = assigned.agent;
       } else {
         await returnToReady(ctx, task);
       }

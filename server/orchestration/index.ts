@@ -1,5 +1,11 @@
 // The orchestration domain: goals, tasks, claims and leases.
-export { createGoal, getGoal, listGoals, updateGoal } from "./goals";
+export {
+  createGoal,
+  getGoal,
+  listGoals,
+  setGoalCriterion,
+  updateGoal,
+} from "./goals";
 export {
   cancelTask,
   createTask,

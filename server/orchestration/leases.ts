@@ -1,16 +1,31 @@
 import { and, desc, eq, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database, inTransaction } from "@/db/client";
-import { agents, taskLeases, tasks } from "@/db/schema";
+import { agents, orchestrationSettings, taskLeases, tasks } from "@/db/schema";
 import { assertAgentActive } from "@/server/guardrails/agents";
 import { assertProjectActive } from "@/server/guardrails/policy";
 import {
-  assertWithinBudget,
-  budgetDecision,
-  formatUsd,
-  goalSpend,
-  overBudgetGoals,
-} from "@/server/guardrails/budget";
-import { conflict, invalidInput, notFound } from "@/server/errors";
+  budgetRefusalFor,
+  exhaustedMessage,
+  loadBudgetRules,
+  measureBudgets,
+  refusalDetails,
+} from "@/server/guardrails/budget-spend";
+import {
+  claimLimits,
+  gateLockNames,
+  openGate,
+  type ClaimLimits,
+  type GateCandidate,
+} from "@/server/guardrails/claim-gate";
+import {
+  agentActiveLimit,
+  agentHeldCount,
+  agentLimitMessage,
+  goalLimitMessage,
+  goalLimits,
+  toAgentLimit,
+} from "@/server/guardrails/concurrency";
+import { conflict, forbidden, invalidInput, notFound } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
@@ -37,7 +52,6 @@ import {
 import {
   findGoalRow,
   loadTaskView,
-  money,
   selectTaskViews,
   type TaskView,
 } from "./views";
@@ -131,12 +145,14 @@ function textArray(values: string[]): SQL {
 
 interface ClaimContext {
   agent: { capabilities: string[] };
+  /** Goals left out of the pick: a spent budget, or at their limit. */
   excludedGoalIds: string[];
-  overBudget: Awaited<ReturnType<typeof overBudgetGoals>>;
+  limits: ClaimLimits;
 }
 
 /** Checks that the agent may claim at all and gathers what the claim
- * statement needs: the agent's capabilities and the goals out of budget. */
+ * statement needs: the agent's capabilities, its budgets and limits, and
+ * the goals it cannot take tasks of now. */
 async function prepareClaim(
   db: Database,
   actor: AgentActor,
@@ -147,24 +163,42 @@ async function prepareClaim(
   if (goalId) {
     const goal = await findGoalRow(db, goalId);
     if (goal.projectId !== actor.projectId) throw notFound("Goal", goalId);
-    assertWithinBudget({
-      id: goal.id,
-      title: goal.title,
-      budgetUsd: money(goal.budgetUsd),
-      spendUsd: await goalSpend(db, goal.id),
-    });
   }
   const [agent] = await db
-    .select({ capabilities: agents.capabilities })
+    .select({
+      name: agents.name,
+      capabilities: agents.capabilities,
+      maxActiveTasks: agents.maxActiveTasks,
+      projectMaxActive: orchestrationSettings.maxActivePerAgent,
+    })
     .from(agents)
+    .leftJoin(
+      orchestrationSettings,
+      eq(orchestrationSettings.projectId, agents.projectId),
+    )
     .where(eq(agents.id, actor.agentId))
     .limit(1);
-  const overBudget = await overBudgetGoals(db, actor.projectId);
+  const limits = await claimLimits(
+    db,
+    {
+      projectId: actor.projectId,
+      agentId: actor.agentId,
+      agentLimit: agent
+        ? toAgentLimit(
+            agent.name,
+            agent.maxActiveTasks,
+            agent.projectMaxActive ?? null,
+          )
+        : null,
+      goalId,
+    },
+    now(),
+  );
 
   return {
     agent: { capabilities: agent?.capabilities ?? [] },
-    excludedGoalIds: overBudget.map((goal) => goal.id),
-    overBudget,
+    excludedGoalIds: [...limits.spentGoals.keys(), ...limits.fullGoalIds],
+    limits,
   };
 }
 
@@ -194,14 +228,18 @@ async function leaseSecondsFor(
  * - need no capability the agent lacks,
  * - overlap no scope another agent holds (a task under a live lease, or a
  *   reservation),
- * - belong to an active goal with budget left.
+ * - belong to an active goal,
+ * - pass every budget that covers them and the agent's and the goal's
+ *   limits on active tasks (server/guardrails/claim-gate.ts).
  *
  * In one transaction: the first statement picks candidates with FOR UPDATE
  * SKIP LOCKED, so concurrent claimers pass over each other's rows; advisory
- * locks on the candidates' scope roots then make concurrent claimers of
- * overlapping scopes wait for each other (see lockScopeRoots); the second
- * statement re-checks the overlap against what those committed and leases
- * what is still free, records each lease and the history. A candidate lost
+ * locks on the candidates' scope roots, budgets and limits then make
+ * concurrent claimers that touch the same ones wait for each other (see
+ * lockScopeRoots); the gate re-reads spend, reservations and held counts,
+ * and the second statement re-checks the overlap against what those
+ * committed and leases what is still free, records each lease and the
+ * history. A candidate lost
  * to the re-check is left for a later claim. PGlite runs one transaction at
  * a time, so the same steps are atomic there too.
  */
@@ -213,6 +251,17 @@ export async function claimTasks(
   const values = parseInput(claimInput, input ?? {});
   const count = values.count ?? 1;
   const context = await prepareClaim(db, actor, values.goalId);
+  const { agentLimit } = context.limits;
+  if (agentLimit && context.limits.agentHeld >= agentLimit.limit) {
+    return {
+      claimed: [],
+      skipped: await explainSkips(db, actor.projectId, {
+        agentId: actor.agentId,
+        goalId: values.goalId,
+      }),
+      notices: await agentNotices(db, actor),
+    };
+  }
   const ttlSeconds = await leaseSecondsFor(
     db,
     actor.projectId,
@@ -230,9 +279,11 @@ export async function claimTasks(
   const goalFilter = values.goalId
     ? sql`and t.goal_id = ${values.goalId}`
     : sql``;
-  const budgetFilter =
-    context.excludedGoalIds.length > 0
-      ? sql`and t.goal_id not in (${inList(context.excludedGoalIds)})`
+  // Goals out of budget or at their limit, and those a round found so.
+  const excludedGoals = new Set(context.excludedGoalIds);
+  const limitFilter = () =>
+    excludedGoals.size > 0
+      ? sql`and t.goal_id not in (${inList([...excludedGoals])})`
       : sql``;
 
   /** Other agents' held roots (tasks under a live lease, reservations)
@@ -267,7 +318,8 @@ holds as materialized (
   type Candidate = {
     id: string;
     goal_id: string;
-    budgeted: boolean;
+    estimate_usd: string | null;
+    goal_limited: boolean;
     scope_roots: string[];
     priority: number;
     created_at: string;
@@ -295,7 +347,7 @@ holds as materialized (
           t.capabilities
         from tasks t
         where t.project_id = ${actor.projectId} and ${states} ${goalFilter}
-          ${budgetFilter} ${notPassed}
+          ${limitFilter()} ${notPassed}
         order by t.priority desc nulls last, t.created_at asc, t.id asc
         ${window === null ? sql`` : sql`limit ${window}`}
       ),
@@ -305,7 +357,8 @@ holds as materialized (
         where g.status = 'active' and b.capabilities <@ ${agentCapabilities}
           and not ${rootsMeetSql(sql`b.scope_roots`)}
       )
-      select t.id, f.goal_id, g.budget_usd is not null as budgeted,
+      select t.id, f.goal_id, t.estimate_usd,
+        g.max_active_tasks is not null as goal_limited,
         f.scope_roots, f.priority, f.created_at
       from free f
       join tasks t on t.id = f.id
@@ -375,13 +428,19 @@ holds as materialized (
         )
         .slice(0, wanted);
       if (candidates.length === 0) {
-        return { rows: [], order: [], passedOver: [] };
+        return { rows: [], order: [], passedOver: [], stop: false };
       }
+      const gated = candidates.map((c) => ({
+        id: c.id,
+        goalId: c.goal_id,
+        estimateUsd: Number(c.estimate_usd ?? 0),
+        goalLimited: c.goal_limited,
+      })) satisfies (GateCandidate & { id: string })[];
       await lockScopeRoots(
         tx,
         actor.projectId,
         candidates.flatMap((c) => c.scope_roots),
-        candidates.filter((c) => c.budgeted).map((c) => `budget\0${c.goal_id}`),
+        gateLockNames(context.limits, actor.agentId, gated),
       );
       // The leases start now, after any wait for the locks, so the history
       // keeps its order and the lease is as long as asked.
@@ -389,48 +448,55 @@ holds as materialized (
       atText = at.toISOString();
       expiresAt = new Date(at.getTime() + ttlSeconds * 1000);
       expiresText = expiresAt.toISOString();
+      // Budgets and limits as they are now that every claim before this
+      // one that touches them has committed: each candidate in turn,
+      // counting the ones admitted before it.
+      const gate = await openGate(
+        tx,
+        context.limits,
+        { projectId: actor.projectId, agentId: actor.agentId },
+        gated,
+        at,
+      );
+      const admitted: typeof gated = [];
+      const refused: string[] = [];
+      let stop = false;
+      for (const candidate of gated) {
+        const refusal = gate.admit(candidate);
+        if (!refusal) {
+          admitted.push(candidate);
+          continue;
+        }
+        refused.push(candidate.id);
+        // A goal at its limit or out of budget offers nothing more in
+        // later rounds; an agent at its own limit can take nothing more.
+        if (refusal.goalId) excludedGoals.add(refusal.goalId);
+        if (refusal.final) stop = true;
+      }
+      if (admitted.length === 0) {
+        return { rows: [], order: [], passedOver: refused, stop };
+      }
       // Lease ids in candidate order; the statement pairs them by position.
-      const ids = candidates.map((c) => c.id);
+      const ids = admitted.map((c) => c.id);
       const leaseIds = ids.map(() => newId());
       const triples = sql.join(
         ids.map((id, i) => sql`(${id}::uuid, ${leaseIds[i]}::uuid, ${i}::int)`),
         sql`, `,
       );
-      const held = inList([...leaseHeldStatuses]);
-
       const rows = await queryRows<ClaimedRow>(
         tx,
         sql`
         with ${heldCtes(sql`${atText}::timestamptz`)},
         wanted(task_id, new_lease_id, ordinal) as (values ${triples}),
         -- Still free of other agents' scopes now that every overlapping
-        -- claim before this one has committed; and within the goal's
-        -- budget counting what was spent, what tasks held now are
-        -- estimated to cost, and this claim's own estimates.
-        checked as (
+        -- claim before this one has committed (budgets and limits were
+        -- checked by the gate above, under their own locks).
+        picked as (
           select t.id, w.new_lease_id, t.lease_id as replaced_lease_id,
-            t.status as from_status, t.lease_expires_at as expired_at,
-            g.budget_usd,
-            sum(coalesce(t.estimate_usd, 0)) over (
-              partition by t.goal_id order by w.ordinal) as own_estimates,
-            case when g.budget_usd is null then 0 else (
-              select coalesce(sum(e.cost_usd), 0) from events e
-              where e.goal_id = t.goal_id) end as spent,
-            case when g.budget_usd is null then 0 else (
-              select coalesce(sum(h.estimate_usd), 0) from tasks h
-              where h.goal_id = t.goal_id and h.status in (${held})
-                and h.lease_expires_at > ${atText}::timestamptz) end
-              as reserved
+            t.status as from_status, t.lease_expires_at as expired_at
           from tasks t
           join wanted w on w.task_id = t.id
-          join goals g on g.id = t.goal_id
           where not ${rootsMeetSql(sql`t.scope_roots`)}
-        ),
-        picked as (
-          select * from checked c
-          where c.budget_usd is null
-            or (c.spent + c.reserved < c.budget_usd
-              and c.spent + c.reserved + c.own_estimates <= c.budget_usd)
         ),
         claimed as (
           update tasks set
@@ -492,13 +558,15 @@ holds as materialized (
       return {
         rows,
         order: ids.filter((id) => claimedIds.has(id)),
-        passedOver: ids.filter((id) => !claimedIds.has(id)),
+        passedOver: [...refused, ...ids.filter((id) => !claimedIds.has(id))],
+        stop,
       };
     });
 
-  // A candidate lost to the re-check (another agent's overlapping claim, or
-  // no budget left) is passed over and the next ones tried, in a fresh
-  // transaction so advisory locks are always taken in one sorted pass.
+  // A candidate lost to the re-check (another agent's overlapping claim, no
+  // budget left, a limit reached) is passed over and the next ones tried,
+  // in a fresh transaction so advisory locks are always taken in one sorted
+  // pass.
   const claimedTx = { rows: [] as ClaimedRow[], order: [] as string[] };
   const passedOver: string[] = [];
   for (let round = 0; round < 3; round += 1) {
@@ -508,7 +576,7 @@ holds as materialized (
     claimedTx.rows.push(...result.rows);
     claimedTx.order.push(...result.order);
     passedOver.push(...result.passedOver);
-    if (result.passedOver.length === 0) break;
+    if (result.passedOver.length === 0 || result.stop) break;
   }
   const claimedRows = claimedTx.rows;
 
@@ -539,26 +607,28 @@ holds as materialized (
     };
   }
 
-  // Nothing was claimable. If that is only because of spent budgets, say so.
-  if (context.overBudget.length > 0) {
-    const onlyOverBudget = claimableWhere(
+  // Nothing was claimable. If that is only because of spent goal budgets,
+  // refuse naming the budget.
+  const { spentGoals } = context.limits;
+  if (spentGoals.size > 0) {
+    const onlySpent = claimableWhere(
       actor.projectId,
       at,
       values.goalId,
       [],
-      context.excludedGoalIds,
+      [...spentGoals.keys()],
     );
     const blocked = await queryRows<{ goal_id: string }>(
       db,
       sql`
         select t.goal_id from tasks t join goals g on g.id = t.goal_id
-        where ${onlyOverBudget}
+        where ${onlySpent}
         order by t.priority desc, t.created_at asc
         limit 1
       `,
     );
-    const goal = context.overBudget.find((g) => g.id === blocked[0]?.goal_id);
-    if (goal) assertWithinBudget(goal);
+    const spent = spentGoals.get(blocked[0]?.goal_id ?? "");
+    if (spent) throw forbidden(exhaustedMessage(spent), refusalDetails(spent));
   }
 
   return {
@@ -586,8 +656,8 @@ export async function claimNextTask(
 export interface SkipReason {
   taskId: string;
   title: string;
-  // capability | scope | reservation | budget | goal_paused | dependencies
-  // | attempts
+  // capability | scope | reservation | budget | concurrency | goal_paused
+  // | dependencies | attempts
   reason: string;
   message: string;
 }
@@ -621,24 +691,12 @@ export async function explainSkips(
     goal_title: string;
     goal_status: string;
     estimate_usd: string | null;
-    budget_usd: string | null;
-    spent: string;
-    reserved: string;
   }>(
     db,
     sql`
       select t.id, t.title, t.status, t.scope_roots, t.capabilities,
         t.goal_id, g.title as goal_title, g.status as goal_status,
-        t.estimate_usd, g.budget_usd,
-        case when g.budget_usd is null then 0 else (
-          select coalesce(sum(e.cost_usd), 0) from events e
-          where e.goal_id = t.goal_id) end as spent,
-        case when g.budget_usd is null then 0 else (
-          select coalesce(sum(h.estimate_usd), 0) from tasks h
-          where h.goal_id = t.goal_id
-            and h.status in (${inList([...leaseHeldStatuses])})
-            and h.lease_expires_at > ${at.toISOString()}::timestamptz) end
-          as reserved
+        t.estimate_usd
       from tasks t join goals g on g.id = t.goal_id
       where ${sql.join(filters, sql` and `)}
         and t.status in ('ready', 'draft')
@@ -682,9 +740,17 @@ export async function explainSkips(
     .from(agents)
     .where(eq(agents.projectId, projectId));
   const asking = projectAgents.find((a) => a.id === options.agentId);
-  const overBudget = new Map(
-    (await overBudgetGoals(db, projectId)).map((g) => [g.id, g]),
-  );
+  // Budgets and limits as a claim by the asking agent (or, for the
+  // operator, by any agent) would weigh them.
+  const agentId = options.agentId ?? null;
+  const goalIds = [...new Set(rows.map((row) => row.goal_id))];
+  const rules = await loadBudgetRules(db, projectId, { agentId, goalIds });
+  const [budgets, limitedGoals, agentLimit] = await Promise.all([
+    measureBudgets(db, projectId, rules, at, { reserve: true }),
+    goalLimits(db, projectId, goalIds, at),
+    agentId ? agentLimitOf(db, agentId, at) : null,
+  ]);
+  const goalLimit = new Map(limitedGoals.map((g) => [g.goalId, g]));
 
   const reasons: SkipReason[] = [];
   for (const row of rows) {
@@ -698,30 +764,23 @@ export async function explainSkips(
       skip("goal_paused", `Goal '${row.goal_title}' is ${row.goal_status}`);
       continue;
     }
-    const budget = overBudget.get(row.goal_id);
-    if (budget) {
-      const decision = budgetDecision(budget);
-      skip(
-        "budget",
-        decision.allowed ? "Goal is over budget" : decision.reason,
-      );
+    const refusal = budgetRefusalFor(
+      budgets,
+      { goalId: row.goal_id, estimateUsd: Number(row.estimate_usd ?? 0) },
+      agentId,
+    );
+    if (refusal) {
+      skip("budget", refusal.message);
       continue;
     }
-    if (row.budget_usd !== null) {
-      const limit = Number(row.budget_usd);
-      const spent = Number(row.spent);
-      const reserved = Number(row.reserved);
-      const estimate = Number(row.estimate_usd ?? 0);
-      if (spent + reserved >= limit || spent + reserved + estimate > limit) {
-        skip(
-          "budget",
-          `Goal '${row.goal_title}' has ${formatUsd(spent)} spent and ` +
-            `${formatUsd(reserved)} reserved by tasks in progress of its ` +
-            `${formatUsd(limit)} budget; this task is estimated at ` +
-            formatUsd(estimate),
-        );
-        continue;
-      }
+    if (agentLimit && agentLimit.held >= agentLimit.limit.limit) {
+      skip("concurrency", agentLimitMessage(agentLimit.limit, agentLimit.held));
+      continue;
+    }
+    const limited = goalLimit.get(row.goal_id);
+    if (limited && limited.held >= limited.limit) {
+      skip("concurrency", goalLimitMessage(limited, limited.held));
+      continue;
     }
     const needs = row.capabilities;
     if (asking) {
@@ -769,6 +828,14 @@ export async function explainSkips(
   }
 
   return reasons;
+}
+
+/** The agent's limit on held tasks and how many it holds, or null. */
+async function agentLimitOf(db: Database, agentId: string, at: Date) {
+  const limit = await agentActiveLimit(db, agentId);
+  if (!limit) return null;
+
+  return { limit, held: await agentHeldCount(db, agentId, at) };
 }
 
 interface HeldTask {

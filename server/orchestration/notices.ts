@@ -1,16 +1,20 @@
 import { and, eq, isNotNull, isNull, ne } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { plans } from "@/db/schema";
+import {
+  deliverApprovalDecisions,
+  type ApprovalDecisionNotice,
+} from "@/server/guardrails/approval-notices";
 import type { Actor } from "@/server/identity/actor";
 import { now } from "@/server/runtime";
 import { deliverNewDirectives, type AgentDirective } from "./directives";
 import type { PlanStatus } from "./schemas";
 
 // Notices: news for an agent, carried in its heartbeat and claim responses
-// so it need not poll: directives it has not been handed yet, and review
-// decisions on plans it wrote. Each notice is handed out once; the update
-// that marks it delivered is what picks it, so concurrent calls never both
-// hand out the same one.
+// so it need not poll: directives it has not been handed yet, review
+// decisions on plans it wrote, and decisions on its approval requests.
+// Each notice is handed out once; the update that marks it delivered is
+// what picks it, so concurrent calls never both hand out the same one.
 
 type AgentActor = Extract<Actor, { kind: "agent" }>;
 
@@ -26,6 +30,8 @@ export interface PlanDecisionNotice {
 export interface AgentNotices {
   directives: AgentDirective[];
   plans: PlanDecisionNotice[];
+  /** Decisions on its tool-call and budget-increase approvals. */
+  approvals: ApprovalDecisionNotice[];
 }
 
 /** Plans `actor` wrote whose review decision it has not been told of;
@@ -71,6 +77,12 @@ export async function agentNotices(
   return {
     directives: await deliverNewDirectives(db, actor.agentId, at),
     plans: await deliverPlanDecisions(db, actor, at),
+    approvals: await deliverApprovalDecisions(
+      db,
+      actor.projectId,
+      actor.agentId,
+      at,
+    ),
   };
 }
 

@@ -2,6 +2,12 @@ import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
 import { goals, plans, planTasks, tasks } from "@/db/schema";
 import { conflict, forbidden, invalidInput, notFound } from "@/server/errors";
+import {
+  adminNeededMessage,
+  openPlanApproval,
+  planGate,
+  settlePlanApproval,
+} from "@/server/guardrails/plan-approvals";
 import { actorId, actorLabel, type Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
@@ -24,7 +30,10 @@ import { findGoalRow, money, requireRoleIn, type GoalRow } from "./views";
 // Plans: an agent or an operator proposes the tasks of a goal; an operator
 // approves, rejects or asks for changes. Only an approved plan becomes
 // tasks, all of them in the approving transaction. A goal whose plans need
-// no approval has each plan approved as it is submitted.
+// no approval has each plan approved as it is submitted, unless the plan
+// is above the project's cost threshold or touches a protected path: such
+// a plan waits for an admin. A plan that waits is also an item of the
+// approvals queue, settled by the same review.
 
 export interface PlanTaskView {
   key: string;
@@ -109,6 +118,7 @@ export async function submitPlan(
       { path: "goalId", message: "This goal is done" },
     ]);
   }
+  const gate = await planGate(db, goal.projectId, values.tasks);
   const planId = newId();
   await inTransaction(db, async (tx) => {
     // Locking the goal numbers concurrent submissions one after another
@@ -125,7 +135,8 @@ export async function submitPlan(
       .where(eq(plans.goalId, goal.id));
     const version = Number(last?.version ?? 0) + 1;
     const at = now();
-    const autoApprove = !locked.requiresPlanApproval;
+    const autoApprove =
+      !locked.requiresPlanApproval && gate.requiredRole === "operator";
     await tx.insert(plans).values({
       id: planId,
       projectId: goal.projectId,
@@ -155,6 +166,21 @@ export async function submitPlan(
     let taskIds: string[] = [];
     if (autoApprove) {
       taskIds = await createPlanTasks(tx, actor, locked, planId, version);
+    } else {
+      await openPlanApproval(
+        tx,
+        {
+          id: planId,
+          projectId: goal.projectId,
+          goalId: goal.id,
+          goalTitle: locked.title,
+          version,
+          note: values.note,
+          authorType: actor.kind,
+          authorId: actorId(actor),
+        },
+        gate,
+      );
     }
     if (actor.kind !== "agent") {
       await recordAudit(tx, actor, {
@@ -255,9 +281,10 @@ const decidedStatus: Record<PlanDecision, PlanStatus> = {
   request_changes: "changes_requested",
 };
 
-/** An operator decides on a submitted plan; approving creates its tasks in
- * the same transaction. Only the latest version of a goal's plan can be
- * decided, and only once. */
+/** An operator decides on a submitted plan (an admin, when the plan is
+ * above the cost threshold or touches a protected path); approving creates
+ * its tasks in the same transaction. Only the latest version of a goal's
+ * plan can be decided, and only once. */
 export async function reviewPlan(
   db: Database,
   actor: Actor,
@@ -265,11 +292,28 @@ export async function reviewPlan(
 ): Promise<PlanDetail> {
   const values = parseInput(reviewPlanInput, input);
   const plan = await findPlanRow(db, values.planId);
-  await requireRoleIn(db, actor, plan.projectId, "operator", () =>
-    notFound("Plan", values.planId),
+  const { role } = await requireRoleIn(
+    db,
+    actor,
+    plan.projectId,
+    "operator",
+    () => notFound("Plan", values.planId),
   );
   if (actor.kind === "agent") {
     throw forbidden("Only an operator may approve, reject or return a plan");
+  }
+  const entries = await loadPlanTasks(db, [plan.id]);
+  const gate = await planGate(
+    db,
+    plan.projectId,
+    entries.map((entry) => ({
+      key: entry.key,
+      scope: entry.scope,
+      estimateUsd: money(entry.estimateUsd),
+    })),
+  );
+  if (gate.requiredRole === "admin" && role !== "admin") {
+    throw forbidden(adminNeededMessage(gate), { needed: "admin", role });
   }
   if (values.decision !== "approve" && values.comment === "") {
     throw invalidInput("Say why in a comment", [
@@ -330,6 +374,13 @@ export async function reviewPlan(
       status === "approved"
         ? await createPlanTasks(tx, actor, goal, current.id, current.version)
         : [];
+    await settlePlanApproval(
+      tx,
+      actor,
+      current.id,
+      status === "approved",
+      values.comment || null,
+    );
     await recordAudit(tx, actor, {
       projectId: current.projectId,
       action: `plan.${values.decision}`,

@@ -41,6 +41,9 @@ describe.each(testKinds)("orchestration settings on %s", (kind) => {
       maxAttempts: 3,
       defaultLeaseSeconds: 300,
       maxLeaseSeconds: 3600,
+      adminApprovalAboveUsd: null,
+      protectedPaths: [],
+      askTimeoutSeconds: 600,
       canEdit: false,
     });
 

@@ -6,6 +6,11 @@ import { requireProjectRole } from "@/server/identity/access";
 import type { Actor, Role } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
+import {
+  approvalSettingsFields,
+  approvalSettingsFor,
+  type ApprovalSettings,
+} from "@/server/guardrails/approval-settings";
 import { now } from "@/server/runtime";
 import {
   orchestrationSettingsFor,
@@ -35,10 +40,13 @@ export const updateOrchestrationSettingsInput = z
       .optional(),
     defaultLeaseSeconds: leaseSeconds.optional(),
     maxLeaseSeconds: leaseSeconds.optional(),
+    // Plan approval thresholds and the "ask" timeout (the approvals queue).
+    ...approvalSettingsFields,
   })
   .strict();
 
-export interface OrchestrationSettingsView extends OrchestrationSettings {
+export interface OrchestrationSettingsView
+  extends OrchestrationSettings, ApprovalSettings {
   /** Whether the caller may change them. */
   canEdit: boolean;
 }
@@ -56,8 +64,13 @@ export async function getOrchestrationSettings(
     "viewer",
   );
   const settings = await orchestrationSettingsFor(db, project.id);
+  const approvals = await approvalSettingsFor(db, project.id);
 
-  return { ...settings, canEdit: role === ("admin" satisfies Role) };
+  return {
+    ...settings,
+    ...approvals,
+    canEdit: role === ("admin" satisfies Role),
+  };
 }
 
 /** Changes the fields given, keeping the others; the default lease may not
@@ -86,23 +99,47 @@ export async function updateOrchestrationSettings(
     if (after.defaultLeaseSeconds > after.maxLeaseSeconds) {
       throw leaseOrderRefusal(after, values.defaultLeaseSeconds === undefined);
     }
+    const approvalsBefore = await approvalSettingsFor(tx, project.id);
+    const approvalsAfter: ApprovalSettings = {
+      adminApprovalAboveUsd:
+        values.adminApprovalAboveUsd === undefined
+          ? approvalsBefore.adminApprovalAboveUsd
+          : values.adminApprovalAboveUsd,
+      protectedPaths: values.protectedPaths
+        ? [...new Set(values.protectedPaths)]
+        : approvalsBefore.protectedPaths,
+      askTimeoutSeconds:
+        values.askTimeoutSeconds ?? approvalsBefore.askTimeoutSeconds,
+    };
+    const stored = {
+      ...after,
+      adminApprovalAboveUsd:
+        approvalsAfter.adminApprovalAboveUsd === null
+          ? null
+          : approvalsAfter.adminApprovalAboveUsd.toFixed(4),
+      protectedPaths: approvalsAfter.protectedPaths,
+      askTimeoutSeconds: approvalsAfter.askTimeoutSeconds,
+    };
     const at = now();
     await tx
       .insert(orchestrationSettings)
-      .values({ projectId: project.id, ...after, updatedAt: at })
+      .values({ projectId: project.id, ...stored, updatedAt: at })
       .onConflictDoUpdate({
         target: orchestrationSettings.projectId,
-        set: { ...after, updatedAt: at },
+        set: { ...stored, updatedAt: at },
       });
     await recordAudit(tx, actor, {
       projectId: project.id,
       action: "orchestration.settings",
       targetType: "project",
       targetId: project.id,
-      details: { before, after },
+      details: {
+        before: { ...before, ...approvalsBefore },
+        after: { ...after, ...approvalsAfter },
+      },
     });
 
-    return { ...after, canEdit: true };
+    return { ...after, ...approvalsAfter, canEdit: true };
   });
 }
 

@@ -3,7 +3,9 @@ import { z } from "zod";
 // Inputs of the orchestration domain functions. Transports reuse these so a
 // field error has the same path in the console, the agent API and the CLI.
 
-export const goalStatuses = ["active", "paused", "done"] as const;
+// A draft goal is being written: its tasks are not claimed until it is
+// made active.
+export const goalStatuses = ["draft", "active", "paused", "done"] as const;
 export type GoalStatus = (typeof goalStatuses)[number];
 
 // In the order a task moves through them; states.ts says which moves are
@@ -72,11 +74,50 @@ const scopeEntry = z
   );
 
 const priority = z
-  .number()
+  .number({ error: "Priority must be a whole number" })
   .int("Priority must be a whole number")
   .min(-1000)
   .max(1000)
   .default(0);
+
+const tokens = z
+  .number({ error: "Must be a whole number of tokens" })
+  .int("Must be a whole number of tokens")
+  .min(0, "Must be 0 or more")
+  .max(1_000_000_000_000, "Must be at most 1,000,000,000,000");
+
+export const MAX_SUCCESS_CRITERIA = 50;
+
+const criterionText = z
+  .string()
+  .trim()
+  .min(1, "A criterion must not be empty")
+  .max(500, "A criterion must be at most 500 characters");
+
+// The goal's checklist: each line says what "achieved" means; operators
+// tick lines off as they are met.
+const successCriteria = z
+  .array(
+    z
+      .object({ text: criterionText, done: z.boolean().default(false) })
+      .strict(),
+  )
+  .max(MAX_SUCCESS_CRITERIA, `At most ${MAX_SUCCESS_CRITERIA} criteria`);
+
+/** The owner: a user's email or id; null leaves the goal without one. */
+const owner = z
+  .string()
+  .trim()
+  .min(1, "Name the owner by email or user id")
+  .max(320);
+
+const dueAt = z.coerce.date({ error: "Must be a date" });
+
+const maxActiveTasks = z
+  .number()
+  .int("Must be a whole number")
+  .min(1, "At least 1; leave empty for no limit")
+  .max(10_000, "At most 10,000");
 
 export const createGoalInput = z
   .object({
@@ -84,8 +125,16 @@ export const createGoalInput = z
     title,
     description: description.default(""),
     budgetUsd: usd.nullable().optional(),
+    budgetTokens: tokens.nullable().optional(),
     // Plans for the goal wait for an operator's approval unless false.
     requiresPlanApproval: z.boolean().default(true),
+    successCriteria: successCriteria.default([]),
+    owner: owner.nullable().optional(),
+    priority,
+    dueAt: dueAt.nullable().optional(),
+    maxActiveTasks: maxActiveTasks.nullable().optional(),
+    /** True creates the goal as a draft, whose tasks are not claimed. */
+    draft: z.boolean().default(false),
   })
   .strict();
 
@@ -96,8 +145,30 @@ export const updateGoalInput = z
     description: description.optional(),
     /** null removes the budget. */
     budgetUsd: usd.nullable().optional(),
+    budgetTokens: tokens.nullable().optional(),
     status: z.enum(goalStatuses).optional(),
     requiresPlanApproval: z.boolean().optional(),
+    /** Replaces the whole checklist. */
+    successCriteria: successCriteria.optional(),
+    owner: owner.nullable().optional(),
+    priority: priority.unwrap().optional(),
+    dueAt: dueAt.nullable().optional(),
+    maxActiveTasks: maxActiveTasks.nullable().optional(),
+  })
+  .strict();
+
+/** Ticks one line of a goal's checklist (or clears it). `text` must match
+ * the line, so a tick aimed at a list someone just edited is refused. */
+export const setGoalCriterionInput = z
+  .object({
+    goalId: id,
+    index: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_SUCCESS_CRITERIA - 1),
+    text: criterionText.optional(),
+    done: z.boolean(),
   })
   .strict();
 

@@ -1,6 +1,9 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { type Database, inTransaction, queryRows } from "@/db/client";
-import { auditLog, taskLeases } from "@/db/schema";
+import { auditLog, projects, taskLeases } from "@/db/schema";
+import { notify } from "@/server/guardrails/notify";
+import { expireApprovals } from "@/server/guardrails/approval-store";
+import { sweepBudgetAlerts } from "@/server/guardrails/budget-alerts";
 import { now } from "@/server/runtime";
 import { raiseEscalationOnce } from "./escalations";
 import type { TaskStatus } from "./schemas";
@@ -137,15 +140,18 @@ async function escalateLapse(tx: Database, task: Expired, exhausted: boolean) {
     label: sweeperBy.label,
   };
   if (exhausted) {
-    await raiseEscalationOnce(tx, {
+    const reason =
+      `Task '${task.title}' failed: its lease expired with ` +
+      `${task.attempts} of ${task.max_attempts} attempts used`;
+    const raised = await raiseEscalationOnce(tx, {
       projectId: task.project_id,
       kind: "max_attempts",
       taskId: task.id,
-      reason:
-        `Task '${task.title}' failed: its lease expired with ` +
-        `${task.attempts} of ${task.max_attempts} attempts used`,
+      reason,
       raisedBy,
     });
+    if (raised)
+      await notifyEscalated(tx, task, raised.id, "task_failing", reason);
 
     return;
   }
@@ -158,14 +164,51 @@ async function escalateLapse(tx: Database, task: Expired, exhausted: boolean) {
     );
   const lapses = Number(lapsed?.count ?? 0);
   if (lapses < LAPSES_BEFORE_ESCALATION) return;
-  await raiseEscalationOnce(tx, {
+  const reason =
+    `The lease on task '${task.title}' has expired ${lapses} times; ` +
+    "its agents may be stuck or the lease too short";
+  const raised = await raiseEscalationOnce(tx, {
     projectId: task.project_id,
     kind: "lease_expired",
     taskId: task.id,
-    reason:
-      `The lease on task '${task.title}' has expired ${lapses} times; ` +
-      "its agents may be stuck or the lease too short",
+    reason,
     raisedBy,
+  });
+  if (raised) {
+    await notifyEscalated(tx, task, raised.id, "lease_expiring", reason);
+  }
+}
+
+/** The notification (inbox and webhooks) for an escalation the sweeper
+ * raised; one per escalation. */
+async function notifyEscalated(
+  tx: Database,
+  task: Expired,
+  escalationId: string,
+  kind: "task_failing" | "lease_expiring",
+  reason: string,
+) {
+  const [project] = await tx
+    .select({ slug: projects.slug })
+    .from(projects)
+    .where(eq(projects.id, task.project_id));
+  await notify(tx, {
+    projectId: task.project_id,
+    kind,
+    severity: kind === "task_failing" ? "critical" : "warning",
+    title:
+      kind === "task_failing"
+        ? `Task '${task.title}' failed after ${task.attempts} attempts`
+        : `The lease on task '${task.title}' keeps expiring`,
+    body: reason,
+    link: project ? `/projects/${project.slug}/tasks/${task.id}` : undefined,
+    details: {
+      taskId: task.id,
+      escalationId,
+      attempts: Number(task.attempts),
+      maxAttempts: Number(task.max_attempts),
+    },
+    dedupeKey: `escalation:${escalationId}`,
   });
 }
 
@@ -196,6 +239,11 @@ export function startLeaseSweeper(options: {
           const swept = await sweepExpiredLeases(db);
           if (stopped || swept.returned + swept.failed < SWEEP_BATCH) break;
         }
+        // Spend reported since the last pass may have crossed a budget's
+        // alert threshold or its limit.
+        if (!stopped) await sweepBudgetAlerts(db);
+        // Approvals nobody decided in time are denied (expired).
+        await expireApprovals(db);
       } catch (error) {
         options.onError?.(error);
       } finally {

@@ -1,15 +1,24 @@
 import type { Database } from "@/db/client";
 import { agentSessions, events } from "@/db/schema";
+import { addToRollups } from "@/server/observability/rollups";
 import { newId, now } from "@/server/runtime";
 
 // Test helper: records spend against a goal the way ingest would, so the
-// budget guardrail can be exercised without the observability pipeline.
+// budget guardrail can be exercised without the observability pipeline:
+// the event and its hourly rollup, with the cost and, if given, tokens.
 
 export async function recordSpend(
   db: Database,
-  input: { projectId: string; agentId: string; goalId: string; usd: number },
+  input: {
+    projectId: string;
+    agentId: string;
+    goalId: string | null;
+    usd: number;
+    tokens?: number;
+    at?: Date;
+  },
 ) {
-  const at = now();
+  const at = input.at ?? now();
   const sessionId = newId();
   await db.insert(agentSessions).values({
     id: sessionId,
@@ -33,6 +42,24 @@ export async function recordSpend(
     occurredAt: at,
     costUsd: input.usd.toFixed(8),
     costSource: "reported",
+    inputTokens: input.tokens ?? null,
     receivedAt: at,
   });
+  await addToRollups(db, [
+    {
+      projectId: input.projectId,
+      agentId: input.agentId,
+      occurredAt: at,
+      model: null,
+      goalId: input.goalId,
+      taskId: null,
+      costUsd: input.usd.toFixed(8),
+      costSource: "reported",
+      inputTokens: input.tokens ?? null,
+      outputTokens: null,
+      cacheReadTokens: null,
+      cacheWrite5mTokens: null,
+      cacheWrite1hTokens: null,
+    },
+  ]);
 }

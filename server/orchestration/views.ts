@@ -4,6 +4,8 @@ import { agents, goals, tasks } from "@/db/schema";
 import { notFound } from "@/server/errors";
 import { requireProjectRole } from "@/server/identity/access";
 import type { Actor, Role } from "@/server/identity/actor";
+import type { SuccessCriterion } from "@/db/schema";
+import type { GoalForecast } from "./goal-forecast";
 import type { GoalStatus, TaskStatus } from "./schemas";
 
 // What the orchestration domain hands back to transports: plain values with
@@ -38,15 +40,25 @@ export interface GoalView {
   title: string;
   description: string;
   budgetUsd: number | null;
+  budgetTokens: number | null;
   status: GoalStatus;
   requiresPlanApproval: boolean;
+  successCriteria: SuccessCriterion[];
+  owner: { id: string; name: string; email: string } | null;
+  priority: number;
+  dueAt: Date | null;
+  maxActiveTasks: number | null;
   createdBy: string | null;
   createdAt: Date;
   updatedAt: Date;
   spendUsd: number;
+  spendTokens: number;
   overBudget: boolean;
   taskCounts: Record<TaskStatus, number>;
   taskTotal: number;
+  /** Done tasks of all but the cancelled ones; percent is null with none. */
+  progress: { done: number; total: number; percent: number | null };
+  forecast: GoalForecast;
 }
 
 type TaskRow = typeof tasks.$inferSelect;

@@ -238,6 +238,7 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
       const { tools } = await all.listTools();
       expect(tools.map((t) => t.name).sort()).toEqual([
         "budget_remaining",
+        "budget_request",
         "context_answer",
         "context_document",
         "context_patch",

@@ -10,6 +10,7 @@ import {
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
 import { classifyFailure, DomainError } from "@/server/errors";
+import { recordRefusedCall } from "@/server/guardrails/refusals";
 import { authenticateAgent } from "@/server/identity/tokens";
 import { logger } from "@/server/log";
 import { DEFAULT_MAX_BODY_BYTES, toErrorResponse } from "../http";
@@ -88,6 +89,8 @@ function buildServer(
 
       return { content: [{ type: "text", text }] };
     } catch (error) {
+      await recordRefusedCall(db, actor, error, `mcp ${name}`);
+
       return toolError(error, name);
     }
   });

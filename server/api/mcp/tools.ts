@@ -24,6 +24,10 @@ import {
   type TaskRemaining,
 } from "@/server/guardrails/remaining";
 import {
+  budgetRequestInput,
+  requestBudgetIncrease,
+} from "@/server/guardrails/approvals";
+import {
   acknowledgeDirective,
   acknowledgeDirectiveInput,
   agentDirectives,
@@ -96,7 +100,7 @@ export const toolGroups = {
   plans: "submit a plan for a goal, poll its review",
   reservations: "reserve path globs, renew, release, check paths",
   directives: "operator directives to you: read, acknowledge",
-  budget: "spend and budget left on your task and its goal",
+  budget: "spend and budget left on your task and its goal; ask for more",
   events: "report tool and model calls with usage",
 } as const;
 export type ToolGroup = keyof typeof toolGroups;
@@ -170,7 +174,8 @@ function taskLine(task: TaskView): string {
 }
 
 /** News the domain hands out with a heartbeat or claim (directives not
- * yet delivered, decisions on the agent's plans), once each. */
+ * yet delivered, decisions on the agent's plans and approval requests),
+ * once each. */
 function noticesText(notices: AgentNotices | undefined): string[] {
   if (!notices) return [];
   const lines: string[] = [];
@@ -185,6 +190,13 @@ function noticesText(notices: AgentNotices | undefined): string[] {
       `Plan ${plan.id} v${plan.version} for goal ${plan.goalId} is ` +
         `${plan.status}` +
         (plan.reviewComment ? `: ${plan.reviewComment}` : ""),
+    );
+  }
+  for (const approval of notices.approvals) {
+    lines.push(
+      `Approval ${approval.id} (${approval.title}) is ${approval.status}` +
+        (approval.decidedBy ? ` by ${approval.decidedBy}` : "") +
+        (approval.comment ? `: ${approval.comment}` : ""),
     );
   }
 
@@ -228,14 +240,18 @@ function contextText(result: ContextResult): string {
 
     return lines.join("\n");
   }
+  // A pointer tier carries no text; a document tier the whole file's.
+  const size =
+    result.tier === "document"
+      ? `whole document, ${result.tokens} tokens`
+      : `${result.sectionTokens} tokens`;
   const lines = [
     `${result.headingPath} (${result.path}:${result.line}, ` +
-      `section ${result.sectionId}, ${result.tokens} tokens` +
+      `section ${result.sectionId}, ${size}` +
       (result.status === "canonical" ? "" : `, ${result.status}`) +
       ")",
-    "",
-    result.text.trim(),
   ];
+  if (result.text.trim()) lines.push("", result.text.trim());
   if (result.alternatives.length > 0) {
     lines.push("", "Also:", ...result.alternatives.map(pointer));
   }
@@ -459,7 +475,8 @@ const domainTools: McpTool[] = [
     group: "core",
     description:
       "Answer a question from the project's indexed docs: one section, " +
-      "or an honest no-answer. Ask before reading whole documents.",
+      "or an honest no-answer. Ask before reading whole documents. " +
+      "tier: pointer (where, no text), section (default) or document.",
     input: answerQuestionInput.omit({ project: true }),
     run: async (db, actor, args) =>
       contextText(
@@ -755,6 +772,26 @@ const domainTools: McpTool[] = [
     input: budgetRemainingInput,
     run: async (db, actor, args) =>
       remainingText((await budgetRemaining(db, actor, args)).tasks),
+  }),
+  defineTool({
+    name: "budget_request",
+    group: "budget",
+    description:
+      "Ask a person to raise a goal's budget by amountUsd, saying why; " +
+      "the decision comes with your next claim or heartbeat.",
+    input: budgetRequestInput,
+    run: async (db, actor, args) => {
+      const { approval, created } = await requestBudgetIncrease(
+        db,
+        actor,
+        args,
+      );
+
+      return (
+        `${created ? "Requested" : "Already pending"}: approval ` +
+        `${approval.id} (${approval.title}), ${approval.status}`
+      );
+    },
   }),
 
   // events

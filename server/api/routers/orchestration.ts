@@ -1,6 +1,10 @@
 import { planOverlaps } from "@/server/orchestration/plan-overlaps";
 import { reviewTask } from "@/server/orchestration/review";
 import { reviewTaskInput } from "@/server/orchestration/schemas";
+import {
+  reassignTask,
+  reassignTaskInput,
+} from "@/server/orchestration/reassign";
 import { authedProcedure, router } from "../trpc";
 import {
   cancelTask,
@@ -17,6 +21,8 @@ import {
   planIdInput,
   reviewPlan,
   reviewPlanInput,
+  setGoalCriterion,
+  setGoalCriterionInput,
   submitPlan,
   submitPlanInput,
   listGoals,
@@ -77,6 +83,10 @@ const goals = router({
   update: authedProcedure
     .input(updateGoalInput)
     .mutation(({ ctx, input }) => updateGoal(ctx.db, ctx.actor, input)),
+  /** Ticks or clears one line of the goal's success criteria. */
+  setCriterion: authedProcedure
+    .input(setGoalCriterionInput)
+    .mutation(({ ctx, input }) => setGoalCriterion(ctx.db, ctx.actor, input)),
 });
 
 const tasks = router({
@@ -118,6 +128,10 @@ const tasks = router({
   cancel: authedProcedure
     .input(operatorTaskInput)
     .mutation(({ ctx, input }) => cancelTask(ctx.db, ctx.actor, input)),
+  /** Hand the task to a named agent under a new lease. */
+  reassign: authedProcedure
+    .input(reassignTaskInput)
+    .mutation(({ ctx, input }) => reassignTask(ctx.db, ctx.actor, input)),
 });
 
 const plans = router({

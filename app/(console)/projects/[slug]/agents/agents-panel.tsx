@@ -12,6 +12,7 @@ import {
   capabilityError,
   parseTags,
 } from "./capabilities-cell";
+import { MaxActiveCell } from "./max-active-cell";
 
 type Role = "viewer" | "operator" | "admin";
 
@@ -61,6 +62,7 @@ export function AgentsPanel(props: { project: string; role: Role }) {
   const agents = useQuery(
     trpc.identity.agents.list.queryOptions(input, { refetchInterval: 5_000 }),
   );
+  const limits = useQuery(trpc.guardrails.limits.get.queryOptions(input));
   const [secret, setSecret] = useState<{ name: string; value: string } | null>(
     null,
   );
@@ -129,6 +131,7 @@ export function AgentsPanel(props: { project: string; role: Role }) {
               <th>Current task</th>
               <th>Lease until</th>
               <th>Capabilities</th>
+              <th>Max active tasks</th>
               <th>Live tokens</th>
               <th>Last token use</th>
               <th />
@@ -180,6 +183,15 @@ export function AgentsPanel(props: { project: string; role: Role }) {
                   <CapabilitiesCell
                     project={props.project}
                     agent={agent}
+                    canEdit={canOperate}
+                    onSaved={refresh}
+                  />
+                </td>
+                <td>
+                  <MaxActiveCell
+                    project={props.project}
+                    agent={agent}
+                    projectDefault={limits.data?.maxActivePerAgent ?? null}
                     canEdit={canOperate}
                     onSaved={refresh}
                   />

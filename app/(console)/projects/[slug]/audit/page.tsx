@@ -1,23 +1,135 @@
+import Link from "next/link";
 import { formatTime } from "@/components/forms";
 import { requirePageProject } from "@/server/api/page-auth";
-import { listAudit } from "@/server/identity/audit";
+import { DomainError } from "@/server/errors";
+import { auditFiltersFromQuery, auditPage } from "@/server/identity/audit";
+
+const PAGE_SIZE = 100;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function first(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? "";
+}
+
+/** The page's URL with some parameters changed (empty ones dropped). */
+function withQuery(base: string, query: Query, changes: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries({ ...query, ...changes })) {
+    const text = first(value);
+    if (text !== "") params.set(key, text);
+  }
+  const search = params.toString();
+
+  return search ? `${base}?${search}` : base;
+}
 
 export default async function AuditPage(props: {
   params: Promise<{ slug: string }>;
+  searchParams: Promise<Query>;
 }) {
   const { slug } = await props.params;
-  const { db, actor } = await requirePageProject(slug);
-  const rows = await listAudit(db, actor, { project: slug, limit: 200 });
+  const query = await props.searchParams;
+  const { db, actor, project } = await requirePageProject(slug);
+  const base = `/projects/${project.slug}/audit`;
+  const filters = auditFiltersFromQuery(query);
+  const beforeText = first(query.before);
+  const before = /^\d+$/.test(beforeText) ? Number(beforeText) : undefined;
+  let page: Awaited<ReturnType<typeof auditPage>> | null = null;
+  let problem: string | null = null;
+  try {
+    page = await auditPage(db, actor, {
+      project: project.slug,
+      ...filters,
+      before,
+      limit: PAGE_SIZE,
+    });
+  } catch (error) {
+    // A malformed filter in the URL is shown, not a crash.
+    if (!(error instanceof DomainError) || error.code !== "invalid_input") {
+      throw error;
+    }
+    problem = error.message;
+  }
+  const filtered = Object.values(filters).some((value) => value !== undefined);
+  const exportQuery = { ...query, before: undefined, format: undefined };
 
   return (
     <>
       <h1>Audit log</h1>
       <p className="muted">
-        Every operator action in this project, newest first (last 200).
+        Every operator action in this project and every guardrail decision that
+        refused an agent, newest first.
       </p>
-      {rows.length === 0 ? (
-        <p className="muted">Nothing has happened yet.</p>
-      ) : (
+      <form
+        method="get"
+        action={base}
+        className="row"
+        aria-label="Filter the audit log"
+        style={{ alignItems: "flex-end", marginBottom: "1rem" }}
+      >
+        <label>
+          Actor
+          <input
+            name="actor"
+            defaultValue={first(query.actor)}
+            placeholder="email, agent or id"
+          />
+        </label>
+        <label>
+          Actor type
+          <select name="type" defaultValue={first(query.type)}>
+            <option value="">any</option>
+            <option value="user">user</option>
+            <option value="agent">agent</option>
+            <option value="cli">cli</option>
+          </select>
+        </label>
+        <label>
+          Action starts with
+          <input
+            name="action"
+            defaultValue={first(query.action)}
+            placeholder="goal. or guardrail.refused"
+          />
+        </label>
+        <label>
+          Target type
+          <input
+            name="target"
+            defaultValue={first(query.target)}
+            placeholder="goal, task, agent"
+          />
+        </label>
+        <label>
+          From (UTC)
+          <input name="from" type="date" defaultValue={first(query.from)} />
+        </label>
+        <label>
+          To (UTC, inclusive)
+          <input name="to" type="date" defaultValue={first(query.to)} />
+        </label>
+        <button type="submit">Filter</button>
+        {filtered && <Link href={base}>Clear</Link>}
+      </form>
+      <p className="row">
+        <span className="muted">Export what the filters match:</span>
+        <a href={withQuery(`${base}/export`, exportQuery, { format: "csv" })}>
+          CSV
+        </a>
+        <a href={withQuery(`${base}/export`, exportQuery, { format: "json" })}>
+          JSON
+        </a>
+      </p>
+      {problem && <p className="error">{problem}</p>}
+      {page && page.rows.length === 0 && (
+        <p className="muted">
+          {filtered || before
+            ? "No entries match these filters."
+            : "Nothing has happened yet."}
+        </p>
+      )}
+      {page && page.rows.length > 0 && (
         <table aria-label="Audit log">
           <thead>
             <tr>
@@ -29,7 +141,7 @@ export default async function AuditPage(props: {
             </tr>
           </thead>
           <tbody>
-            {rows.map((row) => (
+            {page.rows.map((row) => (
               <tr key={row.id}>
                 <td style={{ whiteSpace: "nowrap" }}>
                   {formatTime(row.createdAt)}
@@ -40,6 +152,12 @@ export default async function AuditPage(props: {
                 </td>
                 <td>
                   <code>{row.action}</code>
+                  {row.action.startsWith("guardrail.refused") && (
+                    <>
+                      {" "}
+                      <span className="badge danger">refused</span>
+                    </>
+                  )}
                 </td>
                 <td>
                   {row.targetType ?? ""}
@@ -58,6 +176,24 @@ export default async function AuditPage(props: {
           </tbody>
         </table>
       )}
+      <nav
+        className="row"
+        aria-label="Audit pages"
+        style={{ marginTop: "1rem" }}
+      >
+        {before !== undefined && (
+          <Link href={withQuery(base, query, { before: undefined })}>
+            ← Newest
+          </Link>
+        )}
+        {page?.nextBefore && (
+          <Link
+            href={withQuery(base, query, { before: String(page.nextBefore) })}
+          >
+            Older →
+          </Link>
+        )}
+      </nav>
     </>
   );
 }

@@ -2,14 +2,18 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
+import { formatCount } from "@/components/charts/format";
+import { SavingsChart } from "@/components/charts/savings-chart";
 import { formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { DocumentsPanel } from "./documents-panel";
+import { StatusBadge } from "./status-badge";
 
-// The context page: ask a question as an agent would, see what is indexed,
-// upload markdown.
+// The context page: ask a question as an agent would, see what lookups
+// saved, what is indexed and with which status, upload markdown, and set
+// the age after which unchanged documents are flagged.
 
 const UPLOAD_BATCH = 100;
-const DOCUMENTS_SHOWN = 50;
 const markdownFile = /\.(md|mdx)$/i;
 
 // React passes these through to the input; TypeScript's DOM types lack them.
@@ -26,18 +30,37 @@ function uploadPath(file: File): string {
   return relative.split("/").slice(1).join("/") || file.name;
 }
 
-export function ContextPanel(props: { project: string; canUpload: boolean }) {
+export function ContextPanel(props: {
+  project: string;
+  canUpload: boolean;
+  canAdmin: boolean;
+}) {
   return (
     <>
       <SearchPanel project={props.project} />
+      <SavingsChart project={props.project} />
       {props.canUpload && <UploadPanel project={props.project} />}
+      <AgeSettingPanel project={props.project} canEdit={props.canAdmin} />
       <DocumentsPanel project={props.project} canOverride={props.canUpload} />
     </>
   );
 }
 
+/** The project's sources, for pickers. */
+function useSources(project: string) {
+  const trpc = useTRPC();
+  const page = useQuery(
+    trpc.context.browse.queryOptions({ project, limit: 1 }),
+  );
+
+  return page.data?.sources ?? [];
+}
+
+type Tier = "pointer" | "section" | "document";
+
 function SearchPanel(props: { project: string }) {
   const trpc = useTRPC();
+  const sources = useSources(props.project);
   const search = useMutation(trpc.context.search.mutationOptions());
   const answer = search.data;
 
@@ -45,17 +68,40 @@ function SearchPanel(props: { project: string }) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const q = String(form.get("q") ?? "").trim();
+    const source = String(form.get("source") ?? "") || undefined;
+    const tier = String(form.get("tier") ?? "section") as Tier;
     const includeStale = form.get("includeStale") === "on";
-    if (q) search.mutate({ project: props.project, q, includeStale });
+    if (q) {
+      search.mutate({ project: props.project, q, source, tier, includeStale });
+    }
   }
 
   return (
     <section className="panel" aria-labelledby="search-heading">
       <h2 id="search-heading">Ask the docs</h2>
-      <form className="row" onSubmit={submit}>
-        <label style={{ flex: 1 }}>
+      <form className="row" onSubmit={submit} style={{ alignItems: "end" }}>
+        <label style={{ flex: 1, minWidth: "16rem" }}>
           Question
           <input name="q" maxLength={1000} required />
+        </label>
+        <label>
+          Source
+          <select name="source" defaultValue="">
+            <option value="">All sources</option>
+            {sources.map((s) => (
+              <option key={s.source} value={s.source}>
+                {s.source}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Tier
+          <select name="tier" defaultValue="section">
+            <option value="pointer">Pointer</option>
+            <option value="section">Section</option>
+            <option value="document">Document</option>
+          </select>
         </label>
         <label>
           <input
@@ -75,6 +121,7 @@ function SearchPanel(props: { project: string }) {
           <h3>No answer</h3>
           <p className="muted">{answer.reason}</p>
           <Alternatives
+            project={props.project}
             label="Nearest sections:"
             pointers={answer.alternatives}
           />
@@ -89,33 +136,57 @@ function SearchPanel(props: { project: string }) {
             {answer.statusReason && (
               <span className="muted">{answer.statusReason}</span>
             )}
-            <span className="muted">
-              {answer.tokens} tokens served of {answer.documentTokens} in the
-              file
-            </span>
           </div>
-          <pre style={{ whiteSpace: "pre-wrap" }}>{answer.text}</pre>
-          <Alternatives label="Also relevant:" pointers={answer.alternatives} />
+          <p className="muted" aria-label="Token counts">
+            {formatCount(answer.servedTokens)} tokens served ({answer.tier});
+            section {formatCount(answer.sectionTokens)}, whole document{" "}
+            {formatCount(answer.documentTokens)}, top-3 documents{" "}
+            {formatCount(answer.top3Tokens)}
+          </p>
+          {answer.text && (
+            <pre style={{ whiteSpace: "pre-wrap" }}>{answer.text}</pre>
+          )}
+          <Alternatives
+            project={props.project}
+            label="Also relevant:"
+            pointers={answer.alternatives}
+          />
         </div>
       )}
     </section>
   );
 }
 
-/** Pointers to other sections (breadcrumb and path:line), if any. */
+/** Pointers to other sections: status, breadcrumb and path:line. */
 function Alternatives(props: {
+  project: string;
   label: string;
-  pointers: { path: string; line: number; headingPath: string }[];
+  pointers: {
+    path: string;
+    line: number;
+    headingPath: string;
+    status: string;
+    source: string;
+    version: string;
+  }[];
 }) {
   if (props.pointers.length === 0) return null;
 
   return (
     <>
       <p className="muted">{props.label}</p>
-      <ul>
+      <ul aria-label="Alternatives">
         {props.pointers.map((alt) => (
-          <li key={`${alt.path}:${alt.line}`}>
-            {alt.headingPath} <code>{`${alt.path}:${alt.line}`}</code>
+          <li key={`${alt.source}:${alt.version}:${alt.path}:${alt.line}`}>
+            <StatusBadge status={alt.status} /> {alt.headingPath}{" "}
+            <code>{`${alt.path}:${alt.line}`}</code>
+            {alt.source !== "default" && (
+              <span className="muted">
+                {" "}
+                ({alt.source}
+                {alt.version ? ` ${alt.version}` : ""})
+              </span>
+            )}
           </li>
         ))}
       </ul>
@@ -123,216 +194,90 @@ function Alternatives(props: {
   );
 }
 
-const statusBadge: Record<string, string> = {
-  canonical: "ok",
-  stale: "warn",
-  duplicate: "muted",
-  superseded: "danger",
-};
-
-function StatusBadge(props: { status: string; reason: string | null }) {
-  return (
-    <span
-      className={`badge ${statusBadge[props.status] ?? "warn"}`}
-      title={props.reason ?? undefined}
-    >
-      {props.status}
-    </span>
-  );
-}
-
-/** Pin canonical, mark stale, or hand the document back to the rules. */
-function StatusOverride(props: {
-  project: string;
-  documentId: string;
-  status: string;
-  overridden: boolean;
-}) {
+/** The age rule's setting: admins change it, everyone sees it. */
+function AgeSettingPanel(props: { project: string; canEdit: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const setStatus = useMutation(
-    trpc.context.setStatus.mutationOptions({
-      onSuccess: () =>
-        queryClient.invalidateQueries({
-          queryKey: trpc.context.documents.queryKey({ project: props.project }),
-        }),
+  const settings = useQuery(
+    trpc.context.settings.queryOptions({ project: props.project }),
+  );
+  const [draft, setDraft] = useState<string | null>(null);
+  const save = useMutation(
+    trpc.context.setSettings.mutationOptions({
+      onSuccess: async () => {
+        setDraft(null);
+        await Promise.all([
+          queryClient.invalidateQueries({
+            queryKey: trpc.context.settings.queryKey({
+              project: props.project,
+            }),
+          }),
+          queryClient.invalidateQueries({
+            queryKey: trpc.context.browse.pathKey(),
+          }),
+        ]);
+      },
     }),
   );
-  const apply = (status: "canonical" | "stale" | "auto") =>
-    setStatus.mutate({
-      project: props.project,
-      documentId: props.documentId,
-      status,
-    });
+  const current = settings.data?.staleAfterDays ?? null;
+  const value = draft ?? (current === null ? "" : String(current));
 
-  return (
-    <span className="row">
-      {props.status !== "canonical" && (
-        <button
-          type="button"
-          className="secondary"
-          disabled={setStatus.isPending}
-          onClick={() => apply("canonical")}
-        >
-          Pin canonical
-        </button>
-      )}
-      {props.status !== "stale" && (
-        <button
-          type="button"
-          className="secondary"
-          disabled={setStatus.isPending}
-          onClick={() => apply("stale")}
-        >
-          Mark stale
-        </button>
-      )}
-      {props.overridden && (
-        <button
-          type="button"
-          className="secondary"
-          disabled={setStatus.isPending}
-          onClick={() => apply("auto")}
-        >
-          Use rules
-        </button>
-      )}
-      {setStatus.error && (
-        <span className="error">{formError(setStatus.error)}</span>
-      )}
-    </span>
-  );
-}
-
-function DocumentsPanel(props: { project: string; canOverride: boolean }) {
-  const trpc = useTRPC();
-  const documents = useQuery(
-    trpc.context.documents.queryOptions({ project: props.project }),
-  );
-  const [filter, setFilter] = useState("");
-  const [statusFilter, setStatusFilter] = useState("");
-  const [showAll, setShowAll] = useState(false);
-  const rows = documents.data ?? [];
-  const sections = rows.reduce((sum, d) => sum + d.sections, 0);
-  const tokens = rows.reduce((sum, d) => sum + d.tokens, 0);
-  const statusCounts = new Map<string, number>();
-  for (const doc of rows) {
-    statusCounts.set(doc.status, (statusCounts.get(doc.status) ?? 0) + 1);
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const days = value.trim() === "" ? null : Number(value);
+    save.mutate({ project: props.project, staleAfterDays: days });
   }
-  const needle = filter.trim().toLowerCase();
-  const matching = rows.filter(
-    (doc) =>
-      (!statusFilter || doc.status === statusFilter) &&
-      (!needle ||
-        doc.path.toLowerCase().includes(needle) ||
-        doc.title.toLowerCase().includes(needle)),
-  );
-  const shown = showAll ? matching : matching.slice(0, DOCUMENTS_SHOWN);
 
   return (
-    <section className="panel" aria-labelledby="documents-heading">
-      <h2 id="documents-heading">Documents</h2>
-      {documents.isPending && <p className="muted">Loading documents…</p>}
-      {documents.error && <p className="error">{documents.error.message}</p>}
-      {documents.data?.length === 0 && (
-        <p className="muted">
-          Nothing indexed yet. Upload markdown above or run{" "}
-          <code>flotilla context index DIR --project {props.project}</code>.
-        </p>
-      )}
-      {rows.length > 0 && (
-        <>
-          <div className="row">
-            <p className="muted">
-              {rows.length} documents, {sections} sections,{" "}
-              {tokens.toLocaleString("en-US")} tokens
-            </p>
-            <p aria-label="Documents per status" className="row">
-              {[...statusCounts.entries()].map(([status, n]) => (
-                <button
-                  key={status}
-                  type="button"
-                  className="secondary"
-                  aria-pressed={statusFilter === status}
-                  onClick={() =>
-                    setStatusFilter(statusFilter === status ? "" : status)
-                  }
-                >
-                  <StatusBadge status={status} reason={null} /> {n}
-                </button>
-              ))}
-            </p>
-            <label className="row">
-              Filter
-              <input
-                value={filter}
-                onChange={(event) => setFilter(event.target.value)}
-                placeholder="path or title"
-              />
-            </label>
-          </div>
-          <table>
-            <thead>
-              <tr>
-                <th>Path</th>
-                <th>Title</th>
-                <th>Status</th>
-                <th>Reason</th>
-                <th>Sections</th>
-                <th>Tokens</th>
-                {props.canOverride && <th>Override</th>}
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((doc) => (
-                <tr key={doc.id}>
-                  <td>
-                    <code>{doc.path}</code>
-                    {doc.source !== "default" && (
-                      <span className="muted">
-                        {" "}
-                        ({doc.source}
-                        {doc.version ? ` ${doc.version}` : ""})
-                      </span>
-                    )}
-                  </td>
-                  <td>{doc.title}</td>
-                  <td>
-                    <StatusBadge
-                      status={doc.status}
-                      reason={doc.statusReason}
-                    />
-                  </td>
-                  <td className="muted">{doc.statusReason}</td>
-                  <td>{doc.sections}</td>
-                  <td>{doc.tokens}</td>
-                  {props.canOverride && (
-                    <td>
-                      <StatusOverride
-                        project={props.project}
-                        documentId={doc.id}
-                        status={doc.status}
-                        overridden={doc.statusOverride !== null}
-                      />
-                    </td>
-                  )}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {shown.length < matching.length && (
-            <p className="muted">
-              Showing {shown.length} of {matching.length}.{" "}
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => setShowAll(true)}
-              >
-                Show all
-              </button>
-            </p>
+    <section className="panel" aria-labelledby="age-heading">
+      <h2 id="age-heading">Age rule</h2>
+      <p className="muted">
+        A document unchanged for longer than this (its last git commit, or its
+        file time outside git) is marked stale, as a weak signal: only when no
+        operator pin, front matter, version or duplicate decided its status.{" "}
+        {current === null
+          ? "Not set: age flags nothing."
+          : `Now: ${current} days.`}
+      </p>
+      {props.canEdit && (
+        <form className="row" onSubmit={submit} style={{ alignItems: "end" }}>
+          <label>
+            Stale after (days)
+            <input
+              type="number"
+              min={1}
+              max={36500}
+              step={1}
+              placeholder="off"
+              value={value}
+              onChange={(e) => setDraft(e.target.value)}
+            />
+          </label>
+          <button type="submit" disabled={save.isPending || draft === null}>
+            Save
+          </button>
+          {current !== null && (
+            <button
+              type="button"
+              className="secondary"
+              disabled={save.isPending}
+              onClick={() =>
+                save.mutate({ project: props.project, staleAfterDays: null })
+              }
+            >
+              Turn off
+            </button>
           )}
-        </>
+          {save.error && <span className="error">{formError(save.error)}</span>}
+          {save.data && (
+            <span role="status" className="muted">
+              Saved; statuses now{" "}
+              {Object.entries(save.data.statuses)
+                .map(([status, n]) => `${n} ${status}`)
+                .join(", ") || "unchanged"}
+            </span>
+          )}
+        </form>
       )}
     </section>
   );
@@ -344,10 +289,14 @@ function UploadPanel(props: { project: string }) {
   const upload = useMutation(trpc.context.upload.mutationOptions());
   const [folder, setFolder] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [progress, setProgress] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const formElement = event.currentTarget;
+    const form = new FormData(formElement);
+    const source = String(form.get("source") ?? "").trim() || undefined;
+    const version = String(form.get("version") ?? "").trim() || undefined;
     const input = formElement.elements.namedItem("files") as HTMLInputElement;
     const files = [...(input.files ?? [])].filter((f) =>
       markdownFile.test(f.name),
@@ -361,6 +310,7 @@ function UploadPanel(props: { project: string }) {
     const totals = { indexed: 0, unchanged: 0, sections: 0 };
     // Batches keep each request small when a whole folder is uploaded.
     for (let i = 0; i < files.length; i += UPLOAD_BATCH) {
+      setProgress(`Indexing ${i} of ${files.length} files…`);
       const batch = await Promise.all(
         files.slice(i, i + UPLOAD_BATCH).map(async (file) => ({
           path: uploadPath(file),
@@ -368,20 +318,25 @@ function UploadPanel(props: { project: string }) {
         })),
       );
       const summary = await upload
-        .mutateAsync({ project: props.project, files: batch })
+        .mutateAsync({ project: props.project, source, version, files: batch })
         .catch(() => null);
-      if (!summary) return;
+      if (!summary) {
+        setProgress(null);
+
+        return;
+      }
       totals.indexed += summary.indexed;
       totals.unchanged += summary.unchanged;
       totals.sections += summary.sections;
     }
+    setProgress(null);
     setOutcome(
       `Indexed ${totals.indexed} files (${totals.sections} sections); ` +
         `${totals.unchanged} unchanged`,
     );
     formElement.reset();
     await queryClient.invalidateQueries({
-      queryKey: trpc.context.documents.queryKey({ project: props.project }),
+      queryKey: trpc.context.browse.pathKey(),
     });
   }
 
@@ -389,6 +344,16 @@ function UploadPanel(props: { project: string }) {
     <section className="panel" aria-labelledby="upload-heading">
       <h2 id="upload-heading">Upload markdown</h2>
       <form className="stack" onSubmit={submit}>
+        <div className="row">
+          <label>
+            Source
+            <input name="source" placeholder="default" maxLength={100} />
+          </label>
+          <label>
+            Version
+            <input name="version" placeholder="unversioned" maxLength={50} />
+          </label>
+        </div>
         <label>
           <input
             type="checkbox"
@@ -412,6 +377,7 @@ function UploadPanel(props: { project: string }) {
         <button type="submit" disabled={upload.isPending}>
           Upload
         </button>
+        {progress && <p role="status">{progress}</p>}
         {upload.error && <p className="error">{formError(upload.error)}</p>}
         {outcome && <p role="status">{outcome}</p>}
       </form>

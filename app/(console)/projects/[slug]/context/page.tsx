@@ -10,7 +10,11 @@ export default async function ContextPage(props: {
   return (
     <>
       <h1>Context</h1>
-      <ContextPanel project={project.slug} canUpload={role !== "viewer"} />
+      <ContextPanel
+        project={project.slug}
+        canUpload={role !== "viewer"}
+        canAdmin={role === "admin"}
+      />
     </>
   );
 }

@@ -5,11 +5,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
-import { statusLabels, usd, usdField, type TaskStatusName } from "./ui";
-
-function goalBadge(status: string): string {
-  return `badge ${status === "active" ? "ok" : "muted"}`;
-}
+import { dateOnly, goalBadge, GoalProgress, spendText } from "./goal-display";
+import { GoalFields, readGoalFields } from "./goal-fields";
+import { statusLabels, type TaskStatusName } from "./ui";
 
 /** "2 ready, 1 claimed", leaving out empty statuses. */
 function countsText(counts: Record<TaskStatusName, number>): string {
@@ -50,7 +48,8 @@ export function GoalsPanel(props: { project: string; canOperate: boolean }) {
         project: props.project,
         title: String(form.get("title") ?? ""),
         description: String(form.get("description") ?? ""),
-        budgetUsd: usdField(form.get("budgetUsd")),
+        ...readGoalFields(form),
+        draft: form.get("draft") === "on",
       },
       { onSuccess: () => formElement.reset() },
     );
@@ -71,6 +70,10 @@ export function GoalsPanel(props: { project: string; canOperate: boolean }) {
               <tr>
                 <th>Goal</th>
                 <th>Status</th>
+                <th>Priority</th>
+                <th>Owner</th>
+                <th>Due</th>
+                <th>Progress</th>
                 <th>Tasks</th>
                 <th>Spend / budget</th>
               </tr>
@@ -88,15 +91,22 @@ export function GoalsPanel(props: { project: string; canOperate: boolean }) {
                       {goal.status}
                     </span>
                   </td>
+                  <td>{goal.priority}</td>
+                  <td>
+                    {goal.owner?.name ?? <span className="muted">none</span>}
+                  </td>
+                  <td style={{ whiteSpace: "nowrap" }}>
+                    {dateOnly(goal.dueAt) || (
+                      <span className="muted">none</span>
+                    )}
+                  </td>
+                  <td>
+                    <GoalProgress title={goal.title} progress={goal.progress} />
+                  </td>
                   <td>{countsText(goal.taskCounts)}</td>
                   <td>
                     <div className="row">
-                      <span>
-                        {usd(goal.spendUsd)}
-                        {goal.budgetUsd === null
-                          ? " (no budget)"
-                          : ` of ${usd(goal.budgetUsd)}`}
-                      </span>
+                      <span>{spendText(goal)}</span>
                       {goal.overBudget && (
                         <span className="badge danger">Over budget</span>
                       )}
@@ -127,17 +137,11 @@ export function GoalsPanel(props: { project: string; canOperate: boolean }) {
                 <span className="field-error">{errors.description}</span>
               )}
             </label>
-            <label>
-              Budget in USD (optional)
-              <input
-                name="budgetUsd"
-                inputMode="decimal"
-                placeholder="e.g. 25"
-                aria-invalid={!!errors.budgetUsd}
-              />
-              {errors.budgetUsd && (
-                <span className="field-error">{errors.budgetUsd}</span>
-              )}
+            <GoalFields project={props.project} errors={errors} />
+            <label style={{ flexDirection: "row", alignItems: "center" }}>
+              <input type="checkbox" name="draft" />
+              Save as a draft (agents do not claim its tasks until it is made
+              active)
             </label>
             {problem && <p className="error">{problem}</p>}
             <div>

@@ -1,4 +1,5 @@
 import { requirePageProject } from "@/server/api/page-auth";
+import { BudgetsPanel } from "./budgets-panel";
 import { KillSwitchPanel } from "./kill-switch-panel";
 import { RulesPanel } from "./rules-panel";
 
@@ -12,6 +13,7 @@ export default async function GuardrailsPage(props: {
     <>
       <h1>Guardrails</h1>
       <KillSwitchPanel project={project.slug} role={role} />
+      <BudgetsPanel project={project.slug} role={role} />
       <RulesPanel project={project.slug} role={role} />
     </>
   );

@@ -1,4 +1,5 @@
 import { requirePageProject } from "@/server/api/page-auth";
+import { SavingsChart } from "@/components/charts/savings-chart";
 import { SpendPanel } from "./spend-panel";
 
 export default async function SpendPage(props: {
@@ -11,6 +12,7 @@ export default async function SpendPage(props: {
     <>
       <h1>Spend</h1>
       <SpendPanel project={project.slug} />
+      <SavingsChart project={project.slug} />
     </>
   );
 }

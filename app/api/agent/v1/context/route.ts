@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { agentRoute } from "@/server/api/http";
-import { answerQuestion } from "@/server/context";
+import { answerQuestion, contextTiers } from "@/server/context";
 
 // One section of the agent's project docs that answers `q`, or an explicit
 // no-answer; both are 200, since an honest no-answer is a result.
 // `include_stale=true` lets stale and duplicate documents answer (the
-// answer then carries their status and reason); `source=` picks a source.
+// answer then carries their status and reason); `source=` picks a source;
+// `tier=pointer|section|document` says how much text comes back.
 export const GET = agentRoute({
   query: z.object({
     q: z.string().trim().min(1).max(1000),
@@ -15,6 +16,7 @@ export const GET = agentRoute({
       .enum(["true", "false", "1", "0"])
       .transform((value) => value === "true" || value === "1")
       .optional(),
+    tier: z.enum(contextTiers).optional(),
   }),
   handler: ({ db, actor, query }) =>
     answerQuestion(db, actor, {
@@ -23,5 +25,6 @@ export const GET = agentRoute({
       limit: query.limit,
       source: query.source,
       includeStale: query.include_stale,
+      tier: query.tier,
     }),
 });

@@ -2,9 +2,11 @@
 
 import Link from "next/link";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { fieldErrors, formError, formatTime } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { dateOnly, goalBadge, GoalProgress, tokensText } from "../goal-display";
+import { GoalFields, readGoalFields } from "../goal-fields";
 import { TaskActions } from "../task-actions";
 import { GoalGraph } from "./goal-graph";
 import {
@@ -15,6 +17,9 @@ import {
   usd,
   usdField,
 } from "../ui";
+import type { GoalView } from "@/server/orchestration/views";
+
+type Goal = GoalView;
 
 interface Props {
   project: string;
@@ -47,12 +52,45 @@ export function GoalDetail(props: Props) {
       </p>
       <div className="row">
         <h1 style={{ margin: 0 }}>{g.title}</h1>
-        <span className={`badge ${g.status === "active" ? "ok" : "muted"}`}>
-          {g.status}
-        </span>
+        <span className={goalBadge(g.status)}>{g.status}</span>
         {g.overBudget && <span className="badge danger">Over budget</span>}
       </div>
+      {g.status === "draft" && (
+        <p className="muted" role="note">
+          This goal is a draft: agents do not claim its tasks until it is made
+          active in the settings below.
+        </p>
+      )}
       {g.description && <p>{g.description}</p>}
+
+      <section className="panel" aria-labelledby="outline-heading">
+        <h2 id="outline-heading">Outline</h2>
+        <dl className="details">
+          <div>
+            <dt>Owner</dt>
+            <dd>{g.owner ? `${g.owner.name} (${g.owner.email})` : "none"}</dd>
+          </div>
+          <div>
+            <dt>Priority</dt>
+            <dd>{g.priority}</dd>
+          </div>
+          <div>
+            <dt>Due</dt>
+            <dd>{dateOnly(g.dueAt) || "no due date"}</dd>
+          </div>
+          <div>
+            <dt>Progress</dt>
+            <dd>
+              <GoalProgress title={g.title} progress={g.progress} />
+            </dd>
+          </div>
+          <div>
+            <dt>Most tasks held at once</dt>
+            <dd>{g.maxActiveTasks ?? "no limit"}</dd>
+          </div>
+        </dl>
+        <Criteria goal={g} canOperate={props.canOperate} />
+      </section>
 
       <section className="panel" aria-labelledby="spend-heading">
         <h2 id="spend-heading">Spend</h2>
@@ -67,11 +105,43 @@ export function GoalDetail(props: Props) {
             </>
           )}
         </p>
+        <p>
+          Tokens: <strong>{tokensText(g.spendTokens)}</strong>
+          {g.budgetTokens === null
+            ? " (no token budget)"
+            : ` of ${tokensText(g.budgetTokens)}`}
+          .
+        </p>
         {g.overBudget && (
           <p className="error">
             The budget is spent: agents cannot claim this goal&apos;s tasks
             until the budget is raised.
           </p>
+        )}
+        <h3>Forecast</h3>
+        <p aria-label="Forecast">{g.forecast.summary}</p>
+        {g.forecast.enoughData && (
+          <dl className="details">
+            <div>
+              <dt>Per day</dt>
+              <dd>
+                {usd(g.forecast.usdPerDay ?? 0)},{" "}
+                {tokensText(g.forecast.tokensPerDay ?? 0)} tokens
+              </dd>
+            </div>
+            <div>
+              <dt>By the due date</dt>
+              <dd>
+                {g.forecast.projectedUsdAtDue === null
+                  ? "no due date"
+                  : `${usd(g.forecast.projectedUsdAtDue)}, ${tokensText(g.forecast.projectedTokensAtDue ?? 0)} tokens`}
+              </dd>
+            </div>
+            <div>
+              <dt>Budget lasts</dt>
+              <dd>{budgetLasts(g.forecast)}</dd>
+            </div>
+          </dl>
         )}
       </section>
 
@@ -80,7 +150,7 @@ export function GoalDetail(props: Props) {
       {props.canOperate && (
         <section className="panel" aria-labelledby="settings-heading">
           <h2 id="settings-heading">Goal settings</h2>
-          <EditGoal goal={g} />
+          <EditGoal project={props.project} goal={g} />
         </section>
       )}
 
@@ -194,17 +264,111 @@ function Plans(props: { project: string; goalId: string }) {
   );
 }
 
-function EditGoal(props: {
-  goal: {
-    id: string;
-    title: string;
-    description: string;
-    budgetUsd: number | null;
-    status: "active" | "paused" | "done";
-    requiresPlanApproval: boolean;
-    updatedAt: Date;
-  };
-}) {
+function budgetLasts(forecast: GoalView["forecast"]): string {
+  const parts: string[] = [];
+  for (const [days, unit] of [
+    [forecast.daysUntilUsdBudget, "USD"],
+    [forecast.daysUntilTokenBudget, "tokens"],
+  ] as const) {
+    if (days === 0) parts.push(`${unit}: used up`);
+    else if (days !== null) parts.push(`${unit}: ${days} more days`);
+  }
+
+  return parts.length > 0
+    ? parts.join("; ")
+    : "no budget runs out at this rate";
+}
+
+/** The success criteria as a checklist; operators tick lines off. */
+function Criteria(props: { goal: Goal; canOperate: boolean }) {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const tick = useMutation(
+    trpc.orchestration.goals.setCriterion.mutationOptions({
+      // The answer is the goal as it now stands: shown at once, no refetch.
+      onSuccess: (goal) => {
+        queryClient.setQueryData(
+          trpc.orchestration.goals.get.queryKey({ goalId: goal.id }),
+          goal,
+        );
+        void queryClient.invalidateQueries(
+          trpc.orchestration.goals.list.pathFilter(),
+        );
+      },
+    }),
+  );
+  // Ticks on their way to the server, shown at once; a refused one falls
+  // back to what the server holds.
+  const [asked, setAsked] = useState<Record<number, boolean>>({});
+  const criteria = props.goal.successCriteria;
+  const met = criteria.filter((c) => c.done).length;
+
+  function toggle(index: number, text: string, done: boolean) {
+    setAsked((current) => ({ ...current, [index]: done }));
+    tick.mutate(
+      { goalId: props.goal.id, index, text, done },
+      {
+        onSettled: () =>
+          setAsked((current) => {
+            const { [index]: _settled, ...rest } = current;
+
+            return rest;
+          }),
+      },
+    );
+  }
+
+  return (
+    <>
+      <h3>
+        Success criteria{" "}
+        {criteria.length > 0 && (
+          <span className="muted">
+            ({met} of {criteria.length} met)
+          </span>
+        )}
+      </h3>
+      {criteria.length === 0 ? (
+        <p className="muted">
+          No success criteria yet
+          {props.canOperate ? "; add them in the settings below." : "."}
+        </p>
+      ) : (
+        <ul
+          aria-label="Success criteria"
+          style={{ listStyle: "none", padding: 0 }}
+        >
+          {criteria.map((criterion, index) => (
+            <li key={`${index}:${criterion.text}`}>
+              <label style={{ flexDirection: "row", alignItems: "center" }}>
+                <input
+                  type="checkbox"
+                  checked={asked[index] ?? criterion.done}
+                  disabled={!props.canOperate || index in asked}
+                  onChange={(event) =>
+                    toggle(index, criterion.text, event.currentTarget.checked)
+                  }
+                />
+                <span
+                  style={
+                    criterion.done
+                      ? { textDecoration: "line-through" }
+                      : undefined
+                  }
+                >
+                  {criterion.text}
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      )}
+      {tick.error && <p className="error">{tick.error.message}</p>}
+    </>
+  );
+}
+
+function EditGoal(props: { project: string; goal: Goal }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const update = useMutation(
@@ -224,9 +388,11 @@ function EditGoal(props: {
       goalId: props.goal.id,
       title: String(form.get("title") ?? ""),
       description: String(form.get("description") ?? ""),
-      // An empty budget field removes the budget.
-      budgetUsd: usdField(form.get("budgetUsd")) ?? null,
-      status: status === "paused" || status === "done" ? status : "active",
+      ...readGoalFields(form, props.goal.successCriteria),
+      status:
+        status === "paused" || status === "done" || status === "draft"
+          ? status
+          : "active",
       requiresPlanApproval: form.get("requiresPlanApproval") === "on",
     });
   }
@@ -255,21 +421,15 @@ function EditGoal(props: {
           <span className="field-error">{errors.description}</span>
         )}
       </label>
-      <label>
-        Budget in USD (empty for none)
-        <input
-          name="budgetUsd"
-          inputMode="decimal"
-          defaultValue={props.goal.budgetUsd ?? ""}
-          aria-invalid={!!errors.budgetUsd}
-        />
-        {errors.budgetUsd && (
-          <span className="field-error">{errors.budgetUsd}</span>
-        )}
-      </label>
+      <GoalFields
+        project={props.project}
+        errors={errors}
+        defaults={props.goal}
+      />
       <label>
         Status
         <select name="status" defaultValue={props.goal.status}>
+          <option value="draft">draft</option>
           <option value="active">active</option>
           <option value="paused">paused</option>
           <option value="done">done</option>

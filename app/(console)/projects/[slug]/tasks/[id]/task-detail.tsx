@@ -6,6 +6,7 @@ import { useTRPC } from "@/components/trpc";
 import { TaskActions } from "../../goals/task-actions";
 import { clock, statusLabels, usd } from "../../goals/ui";
 import { ClaimExplanation } from "./claim-explanation";
+import { ReassignTask } from "./reassign-task";
 import { TaskActivity } from "./task-activity";
 
 // One task: what it is, who holds it until when, what it waits on, and every
@@ -140,6 +141,12 @@ export function TaskDetail(props: {
           </dd>
         </dl>
         {props.canOperate && <TaskActions task={task} />}
+        {props.canOperate && (
+          <ReassignTask
+            project={props.project}
+            task={{ ...task, holderId: task.holder?.id ?? null }}
+          />
+        )}
       </section>
 
       <ClaimExplanation taskId={task.id} />

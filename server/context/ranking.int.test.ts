@@ -1,0 +1,350 @@
+import { and, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseHandle } from "@/db/client";
+import { useDatabase } from "@/db/runtime";
+import { contextDocuments, contextLookups } from "@/db/schema";
+import { GET as contextRoute } from "@/app/api/agent/v1/context/route";
+import type { Actor } from "@/server/identity/actor";
+import { openTestDatabase, testKinds } from "@/tests/db";
+import { makeAgent, makeProject } from "@/tests/fixtures";
+import { answerQuestion, type ContextAnswer } from "./answer";
+import { setDocumentStatus } from "./classify";
+import { indexDocuments } from "./indexer";
+
+// Ranking on small fixed corpora: a heading outranks the same word in a
+// body, a misspelt name still finds its section, a newer release outranks
+// an older copy, a weak partial match is no answer; and the three tiers.
+
+const cli: Actor = { kind: "cli", label: "cli:test" };
+
+const corpus = {
+  "guide/streaming.md": `# Rendering
+
+Pages render on the server.
+
+## Streaming
+
+Send parts of the page to the browser as soon as they are ready, so
+the visitor sees the layout first.
+`,
+  "guide/loading.md": `# Loading UI
+
+## loading.js
+
+A loading file shows a fallback while the segment below it is streaming
+and its data is fetched.
+`,
+  "api/revalidate-tag.md": `# revalidateTag
+
+Purges cached data on demand.
+
+## Parameters
+
+revalidateTag takes the tag to purge and an optional cache profile.
+`,
+  "api/fonts.md": `# Fonts
+
+## Local fonts
+
+Load a woff2 file with next/font/local and a src path.
+
+## Variable fonts
+
+Variable fonts hold every weight in one file.
+`,
+  "api/images.md": `# Images
+
+## Remote patterns
+
+Allow remote hosts with images.remotePatterns; lazy loading is on by
+default for every picture.
+`,
+};
+
+const releaseText = (note: string) => `# Deploying
+
+## Standalone output
+
+Set output to standalone to copy only the files a server needs into a
+folder you can ship in a container. ${note}
+`;
+
+const answered = (result: unknown): ContextAnswer => {
+  expect(result).toMatchObject({ answered: true });
+
+  return result as ContextAnswer;
+};
+
+describe.each(testKinds)("context ranking on %s", (kind) => {
+  let handle: DatabaseHandle;
+  let slug: string;
+  let projectId: string;
+
+  beforeAll(async () => {
+    handle = await openTestDatabase(kind);
+    useDatabase(handle);
+    const project = await makeProject(handle.db);
+    slug = project.slug;
+    projectId = project.id;
+    await indexDocuments(handle.db, cli, {
+      project: slug,
+      files: Object.entries(corpus).map(([path, content]) => ({
+        path,
+        content,
+      })),
+    });
+  });
+  afterAll(async () => {
+    useDatabase(null);
+    await handle.close();
+  });
+
+  const ask = (q: string, extra: { includeStale?: boolean } = {}) =>
+    answerQuestion(handle.db, cli, { project: slug, q, ...extra });
+
+  it("ranks a section whose heading names the word above one whose body does", async () => {
+    const answer = answered(await ask("streaming"));
+    expect(answer).toMatchObject({
+      path: "guide/streaming.md",
+      heading: "Streaming",
+    });
+    expect(answer.alternatives[0]).toMatchObject({ path: "guide/loading.md" });
+  });
+
+  it("finds a misspelt name through trigram similarity to a heading", async () => {
+    const answer = answered(await ask("revalidatTag parameters"));
+    expect(answer).toMatchObject({
+      path: "api/revalidate-tag.md",
+      heading: "Parameters",
+    });
+  });
+
+  it("still says no answer for a word that resembles no heading", async () => {
+    const answer = await ask("kafka consumer groups");
+    expect(answer).toMatchObject({ answered: false });
+  });
+
+  it("says no answer to a weak partial match, with the nearest pointers", async () => {
+    const answer = await ask(
+      "lazy variable woff2 streaming revalidateTag remotePatterns",
+    );
+    expect(answer.answered).toBe(false);
+    if (answer.answered) return;
+    expect(answer.reason).toMatch(/matches \d+% of the question's weight/);
+    expect(answer.alternatives.length).toBeGreaterThan(0);
+    expect(answer.alternatives[0]).toMatchObject({
+      path: expect.any(String),
+      line: expect.any(Number),
+      headingPath: expect.any(String),
+    });
+    expect(answer.alternatives[0]).not.toHaveProperty("text");
+  });
+
+  it("ranks a newer release above an older copy of the same document", async () => {
+    const release = await makeProject(handle.db);
+    for (const version of ["1.0", "2.0"]) {
+      await indexDocuments(handle.db, cli, {
+        project: release.slug,
+        source: "docs",
+        version,
+        files: [{ path: "deploy.md", content: releaseText("") }],
+      });
+    }
+    const question = "standalone output container";
+    const stale = answered(
+      await answerQuestion(handle.db, cli, {
+        project: release.slug,
+        q: question,
+        includeStale: true,
+      }),
+    );
+    expect(stale).toMatchObject({ version: "2.0", status: "canonical" });
+    expect(stale.alternatives[0]).toMatchObject({
+      version: "1.0",
+      status: "stale",
+    });
+
+    // Pinned canonical, the older copy loses its status penalty; the
+    // version weight alone still puts the newer release first.
+    const [older] = await handle.db
+      .select({ id: contextDocuments.id })
+      .from(contextDocuments)
+      .where(
+        and(
+          eq(contextDocuments.projectId, release.id),
+          eq(contextDocuments.version, "1.0"),
+        ),
+      );
+    await setDocumentStatus(handle.db, cli, {
+      project: release.slug,
+      documentId: older.id,
+      status: "canonical",
+    });
+    const both = answered(
+      await answerQuestion(handle.db, cli, {
+        project: release.slug,
+        q: question,
+      }),
+    );
+    expect(both).toMatchObject({ version: "2.0" });
+    expect(both.alternatives[0]).toMatchObject({
+      version: "1.0",
+      status: "canonical",
+    });
+    expect(both.alternatives[0].score).toBeLessThan(both.score);
+  });
+
+  it("answers from a document indexed after a question it could not answer", async () => {
+    // Word counts are kept between lookups; a new document must not be
+    // hidden behind counts taken before it existed.
+    const later = await makeProject(handle.db);
+    const askLater = () =>
+      answerQuestion(handle.db, cli, {
+        project: later.slug,
+        q: "kafka consumer groups",
+      });
+    await indexDocuments(handle.db, cli, {
+      project: later.slug,
+      files: [{ path: "fonts.md", content: corpus["api/fonts.md"] }],
+    });
+    expect(await askLater()).toMatchObject({ answered: false });
+
+    await indexDocuments(handle.db, cli, {
+      project: later.slug,
+      files: [
+        {
+          path: "queues.md",
+          content:
+            "# Queues\n\n## Kafka consumer groups\n\nEach consumer group " +
+            "reads every partition once.\n",
+        },
+      ],
+    });
+    expect(await askLater()).toMatchObject({
+      answered: true,
+      path: "queues.md",
+      heading: "Kafka consumer groups",
+    });
+  });
+
+  it("serves a pointer, a section or a whole document, and logs each tier", async () => {
+    const { actor } = await makeAgent(handle.db, projectId);
+    const q = "load a woff2 file with next/font/local";
+    const section = answered(
+      await answerQuestion(handle.db, actor, { project: slug, q }),
+    );
+    expect(section).toMatchObject({
+      tier: "section",
+      path: "api/fonts.md",
+      heading: "Local fonts",
+    });
+    expect(section.text).toContain("woff2");
+    expect(section.text).not.toContain("Variable fonts hold");
+    expect(section.tokens).toBe(section.sectionTokens);
+    expect(section.servedTokens).toBe(section.tokens);
+    expect(section.tokens).toBeLessThan(section.documentTokens);
+
+    const pointer = answered(
+      await answerQuestion(handle.db, actor, {
+        project: slug,
+        q,
+        tier: "pointer",
+      }),
+    );
+    expect(pointer).toMatchObject({
+      tier: "pointer",
+      path: "api/fonts.md",
+      line: section.line,
+      text: "",
+      tokens: 0,
+    });
+    expect(pointer.servedTokens).toBeGreaterThan(0);
+    expect(pointer.servedTokens).toBeLessThan(section.sectionTokens);
+
+    const document = answered(
+      await answerQuestion(handle.db, actor, {
+        project: slug,
+        q,
+        tier: "document",
+      }),
+    );
+    expect(document).toMatchObject({
+      tier: "document",
+      heading: "Local fonts",
+      tokens: section.documentTokens,
+    });
+    expect(document.text).toContain("## Local fonts");
+    expect(document.text).toContain("Variable fonts hold every weight");
+
+    // The top-three baseline: the whole texts of the best three distinct
+    // documents, at least the served one's.
+    expect(section.top3Tokens).toBeGreaterThanOrEqual(section.documentTokens);
+
+    const logged = await handle.db
+      .select()
+      .from(contextLookups)
+      .where(eq(contextLookups.agentId, actor.agentId))
+      .orderBy(contextLookups.id);
+    expect(
+      logged.map((row) => ({
+        tier: row.tier,
+        served: row.servedTokens,
+        document: row.documentTokens,
+        top3: row.top3Tokens,
+        status: row.servedStatus,
+      })),
+    ).toEqual([
+      {
+        tier: "section",
+        served: section.tokens,
+        document: section.documentTokens,
+        top3: section.top3Tokens,
+        status: "canonical",
+      },
+      {
+        tier: "pointer",
+        served: pointer.servedTokens,
+        document: section.documentTokens,
+        top3: section.top3Tokens,
+        status: "canonical",
+      },
+      {
+        tier: "document",
+        served: section.documentTokens,
+        document: section.documentTokens,
+        top3: section.top3Tokens,
+        status: "canonical",
+      },
+    ]);
+  });
+
+  it("takes the tier through the agent API and refuses an unknown one", async () => {
+    const { secret } = await makeAgent(handle.db, projectId);
+    const call = async (query: string) => {
+      const response = await contextRoute(
+        new Request(`http://test/api/agent/v1/context?${query}`, {
+          headers: { authorization: `Bearer ${secret}` },
+        }),
+        { params: Promise.resolve({}) },
+      );
+
+      return {
+        status: response.status,
+        body: (await response.json()) as Record<string, unknown>,
+      };
+    };
+    const pointer = await call("q=variable%20fonts&tier=pointer");
+    expect(pointer).toMatchObject({
+      status: 200,
+      body: { answered: true, tier: "pointer", text: "", path: "api/fonts.md" },
+    });
+    const wrong = await call("q=variable%20fonts&tier=everything");
+    expect(wrong.status).toBe(400);
+    expect(wrong.body).toMatchObject({
+      error: {
+        code: "invalid_input",
+        details: [expect.objectContaining({ path: "tier" })],
+      },
+    });
+  });
+});
