@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,48 +10,10 @@ import {
   authenticateAgent,
   authenticatePerson,
 } from "@/server/identity/tokens";
+import { flotilla, json } from "./test-fixtures";
 
 // The `flotilla` command run as a user runs it: a separate process on an
 // embedded database in a temporary directory.
-
-const root = path.resolve(import.meta.dirname, "..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function flotilla(dataDir: string, args: string[], timeoutMs = 60_000) {
-  const env: NodeJS.ProcessEnv = { ...process.env, FLOTILLA_DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, ["cli/bin.mjs", ...args], {
-      cwd: root,
-      env,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`flotilla ${args.join(" ")} hung: ${stderr}`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function json<T>(run: Run): T {
-  expect(run.stderr).toBe("");
-  expect(run.code).toBe(0);
-
-  return JSON.parse(run.stdout) as T;
-}
 
 describe("flotilla CLI", () => {
   let tmp: string;

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { agents, apiTokens, projects, user } from "@/db/schema";
+import { agents, apiTokens, projectMembers, projects, user } from "@/db/schema";
 import { issueToken } from "@/server/identity/tokens";
 import { newId, now } from "@/server/runtime";
 import type { Actor } from "@/server/identity/actor";
@@ -86,6 +86,18 @@ export async function makeUser(
   };
 
   return { user: person, secret, token, actor };
+}
+
+/** Makes `userId` a member of the project with `role`. */
+export async function addMember(
+  db: Database,
+  projectId: string,
+  userId: string,
+  role: "admin" | "operator" | "viewer",
+) {
+  await db
+    .insert(projectMembers)
+    .values({ projectId, userId, role, createdAt: now() });
 }
 
 export async function revokeToken(db: Database, tokenId: string) {

@@ -1,32 +1,11 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flotilla } from "../test-fixtures";
 
 // `flotilla goal` run as a user runs it, on an embedded database in a
 // temporary directory.
-
-const root = path.resolve(import.meta.dirname, "../..");
-
-function flotilla(dataDir: string, args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, FLOTILLA_DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>(
-    (resolve) => {
-      const child = spawn(process.execPath, ["cli/bin.mjs", ...args], {
-        cwd: root,
-        env,
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    },
-  );
-}
 
 describe("flotilla goal", () => {
   let tmp: string;

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,50 +9,12 @@ import { DomainError } from "@/server/errors";
 import { authenticateAgent } from "@/server/identity/tokens";
 import { claimNextTask, createTask } from "@/server/orchestration";
 import { cli } from "@/server/identity/test-fixtures";
+import { flotilla, json } from "../test-fixtures";
 
 // An operator stepping in from a terminal: the kill switch, pausing a goal,
 // releasing and reassigning a task, directives and revoking a token, each
 // run as a user runs `flotilla`, on an embedded database in a temporary
 // directory, then checked in that database.
-
-const root = path.resolve(import.meta.dirname, "../..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function flotilla(dataDir: string, args: string[]) {
-  const env: NodeJS.ProcessEnv = { ...process.env, FLOTILLA_DATA_DIR: dataDir };
-  delete env.DATABASE_URL;
-
-  return new Promise<Run>((resolve, reject) => {
-    const child = spawn(process.execPath, ["cli/bin.mjs", ...args], {
-      cwd: root,
-      env,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`flotilla ${args.join(" ")} hung: ${stderr}`));
-    }, 60_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function json<T>(run: Run): T {
-  expect(run.stderr).toBe("");
-  expect(run.code).toBe(0);
-
-  return JSON.parse(run.stdout) as T;
-}
 
 describe("flotilla interventions", () => {
   let tmp: string;

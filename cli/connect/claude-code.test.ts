@@ -288,6 +288,20 @@ describe("flotilla connect claude-code: merging the files", () => {
   });
 });
 
+describe("flotilla connect claude-code: hook timeouts", () => {
+  it("gives PreToolUse longer than an ask decision can wait, the rest 10 s", () => {
+    run();
+    const saved = read(".claude/settings.json");
+    // A hook that times out lets the tool run, so PreToolUse must outlast
+    // the longest wait for a person (FLOTILLA_ASK_WAIT_SECONDS, at most 55).
+    expect(handlers(saved, "PreToolUse")[0].timeout).toBeGreaterThan(55);
+    for (const event of HTTP_HOOK_EVENTS) {
+      if (event === "PreToolUse") continue;
+      expect(handlers(saved, event)[0].timeout).toBe(10);
+    }
+  });
+});
+
 describe("flotilla connect claude-code: options", () => {
   it.each([
     [{ tokenEnv: "T" }, "--url is required"],

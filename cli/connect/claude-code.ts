@@ -59,6 +59,10 @@ export const OTLP_PATH = "/api/otlp";
 const SERVER_NAME = "flotilla";
 // Seconds Claude Code waits for Flotilla before going on without it.
 const HOOK_TIMEOUT_SECONDS = 10;
+// PreToolUse waits longer: on an "ask" rule Flotilla holds the call open
+// while a person decides (up to FLOTILLA_ASK_WAIT_SECONDS, at most 55), and
+// a hook that times out lets the tool run, so the hook must outlast the wait.
+const PRE_TOOL_USE_TIMEOUT_SECONDS = 60;
 
 export interface ConnectSettings {
   /** The console's base URL, without a trailing slash. */
@@ -148,7 +152,7 @@ export function mcpServerEntry(settings: ConnectSettings): Json {
   };
 }
 
-function httpHook(settings: ConnectSettings): Json {
+function httpHook(settings: ConnectSettings, event: string): Json {
   // HTTP hook headers expand $VAR only for variables listed in
   // allowedEnvVars; any other reference is sent as an empty string.
   return {
@@ -156,7 +160,10 @@ function httpHook(settings: ConnectSettings): Json {
     url: `${settings.url}${HOOK_PATH}`,
     headers: { Authorization: `Bearer $${settings.tokenEnv}` },
     allowedEnvVars: [settings.tokenEnv],
-    timeout: HOOK_TIMEOUT_SECONDS,
+    timeout:
+      event === "PreToolUse"
+        ? PRE_TOOL_USE_TIMEOUT_SECONDS
+        : HOOK_TIMEOUT_SECONDS,
   };
 }
 
@@ -190,7 +197,7 @@ export function desiredHooks(settings: ConnectSettings): Map<string, Json> {
   for (const event of EVENT_ORDER) {
     const handlers = commandOnly.has(event)
       ? [forwardingHook(settings)]
-      : [httpHook(settings)];
+      : [httpHook(settings, event)];
     if (event === "Stop") handlers.push(transcriptHook(settings));
     groups.set(event, {
       ...(TOOL_EVENTS.has(event) ? { matcher: "*" } : {}),

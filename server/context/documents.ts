@@ -52,6 +52,22 @@ export interface DocumentSummary {
   deletedAt: Date | null;
 }
 
+/** The columns of a document's row that the document lists show. */
+const documentColumns = {
+  id: contextDocuments.id,
+  source: contextDocuments.source,
+  version: contextDocuments.version,
+  path: contextDocuments.path,
+  title: contextDocuments.title,
+  status: contextDocuments.status,
+  statusReason: contextDocuments.statusReason,
+  statusOverride: contextDocuments.statusOverride,
+  tokens: contextDocuments.tokens,
+  lines: contextDocuments.lines,
+  indexedAt: contextDocuments.indexedAt,
+  deletedAt: contextDocuments.deletedAt,
+};
+
 export async function listDocuments(
   db: Database,
   actor: Actor,
@@ -61,18 +77,7 @@ export async function listDocuments(
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   const rows = await db
     .select({
-      id: contextDocuments.id,
-      source: contextDocuments.source,
-      version: contextDocuments.version,
-      path: contextDocuments.path,
-      title: contextDocuments.title,
-      status: contextDocuments.status,
-      statusReason: contextDocuments.statusReason,
-      statusOverride: contextDocuments.statusOverride,
-      tokens: contextDocuments.tokens,
-      lines: contextDocuments.lines,
-      indexedAt: contextDocuments.indexedAt,
-      deletedAt: contextDocuments.deletedAt,
+      ...documentColumns,
       sections: count(contextSections.id),
     })
     .from(contextDocuments)
@@ -219,18 +224,7 @@ export async function browseDocuments(
   ]);
   const page = await db
     .select({
-      id: contextDocuments.id,
-      source: contextDocuments.source,
-      version: contextDocuments.version,
-      path: contextDocuments.path,
-      title: contextDocuments.title,
-      status: contextDocuments.status,
-      statusReason: contextDocuments.statusReason,
-      statusOverride: contextDocuments.statusOverride,
-      tokens: contextDocuments.tokens,
-      lines: contextDocuments.lines,
-      indexedAt: contextDocuments.indexedAt,
-      deletedAt: contextDocuments.deletedAt,
+      ...documentColumns,
       modifiedAt: contextDocuments.modifiedAt,
       modifiedBy: contextDocuments.modifiedBy,
       modifiedSource: contextDocuments.modifiedSource,

@@ -2,6 +2,7 @@ import { and, eq, isNotNull, isNull, lte, ne, sql } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
 import { approvals, auditLog, projects } from "@/db/schema";
 import { newId, now } from "@/server/runtime";
+import { conflict } from "@/server/errors";
 import { notify } from "./notify";
 
 // Rows of the approvals queue, written the same way by every kind: a new
@@ -88,7 +89,12 @@ export async function openApproval(
       )
       .limit(1);
     // Decided between our insert and this read: ask the caller to retry.
-    if (!pending) throw new Error("pending approval vanished; retry");
+    if (!pending) {
+      throw conflict(
+        "The same request was decided a moment ago; send it again",
+        { retry: true },
+      );
+    }
 
     return { approval: pending, created: false };
   }

@@ -130,10 +130,21 @@ export const agentApprovalInput = z
   .object({
     approvalId: id,
     /** Seconds to wait for a decision while it is pending (0 to 50). */
-    wait: z.coerce
-      .number({ error: "Must be a number of seconds" })
-      .min(0, "Must be at least 0")
-      .max(50, "Must be at most 50 seconds")
+    wait: z
+      .union([
+        z.number(),
+        // Query strings: plain decimal seconds only ("0x10" is refused).
+        z
+          .string()
+          .regex(/^\d+(\.\d+)?$/, "Must be a number of seconds")
+          .transform(Number),
+      ])
+      .pipe(
+        z
+          .number({ error: "Must be a number of seconds" })
+          .min(0, "Must be at least 0")
+          .max(50, "Must be at most 50 seconds"),
+      )
       .default(0),
   })
   .strict();
@@ -510,6 +521,10 @@ async function settle(
   });
 }
 
+/** The largest budget a goal may have (as createGoal and updateGoal
+ * accept), so an approved increase leaves a goal one can still edit. */
+const MAX_GOAL_BUDGET_USD = 1_000_000_000;
+
 /** Adds the approved amount to the goal's budget; audited on the goal. */
 async function raiseBudget(tx: Database, actor: Actor, row: ApprovalRow) {
   const amount = Number(row.payload.amountUsd);
@@ -527,6 +542,13 @@ async function raiseBudget(tx: Database, actor: Actor, row: ApprovalRow) {
   const before = Number(goal.budgetUsd);
   const after =
     (Math.round(before * 10_000) + Math.round(amount * 10_000)) / 10_000;
+  if (after > MAX_GOAL_BUDGET_USD) {
+    throw conflict(
+      `Raising goal '${goal.title}' from $${before} by $${amount} would pass ` +
+        "the largest goal budget, $1,000,000,000; deny this request",
+      { before, amountUsd: amount, max: MAX_GOAL_BUDGET_USD },
+    );
+  }
   await tx
     .update(goals)
     .set({ budgetUsd: after.toFixed(4), updatedAt: now() })
@@ -563,6 +585,14 @@ export async function requestBudgetIncrease(
       `Goal '${goal.title}' has no budget limit; there is nothing to raise`,
       [{ path: "goalId", message: "This goal has no budget" }],
     );
+  }
+  if (Number(goal.budgetUsd) + values.amountUsd > MAX_GOAL_BUDGET_USD) {
+    const message =
+      "A goal's budget is at most $1,000,000,000; this goal has " +
+      `$${Number(goal.budgetUsd)}`;
+    throw invalidInput(`Invalid input: amountUsd: ${message}`, [
+      { path: "amountUsd", message },
+    ]);
   }
   const agentId = actor.kind === "agent" ? actor.agentId : null;
   const amount = values.amountUsd.toFixed(2);

@@ -3,6 +3,7 @@ import { and, desc, eq, gt, inArray } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
 import { agentSessions, approvals, tasks } from "@/db/schema";
 import { config } from "@/server/config";
+import { maskSecrets } from "@/server/observability/flags";
 import { lapsableStatuses } from "@/server/orchestration/states";
 import { now } from "@/server/runtime";
 import { approvalSettingsFor } from "./approval-settings";
@@ -53,13 +54,18 @@ function canonical(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** The key one tool call of one agent is asked under. */
+/** The key one tool call of one agent is asked under: the same input in
+ * another working directory (a relative path, `rm -rf *`) is another
+ * call, which the person who decided did not see. */
 export function toolCallKey(
   agentId: string,
   toolName: string,
   toolInput: unknown,
+  cwd: string | null = null,
 ): string {
-  const hash = createHash("sha256").update(canonical(toolInput)).digest("hex");
+  const hash = createHash("sha256")
+    .update(canonical(cwd === null ? toolInput : { cwd, toolInput }))
+    .digest("hex");
 
   return `tool:${agentId}:${toolName}:${hash}`;
 }
@@ -160,7 +166,13 @@ async function requestToolApproval(
   const command = commandText(ask.toolInput);
   const paths = pathArguments(ask.toolInput);
   const what = command || paths.join(", ");
-  const title = shorten(`${ask.toolName}${what ? `: ${what}` : ""}`, 200);
+  // The title travels further than the payload (the queue, the
+  // approval_waiting notification and its webhooks, the audit log), so
+  // secrets in the command are masked before it is cut short.
+  const title = shorten(
+    maskSecrets(`${ask.toolName}${what ? `: ${what}` : ""}`),
+    200,
+  );
   const values = {
     projectId: ask.projectId,
     kind: "tool" as const,
@@ -243,7 +255,7 @@ export async function settleAsk(
   db: Database,
   ask: AskRequest,
 ): Promise<AskOutcome> {
-  const key = toolCallKey(ask.agentId, ask.toolName, ask.toolInput);
+  const key = toolCallKey(ask.agentId, ask.toolName, ask.toolInput, ask.cwd);
   const recent = await recentDecision(db, ask.projectId, key);
   const opened = recent ?? (await requestToolApproval(db, ask, key));
   const row =

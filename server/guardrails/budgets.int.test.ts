@@ -691,6 +691,17 @@ describe.each(testKinds)("period budgets on %s", (kind) => {
         },
       ],
     });
+    // Names that depend on the server refuse on every database alike.
+    for (const timeZone of ["localtime", "posix/Europe/Paris", "posixrules"]) {
+      expect(
+        await rejection(
+          updateProjectLimits(db, admin.actor, {
+            project: project.slug,
+            timeZone,
+          }),
+        ),
+      ).toMatchObject({ status: 400, details: [{ path: "timeZone" }] });
+    }
     expect(
       await rejection(
         updateProjectLimits(db, operator.actor, {

@@ -266,18 +266,7 @@ export async function updateBudget(
       action: "guardrail.budget.update",
       targetType: "budget",
       targetId: before.id,
-      details: {
-        before: {
-          period: before.period,
-          limit: Number(before.limitAmount),
-          softPercent: before.softPercent,
-        },
-        after: {
-          period: after.period,
-          limit: Number(after.limitAmount),
-          softPercent: after.softPercent,
-        },
-      },
+      details: { before: changeable(before), after: changeable(after) },
     });
 
     return after;
@@ -323,6 +312,15 @@ export async function removeBudget(
 
     return removed;
   });
+}
+
+/** What updateBudget may change, as its audit entry records it. */
+function changeable(budget: typeof budgets.$inferSelect) {
+  return {
+    period: budget.period,
+    limit: Number(budget.limitAmount),
+    softPercent: budget.softPercent,
+  };
 }
 
 async function goalOfProject(db: Database, projectId: string, goal: string) {

@@ -7,7 +7,6 @@ import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
 import { auditLog, events } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
-import { DomainError } from "@/server/errors";
 import { pauseAgent, resumeAgent } from "@/server/identity/agents";
 import {
   claimNextTask,
@@ -16,6 +15,7 @@ import {
   releaseTask,
 } from "@/server/orchestration";
 import { openTestDatabase, testKinds } from "@/tests/db";
+import { rejection } from "@/tests/failures";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { pauseProject, projectPauseState, resumeProject } from "./kill-switch";
 import { setAskWaitSeconds } from "./ask";
@@ -87,22 +87,6 @@ async function hook(secret: string, body: HookLine, sessionId?: string) {
       permissionDecisionReason?: string;
     };
   };
-}
-
-async function refusal(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof DomainError) {
-      return {
-        status: error.status,
-        message: error.message,
-        details: error.details,
-      };
-    }
-    throw error;
-  }
-  throw new Error("expected a refusal");
 }
 
 describe.each(testKinds)("guardrails on %s", (kind) => {
@@ -294,7 +278,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
     expect(
       await projectPauseState(db, operator.actor, { project: slug }),
     ).toMatchObject({ paused: true, reason: "runaway spend" });
-    const claim = await refusal(claimNextTask(db, agent.actor, {}));
+    const claim = await rejection(claimNextTask(db, agent.actor, {}));
     expect(claim.status).toBe(403);
     expect(claim.message).toContain("runaway spend");
     const read = await hook(agent.secret, preToolUse("Read"));
@@ -402,7 +386,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
 
   it("names the field that is wrong", async () => {
     const { db, project, admin } = await setup();
-    const missingPattern = await refusal(
+    const missingPattern = await rejection(
       addRule(db, admin.actor, {
         project: project.slug,
         scope: "goal",
@@ -418,7 +402,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
         expect.objectContaining({ path: "goal" }),
       ]),
     );
-    const badDecision = await refusal(
+    const badDecision = await rejection(
       addRule(db, admin.actor, {
         project: project.slug,
         scope: "project",
@@ -430,7 +414,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
     expect(badDecision.details).toEqual([
       expect.objectContaining({ path: "decision" }),
     ]);
-    const unknownAgent = await refusal(
+    const unknownAgent = await rejection(
       addRule(db, admin.actor, {
         project: project.slug,
         scope: "agent",
@@ -441,7 +425,7 @@ describe.each(testKinds)("guardrails on %s", (kind) => {
       }),
     );
     expect(unknownAgent.status).toBe(404);
-    const noReason = await refusal(
+    const noReason = await rejection(
       pauseProject(db, admin.actor, { project: project.slug, reason: " " }),
     );
     expect(noReason.details).toEqual([

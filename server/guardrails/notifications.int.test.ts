@@ -2,11 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { inTransaction, type DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
-import {
-  notificationRecipients,
-  notifications,
-  projectMembers,
-} from "@/db/schema";
+import { notificationRecipients, notifications } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
 import type { Actor } from "@/server/identity/actor";
 import { ingestEvents } from "@/server/observability/ingest";
@@ -17,10 +13,10 @@ import {
   setMaxAttempts,
   sweepExpiredLeases,
 } from "@/server/orchestration";
-import { now, setClock } from "@/server/runtime";
+import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { pinClock, rejection, trpcFailure } from "@/tests/failures";
-import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
+import { addMember, makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import {
   listNotifications,
   markAllNotificationsRead,
@@ -50,12 +46,7 @@ describe.each(testKinds)("notifications on %s", (kind) => {
 
   async function member(projectId: string, role: "operator" | "viewer") {
     const person = await makeUser(handle.db, "viewer");
-    await handle.db.insert(projectMembers).values({
-      projectId,
-      userId: person.user.id,
-      role,
-      createdAt: now(),
-    });
+    await addMember(handle.db, projectId, person.user.id, role);
 
     return person;
   }

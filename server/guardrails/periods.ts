@@ -36,13 +36,21 @@ export async function projectTimeZone(
   return row?.timeZone ?? DEFAULT_TIME_ZONE;
 }
 
-/** Whether the database knows `name` as a time zone name. Both drivers
- * ship the IANA database; PGlite's holds fewer aliases, so the database
- * in use is asked rather than a list of our own. */
+/** Whether `name` is an IANA zone both the database and the console's
+ * date formatting know. Server-specific names ("localtime", the posix/ and
+ * right/ copies) are refused, so a project's zone means the same on every
+ * database; PGlite holds fewer aliases, so the database in use is asked. */
 export async function isKnownTimeZone(
   db: Database,
   name: string,
 ): Promise<boolean> {
+  if (/^(posix|right)\//i.test(name) || /^(localtime|posixrules)$/i.test(name))
+    return false;
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: name });
+  } catch {
+    return false;
+  }
   const rows = await queryRows<{ found: boolean }>(
     db,
     sql`select exists (select 1 from pg_timezone_names

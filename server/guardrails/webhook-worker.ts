@@ -3,6 +3,11 @@ import { sql } from "drizzle-orm";
 import { type Database, queryRows } from "@/db/client";
 import { config } from "@/server/config";
 import { now } from "@/server/runtime";
+import {
+  type PeriodicHandle,
+  startOncePerProcess,
+  startPeriodic,
+} from "@/server/periodic";
 
 // Sends queued webhook deliveries. Each pass claims the due ones (FOR UPDATE
 // SKIP LOCKED, and pushes their next attempt a minute out, so two workers
@@ -266,9 +271,7 @@ async function recordOutcome(
       : "retrying";
 }
 
-export interface WebhookWorkerHandle {
-  stop(): Promise<void>;
-}
+export type WebhookWorkerHandle = PeriodicHandle;
 
 /** Sends due deliveries every `intervalMs` until stopped; a failed pass is
  * reported and the next tick tries again. */
@@ -277,41 +280,20 @@ export function startWebhookWorker(options: {
   intervalMs?: number;
   onError?: (error: unknown) => void;
 }): WebhookWorkerHandle {
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || running) return;
-    running = (async () => {
-      try {
-        const db = await options.database();
-        // Drain: a full batch means more may be due.
-        for (;;) {
-          const pass = await deliverDueWebhooks(db);
-          const sent = pass.delivered + pass.retrying + pass.dead;
-          if (stopped || sent < BATCH) break;
-        }
-      } catch (error) {
-        options.onError?.(error);
-      } finally {
-        running = null;
+  return startPeriodic({
+    database: options.database,
+    intervalMs: options.intervalMs ?? 5_000,
+    onError: options.onError,
+    async pass(db, stopped) {
+      // Drain: a full batch means more may be due.
+      for (;;) {
+        const pass = await deliverDueWebhooks(db);
+        const sent = pass.delivered + pass.retrying + pass.dead;
+        if (stopped() || sent < BATCH) break;
       }
-    })();
-  };
-  const timer = setInterval(tick, options.intervalMs ?? 5_000);
-  // The worker alone must not keep a process (or a test run) alive.
-  timer.unref();
-
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
     },
-  };
+  });
 }
-
-const workerKey = Symbol.for("flotilla.webhookWorker");
-type WorkerHolder = { [workerKey]?: WebhookWorkerHandle };
 
 /** The app's own worker, started once per process however often start-up
  * code runs (dev reloads modules). */
@@ -319,17 +301,7 @@ export function startAppWebhookWorker(options: {
   database: () => Promise<Database>;
   onError: (error: unknown) => void;
 }): WebhookWorkerHandle {
-  const holder = globalThis as WorkerHolder;
-  const running = holder[workerKey];
-  if (running) return running;
-  const started = startWebhookWorker(options);
-  const handle: WebhookWorkerHandle = {
-    async stop() {
-      if (holder[workerKey] === handle) delete holder[workerKey];
-      await started.stop();
-    },
-  };
-  holder[workerKey] = handle;
-
-  return handle;
+  return startOncePerProcess("flotilla.webhookWorker", () =>
+    startWebhookWorker(options),
+  );
 }

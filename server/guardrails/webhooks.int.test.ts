@@ -4,12 +4,12 @@ import type { AddressInfo } from "node:net";
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { inTransaction, type DatabaseHandle } from "@/db/client";
-import { auditLog, projectMembers, webhookDeliveries } from "@/db/schema";
+import { auditLog, webhookDeliveries } from "@/db/schema";
 import type { NotificationKind } from "@/server/guardrails/notification-kinds";
-import { now, setClock } from "@/server/runtime";
+import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { pinClock, rejection } from "@/tests/failures";
-import { makeProject, makeUser } from "@/tests/fixtures";
+import { addMember, makeProject, makeUser } from "@/tests/fixtures";
 import { notify } from "./notify";
 import { deliverDueWebhooks, maxDeliveryAttempts } from "./webhook-worker";
 import {
@@ -90,12 +90,7 @@ describe.each(testKinds)("webhooks on %s", (kind) => {
       [admin, "admin"],
       [operator, "operator"],
     ] as const) {
-      await db.insert(projectMembers).values({
-        projectId: project.id,
-        userId: person.user.id,
-        role,
-        createdAt: now(),
-      });
+      await addMember(db, project.id, person.user.id, role);
     }
 
     return { db, project, admin, operator };
@@ -164,6 +159,15 @@ describe.each(testKinds)("webhooks on %s", (kind) => {
         )
       ).status,
     ).toBe(400);
+    // A misspelt field is refused rather than silently ignored.
+    expect(
+      await rejection(
+        createWebhook(db, admin.actor, {
+          ...input,
+          kind: ["red_flag"],
+        } as typeof input),
+      ),
+    ).toMatchObject({ status: 400 });
 
     const made = await createWebhook(db, admin.actor, input);
     expect(made.secret).toMatch(/^whsec_[\w-]{32}$/);

@@ -45,27 +45,31 @@ const kindsFilter = z
   .max(notificationKinds.length)
   .transform((kinds) => [...new Set(kinds)]);
 
-export const createWebhookInput = z.object({
-  project: z.string().min(1),
-  url: webhookUrl,
-  /** Leave out to have Flotilla generate one. */
-  secret: z
-    .string()
-    .trim()
-    .min(16, "A secret needs at least 16 characters")
-    .max(256, "A secret may have at most 256 characters")
-    .optional(),
-  /** Notification kinds to send; empty sends every kind. */
-  kinds: kindsFilter.default([]),
-});
+export const createWebhookInput = z
+  .object({
+    project: z.string().min(1),
+    url: webhookUrl,
+    /** Leave out to have Flotilla generate one. */
+    secret: z
+      .string()
+      .trim()
+      .min(16, "A secret needs at least 16 characters")
+      .max(256, "A secret may have at most 256 characters")
+      .optional(),
+    /** Notification kinds to send; empty sends every kind. */
+    kinds: kindsFilter.default([]),
+  })
+  .strict();
 
-export const updateWebhookInput = z.object({
-  project: z.string().min(1),
-  endpoint: z.uuid("Endpoint must be an endpoint id"),
-  url: webhookUrl.optional(),
-  kinds: kindsFilter.optional(),
-  active: z.boolean().optional(),
-});
+export const updateWebhookInput = z
+  .object({
+    project: z.string().min(1),
+    endpoint: z.uuid("Endpoint must be an endpoint id"),
+    url: webhookUrl.optional(),
+    kinds: kindsFilter.optional(),
+    active: z.boolean().optional(),
+  })
+  .strict();
 
 export const endpointInput = z.object({
   project: z.string().min(1),

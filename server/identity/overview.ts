@@ -9,8 +9,10 @@ import {
   inArray,
   isNull,
   or,
+  type SQL,
   sql,
 } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "@/db/client";
 import {
   agentSessions,
@@ -97,6 +99,22 @@ export interface HomeSection<T> {
   items: T[];
 }
 
+/** How many rows of `table` match `where`, and the first few of them
+ * (`items`, a query on those rows limited to TOP). */
+async function section<T>(
+  db: Database,
+  table: PgTable,
+  where: SQL | undefined,
+  items: PromiseLike<T[]>,
+): Promise<HomeSection<T>> {
+  const [total, rows] = await Promise.all([
+    db.select({ n: count() }).from(table).where(where),
+    items,
+  ]);
+
+  return { count: Number(total[0]?.n ?? 0), items: rows };
+}
+
 async function pendingApprovals(db: Database, projectId: string) {
   const where = and(
     eq(approvals.projectId, projectId),
@@ -105,8 +123,10 @@ async function pendingApprovals(db: Database, projectId: string) {
     // soon as anyone looks; it no longer waits on a person.
     or(isNull(approvals.expiresAt), gt(approvals.expiresAt, now())),
   );
-  const [total, items] = await Promise.all([
-    db.select({ n: count() }).from(approvals).where(where),
+  return section(
+    db,
+    approvals,
+    where,
     db
       .select({
         id: approvals.id,
@@ -124,9 +144,7 @@ async function pendingApprovals(db: Database, projectId: string) {
       .where(where)
       .orderBy(asc(approvals.requestedAt))
       .limit(TOP),
-  ]);
-
-  return { count: Number(total[0]?.n ?? 0), items };
+  );
 }
 
 async function blockedTasks(db: Database, projectId: string) {
@@ -134,8 +152,10 @@ async function blockedTasks(db: Database, projectId: string) {
     eq(tasks.projectId, projectId),
     eq(tasks.status, "blocked"),
   );
-  const [total, items] = await Promise.all([
-    db.select({ n: count() }).from(tasks).where(where),
+  return section(
+    db,
+    tasks,
+    where,
     db
       .select({
         id: tasks.id,
@@ -148,9 +168,7 @@ async function blockedTasks(db: Database, projectId: string) {
       .where(where)
       .orderBy(desc(tasks.priority), asc(tasks.updatedAt))
       .limit(TOP),
-  ]);
-
-  return { count: Number(total[0]?.n ?? 0), items };
+  );
 }
 
 async function openEscalations(db: Database, projectId: string) {
@@ -158,8 +176,10 @@ async function openEscalations(db: Database, projectId: string) {
     eq(escalations.projectId, projectId),
     eq(escalations.status, "open"),
   );
-  const [total, items] = await Promise.all([
-    db.select({ n: count() }).from(escalations).where(where),
+  return section(
+    db,
+    escalations,
+    where,
     db
       .select({
         id: escalations.id,
@@ -174,9 +194,7 @@ async function openEscalations(db: Database, projectId: string) {
       .where(where)
       .orderBy(asc(escalations.createdAt))
       .limit(TOP),
-  ]);
-
-  return { count: Number(total[0]?.n ?? 0), items };
+  );
 }
 
 export interface BudgetAlertItem {
@@ -280,8 +298,10 @@ async function recentRedFlags(db: Database, projectId: string) {
     inArray(eventFlags.severity, ["critical", "high"]),
     gte(eventFlags.createdAt, new Date(now().getTime() - FLAG_WINDOW_MS)),
   );
-  const [total, items] = await Promise.all([
-    db.select({ n: count() }).from(eventFlags).where(where),
+  return section(
+    db,
+    eventFlags,
+    where,
     db
       .select({
         id: eventFlags.id,
@@ -301,9 +321,7 @@ async function recentRedFlags(db: Database, projectId: string) {
         desc(eventFlags.createdAt),
       )
       .limit(TOP),
-  ]);
-
-  return { count: Number(total[0]?.n ?? 0), items };
+  );
 }
 
 async function fleet(db: Database, projectId: string) {

@@ -2,17 +2,17 @@ import { eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
-import { auditLog, projectMembers } from "@/db/schema";
+import { auditLog } from "@/db/schema";
 import { GET as directivesRoute } from "@/app/api/agent/v1/directives/route";
 import { POST as ackRoute } from "@/app/api/agent/v1/directives/[id]/ack/route";
 import { POST as claimRoute } from "@/app/api/agent/v1/tasks/claim/route";
 import { GET as planRoute } from "@/app/api/agent/v1/plans/[id]/route";
 import { createCaller } from "@/server/api/root";
 import type { Actor } from "@/server/identity/actor";
-import { now, setClock } from "@/server/runtime";
+import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { pinClock, trpcFailure } from "@/tests/failures";
-import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
+import { addMember, makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import {
   claimNextTask,
   createGoal,
@@ -78,12 +78,7 @@ describe.each(testKinds)("directives and notices on %s", (kind) => {
     const project = await makeProject(db);
     const operator = await makeUser(db, "operator");
     const viewer = await makeUser(db, "viewer");
-    await db.insert(projectMembers).values({
-      projectId: project.id,
-      userId: viewer.user.id,
-      role: "viewer",
-      createdAt: now(),
-    });
+    await addMember(db, project.id, viewer.user.id, "viewer");
     const alpha = await makeAgent(db, project.id, "alpha");
     const beta = await makeAgent(db, project.id, "beta");
     const goal = await createGoal(db, cli, {

@@ -7,17 +7,16 @@ import {
   escalationRecipients,
   agents,
   escalations,
-  projectMembers,
   taskLeases,
   tasks,
 } from "@/db/schema";
 import { POST as blockRoute } from "@/app/api/agent/v1/tasks/[id]/block/route";
 import { createCaller } from "@/server/api/root";
 import type { Actor } from "@/server/identity/actor";
-import { now, setClock } from "@/server/runtime";
+import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { pinClock, trpcFailure } from "@/tests/failures";
-import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
+import { addMember, makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { raiseEscalation } from "./escalations";
 import {
   cancelTask,
@@ -82,12 +81,7 @@ describe.each(testKinds)("escalations on %s", (kind) => {
       [operator, "operator"],
       [viewer, "viewer"],
     ] as const) {
-      await db.insert(projectMembers).values({
-        projectId: project.id,
-        userId: person.user.id,
-        role,
-        createdAt: now(),
-      });
+      await addMember(db, project.id, person.user.id, role);
     }
     const alpha = await makeAgent(db, project.id, "alpha");
     const beta = await makeAgent(db, project.id, "beta");
@@ -222,12 +216,7 @@ describe.each(testKinds)("escalations on %s", (kind) => {
       const project = await makeProject(db);
       const viewer = await makeUser(db, "viewer");
       const operator = await makeUser(db, "operator");
-      await db.insert(projectMembers).values({
-        projectId: project.id,
-        userId: viewer.user.id,
-        role: "viewer",
-        createdAt: now(),
-      });
+      await addMember(db, project.id, viewer.user.id, "viewer");
       const raise = () =>
         inTransaction(db, (tx) =>
           raiseEscalation(tx, {

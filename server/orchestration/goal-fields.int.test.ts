@@ -147,6 +147,15 @@ describe.each(testKinds)("goal fields on %s", (kind) => {
       budgetTokens: 500,
     });
 
+    // A date PostgreSQL cannot store is the caller's mistake, not a 500.
+    for (const dueAt of [-8.64e15, "-271821-04-20T00:00:00Z", "0000-01-01"]) {
+      const far = await post({ title: "Far", dueAt });
+      expect(far.status).toBe(400);
+      expect((await far.json()).error.details).toEqual([
+        { path: "dueAt", message: "Must be a date between 1970 and 9999" },
+      ]);
+    }
+
     const refused = await post({ title: "x", successCriteria: [{ text: "" }] });
     expect(refused.status).toBe(400);
     expect((await refused.json()).error.details).toEqual([

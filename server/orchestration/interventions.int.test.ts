@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
-import { auditLog, taskLeases } from "@/db/schema";
+import { agents, auditLog, goals, taskLeases } from "@/db/schema";
 import { evaluate } from "@/server/guardrails/policy";
 import { pauseProject, resumeProject } from "@/server/guardrails/kill-switch";
 import { DomainError } from "@/server/errors";
@@ -197,6 +197,70 @@ describe.each(testKinds)("interventions on %s", (kind) => {
       message: "The project is paused by an operator: audit",
     });
     await resumeProject(db, operator.actor, { project: slug });
+  });
+
+  it("a hand-over obeys the target's concurrency limit, the goal's and its budgets", async () => {
+    const { db, project, second, operator, goal } = await setup();
+    const make = (title: string, goalId = goal.id) =>
+      createTask(db, operator.actor, {
+        goalId,
+        title,
+        scope: [`src/${title}/**`],
+      });
+    const held = await make("held");
+    const other = await make("other");
+    expect((await claimNextTask(db, second.actor, {}))?.task.id).toBe(held.id);
+
+    // second may hold one task: handing it another is refused, naming why.
+    await db
+      .update(agents)
+      .set({ maxActiveTasks: 1 })
+      .where(eq(agents.id, second.agent.id));
+    expect(
+      await refusal(
+        reassignTask(db, operator.actor, { taskId: other.id, agent: "second" }),
+      ),
+    ).toEqual({
+      status: 409,
+      message: "Agent second holds 1 active task, its own limit of 1",
+    });
+
+    // The goal may have one task held, and second holds it already.
+    await db
+      .update(agents)
+      .set({ maxActiveTasks: null })
+      .where(eq(agents.id, second.agent.id));
+    await db
+      .update(goals)
+      .set({ maxActiveTasks: 1 })
+      .where(eq(goals.id, goal.id));
+    expect(
+      await refusal(
+        reassignTask(db, operator.actor, { taskId: other.id, agent: "first" }),
+      ),
+    ).toMatchObject({ status: 409, message: /Goal 'Ship' has 1 active task/ });
+    // Moving the held task itself does not count it twice.
+    const moved = await reassignTask(db, operator.actor, {
+      taskId: held.id,
+      agent: "first",
+    });
+    expect(moved.holder).toMatchObject({ name: "first" });
+
+    // A goal whose budget is spent gets no new holder either.
+    const broke = await createGoal(db, operator.actor, {
+      project: project.slug,
+      title: "Broke",
+    });
+    await db
+      .update(goals)
+      .set({ budgetUsd: "0" })
+      .where(eq(goals.id, broke.id));
+    const unpaid = await make("unpaid", broke.id);
+    expect(
+      await refusal(
+        reassignTask(db, operator.actor, { taskId: unpaid.id, agent: "first" }),
+      ),
+    ).toMatchObject({ status: 403, message: /Broke/ });
   });
 
   it("a paused goal offers no claims and refuses its holders' tool calls", async () => {

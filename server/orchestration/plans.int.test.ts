@@ -2,12 +2,11 @@ import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
-import { auditLog, projectMembers, tasks } from "@/db/schema";
+import { auditLog, tasks } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
-import { now } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { trpcFailure } from "@/tests/failures";
-import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
+import { addMember, makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { POST as submitRoute } from "@/app/api/agent/v1/goals/[id]/plans/route";
 import { GET as planRoute } from "@/app/api/agent/v1/plans/[id]/route";
 import { claimNextTask, completeTask } from "./leases";
@@ -70,12 +69,7 @@ describe.each(testKinds)("plans on %s", (kind) => {
     const project = await makeProject(db);
     const operator = await makeUser(db, "operator");
     const viewer = await makeUser(db, "viewer");
-    await db.insert(projectMembers).values({
-      projectId: project.id,
-      userId: viewer.user.id,
-      role: "viewer",
-      createdAt: now(),
-    });
+    await addMember(db, project.id, viewer.user.id, "viewer");
     const agent = await makeAgent(db, project.id, "planner");
     const ops = createCaller({ db, actor: operator.actor });
     const goal = await ops.orchestration.goals.create({

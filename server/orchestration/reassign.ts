@@ -2,8 +2,22 @@ import { and, asc, eq, gt, inArray, isNull } from "drizzle-orm";
 import { z } from "zod";
 import { type Database, inTransaction } from "@/db/client";
 import { agents, goals, reservations, taskLeases, tasks } from "@/db/schema";
+import {
+  exhaustedMessage,
+  firstSpentBudget,
+  loadBudgetRules,
+  refusalDetails,
+} from "@/server/guardrails/budget-spend";
+import {
+  agentActiveLimit,
+  agentHeldCount,
+  agentLimitMessage,
+  concurrencyLockNames,
+  goalLimitMessage,
+  goalLimits,
+} from "@/server/guardrails/concurrency";
 import { assertProjectActive } from "@/server/guardrails/policy";
-import { conflict, notFound } from "@/server/errors";
+import { conflict, forbidden, notFound } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
 import { parseInput } from "@/server/input";
@@ -188,6 +202,59 @@ export function holdConflict(
   );
 }
 
+/** An operator's hand-over obeys the same limits as a claim by the agent:
+ * its concurrency limit, the goal's, and every budget covering the agent
+ * or the goal. Counted after the limits' locks are held. */
+async function assertWithinLimits(
+  ctx: AssignContext,
+  task: TaskRow,
+  agent: { id: string; name: string },
+  agentLimited: boolean,
+): Promise<void> {
+  const heldNow =
+    task.holderAgentId !== null &&
+    (leaseHeldStatuses as readonly string[]).includes(task.status) &&
+    task.leaseExpiresAt !== null &&
+    task.leaseExpiresAt > ctx.at;
+  if (agentLimited) {
+    const limit = await agentActiveLimit(ctx.tx, agent.id);
+    const held =
+      (await agentHeldCount(ctx.tx, agent.id, ctx.at)) -
+      (heldNow && task.holderAgentId === agent.id ? 1 : 0);
+    if (limit && held >= limit.limit) {
+      throw conflict(agentLimitMessage(limit, held), {
+        agent: agent.name,
+        limit: limit.limit,
+        held,
+      });
+    }
+  }
+  for (const goal of await goalLimits(
+    ctx.tx,
+    task.projectId,
+    [task.goalId],
+    ctx.at,
+  )) {
+    const held = goal.held - (heldNow ? 1 : 0);
+    if (held >= goal.limit) {
+      throw conflict(goalLimitMessage(goal, held), {
+        goal: goal.title,
+        limit: goal.limit,
+        held,
+      });
+    }
+  }
+  const subject = { agentId: agent.id, goalIds: [task.goalId] };
+  const spent = await firstSpentBudget(
+    ctx.tx,
+    task.projectId,
+    await loadBudgetRules(ctx.tx, task.projectId, subject),
+    subject,
+    ctx.at,
+  );
+  if (spent) throw forbidden(exhaustedMessage(spent), refusalDetails(spent));
+}
+
 /**
  * Hands `task` (its row locked by the caller) to a named agent: any current
  * lease ends with `endReason`, the task goes back to ready, then is claimed
@@ -221,8 +288,23 @@ export async function assignTaskToAgent(
     );
   }
   // The roots' locks keep a concurrent claim or reservation from slipping
-  // in between this check and the lease.
-  await lockScopeRoots(ctx.tx, task.projectId, task.scopeRoots);
+  // in between this check and the lease; the limits' locks do the same for
+  // a claim that would count against the same concurrency limit.
+  const [agentLimit, goalLimitRows] = await Promise.all([
+    agentActiveLimit(ctx.tx, agent.id),
+    goalLimits(ctx.tx, task.projectId, [task.goalId], ctx.at),
+  ]);
+  await lockScopeRoots(
+    ctx.tx,
+    task.projectId,
+    task.scopeRoots,
+    concurrencyLockNames(
+      agent.id,
+      agentLimit !== null,
+      goalLimitRows.map((row) => row.goalId),
+    ),
+  );
+  await assertWithinLimits(ctx, task, agent, agentLimit !== null);
   const held = await overlappingHold(
     ctx.tx,
     task.projectId,

@@ -1,12 +1,11 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
-import { auditLog, projectMembers } from "@/db/schema";
+import { auditLog } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
-import { now } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { trpcFailure } from "@/tests/failures";
-import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
+import { addMember, makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { claimNextTask } from "./leases";
 
 describe.each(testKinds)("orchestration router on %s", (kind) => {
@@ -22,12 +21,7 @@ describe.each(testKinds)("orchestration router on %s", (kind) => {
     const project = await makeProject(db);
     const operator = await makeUser(db, "operator");
     const viewer = await makeUser(db, "viewer");
-    await db.insert(projectMembers).values({
-      projectId: project.id,
-      userId: viewer.user.id,
-      role: "viewer",
-      createdAt: now(),
-    });
+    await addMember(db, project.id, viewer.user.id, "viewer");
 
     return {
       db,

@@ -111,7 +111,12 @@ const owner = z
   .min(1, "Name the owner by email or user id")
   .max(320);
 
-const dueAt = z.coerce.date({ error: "Must be a date" });
+const dueAt = z.coerce
+  .date({ error: "Must be a date" })
+  .refine(
+    (d) => d.getUTCFullYear() >= 1970 && d.getUTCFullYear() <= 9999,
+    "Must be a date between 1970 and 9999",
+  );
 
 const maxActiveTasks = z
   .number()

@@ -5,6 +5,11 @@ import { notify } from "@/server/guardrails/notify";
 import { expireApprovals } from "@/server/guardrails/approval-store";
 import { sweepBudgetAlerts } from "@/server/guardrails/budget-alerts";
 import { now } from "@/server/runtime";
+import {
+  type PeriodicHandle,
+  startOncePerProcess,
+  startPeriodic,
+} from "@/server/periodic";
 import { raiseEscalationOnce } from "./escalations";
 import type { TaskStatus } from "./schemas";
 import { maxAttemptsSql } from "./settings";
@@ -212,9 +217,7 @@ async function notifyEscalated(
   });
 }
 
-export interface SweeperHandle {
-  stop(): Promise<void>;
-}
+export type SweeperHandle = PeriodicHandle;
 
 /**
  * Sweeps every `intervalMs` until stopped. `database` is asked on each tick,
@@ -226,46 +229,24 @@ export function startLeaseSweeper(options: {
   intervalMs?: number;
   onError?: (error: unknown) => void;
 }): SweeperHandle {
-  const intervalMs = options.intervalMs ?? 5_000;
-  let running: Promise<void> | null = null;
-  let stopped = false;
-  const tick = () => {
-    if (stopped || running) return;
-    running = (async () => {
-      try {
-        const db = await options.database();
-        // Drain: a full batch means more may be waiting.
-        for (;;) {
-          const swept = await sweepExpiredLeases(db);
-          if (stopped || swept.returned + swept.failed < SWEEP_BATCH) break;
-        }
-        // Spend reported since the last pass may have crossed a budget's
-        // alert threshold or its limit.
-        if (!stopped) await sweepBudgetAlerts(db);
-        // Approvals nobody decided in time are denied (expired).
-        await expireApprovals(db);
-      } catch (error) {
-        options.onError?.(error);
-      } finally {
-        running = null;
+  return startPeriodic({
+    database: options.database,
+    intervalMs: options.intervalMs ?? 5_000,
+    onError: options.onError,
+    async pass(db, stopped) {
+      // Drain: a full batch means more may be waiting.
+      for (;;) {
+        const swept = await sweepExpiredLeases(db);
+        if (stopped() || swept.returned + swept.failed < SWEEP_BATCH) break;
       }
-    })();
-  };
-  const timer = setInterval(tick, intervalMs);
-  // The sweeper alone must not keep a process (or a test run) alive.
-  timer.unref();
-
-  return {
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
+      // Spend reported since the last pass may have crossed a budget's
+      // alert threshold or its limit.
+      if (!stopped()) await sweepBudgetAlerts(db);
+      // Approvals nobody decided in time are denied (expired).
+      await expireApprovals(db);
     },
-  };
+  });
 }
-
-const sweeperKey = Symbol.for("flotilla.leaseSweeper");
-type SweeperHolder = { [sweeperKey]?: SweeperHandle };
 
 /** The app's own sweeper on the process database, started once per
  * process however often start-up code runs (dev reloads modules). */
@@ -274,17 +255,7 @@ export function startAppLeaseSweeper(options: {
   onError: (error: unknown) => void;
   intervalMs?: number;
 }): SweeperHandle {
-  const holder = globalThis as SweeperHolder;
-  const running = holder[sweeperKey];
-  if (running) return running;
-  const started = startLeaseSweeper(options);
-  const handle: SweeperHandle = {
-    async stop() {
-      if (holder[sweeperKey] === handle) delete holder[sweeperKey];
-      await started.stop();
-    },
-  };
-  holder[sweeperKey] = handle;
-
-  return handle;
+  return startOncePerProcess("flotilla.leaseSweeper", () =>
+    startLeaseSweeper(options),
+  );
 }

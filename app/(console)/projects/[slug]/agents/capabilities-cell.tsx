@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { InlineEditCell } from "./inline-edit-cell";
 
 // An agent's capability tags on the agents page, with an inline editor for
 // operators and admins. Claims give a task that needs tags only to an
@@ -54,12 +55,19 @@ export function CapabilitiesCell(props: {
     });
   }
 
-  if (editing) {
-    const problem =
-      capabilityError(fieldErrors(save.error)) ?? formError(save.error);
-
-    return (
-      <form onSubmit={submit} style={{ display: "grid", gap: "0.35rem" }}>
+  return (
+    <InlineEditCell
+      editing={editing}
+      setEditing={setEditing}
+      canEdit={props.canEdit}
+      editLabel={`Edit capabilities of ${agent.name}`}
+      problem={
+        capabilityError(fieldErrors(save.error)) ?? formError(save.error)
+      }
+      pending={save.isPending}
+      onSubmit={submit}
+      onCancel={() => save.reset()}
+      input={
         <input
           name="capabilities"
           aria-label={`Capabilities of ${agent.name}`}
@@ -67,49 +75,19 @@ export function CapabilitiesCell(props: {
           placeholder="typescript, migrations"
           autoFocus
         />
-        {problem && (
-          <span className="field-error" role="alert">
-            {problem}
-          </span>
-        )}
-        <div className="row" style={{ gap: "0.4rem" }}>
-          <button type="submit" disabled={save.isPending}>
-            Save
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => {
-              save.reset();
-              setEditing(false);
-            }}
-          >
-            Cancel
-          </button>
-        </div>
-      </form>
-    );
-  }
-
-  return (
-    <div className="row" style={{ gap: "0.3rem" }}>
-      {agent.capabilities.length === 0 && <span className="muted">none</span>}
-      {agent.capabilities.map((tag) => (
-        <span key={tag} className="badge muted" data-capability={tag}>
-          {tag}
-        </span>
-      ))}
-      {props.canEdit && (
-        <button
-          type="button"
-          className="secondary"
-          style={{ padding: "0.1rem 0.5rem", fontSize: "0.8rem" }}
-          aria-label={`Edit capabilities of ${agent.name}`}
-          onClick={() => setEditing(true)}
-        >
-          Edit
-        </button>
-      )}
-    </div>
+      }
+      view={
+        <>
+          {agent.capabilities.length === 0 && (
+            <span className="muted">none</span>
+          )}
+          {agent.capabilities.map((tag) => (
+            <span key={tag} className="badge muted" data-capability={tag}>
+              {tag}
+            </span>
+          ))}
+        </>
+      }
+    />
   );
 }

@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { InlineEditCell } from "./inline-edit-cell";
 
 // How many tasks an agent may hold at once, on the agents page: its own
 // limit, else the project's default (settings page). Operators and admins
@@ -40,12 +41,17 @@ export function MaxActiveCell(props: {
     });
   }
 
-  if (editing) {
-    const problem =
-      fieldErrors(save.error).maxActiveTasks ?? formError(save.error);
-
-    return (
-      <form onSubmit={submit} style={{ display: "grid", gap: "0.35rem" }}>
+  return (
+    <InlineEditCell
+      editing={editing}
+      setEditing={setEditing}
+      canEdit={props.canEdit}
+      editLabel={`Edit maximum active tasks of ${agent.name}`}
+      problem={fieldErrors(save.error).maxActiveTasks ?? formError(save.error)}
+      pending={save.isPending}
+      onSubmit={submit}
+      onCancel={() => save.reset()}
+      input={
         <input
           name="maxActiveTasks"
           type="number"
@@ -57,52 +63,18 @@ export function MaxActiveCell(props: {
           placeholder="project default"
           autoFocus
         />
-        {problem && (
-          <span className="field-error" role="alert">
-            {problem}
-          </span>
-        )}
-        <div className="row" style={{ gap: "0.4rem" }}>
-          <button type="submit" disabled={save.isPending}>
-            Save
-          </button>
-          <button
-            type="button"
-            className="secondary"
-            onClick={() => {
-              save.reset();
-              setEditing(false);
-            }}
-          >
-            Cancel
-          </button>
-        </div>
-      </form>
-    );
-  }
-
-  return (
-    <div className="row" style={{ gap: "0.3rem" }}>
-      <span data-max-active={agent.name}>
-        {agent.maxActiveTasks !== null ? (
-          agent.maxActiveTasks
-        ) : props.projectDefault !== null ? (
-          <span className="muted">{props.projectDefault} (project)</span>
-        ) : (
-          <span className="muted">no limit</span>
-        )}
-      </span>
-      {props.canEdit && (
-        <button
-          type="button"
-          className="secondary"
-          style={{ padding: "0.1rem 0.5rem", fontSize: "0.8rem" }}
-          aria-label={`Edit maximum active tasks of ${agent.name}`}
-          onClick={() => setEditing(true)}
-        >
-          Edit
-        </button>
-      )}
-    </div>
+      }
+      view={
+        <span data-max-active={agent.name}>
+          {agent.maxActiveTasks !== null ? (
+            agent.maxActiveTasks
+          ) : props.projectDefault !== null ? (
+            <span className="muted">{props.projectDefault} (project)</span>
+          ) : (
+            <span className="muted">no limit</span>
+          )}
+        </span>
+      }
+    />
   );
 }

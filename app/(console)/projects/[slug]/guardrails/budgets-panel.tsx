@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { ScopeFields, type Scope } from "./scope-fields";
 
 // Period budgets: each with its spend in the current period against its
 // limit, its state and when it resets; admins add and remove them. Every
@@ -12,7 +13,6 @@ import { useTRPC } from "@/components/trpc";
 // its goal's or its agent's budget is spent.
 
 type Role = "viewer" | "operator" | "admin";
-type Scope = "project" | "goal" | "agent";
 type Unit = "usd" | "tokens";
 type Period = "day" | "week" | "month" | "total";
 
@@ -77,14 +77,6 @@ export function BudgetsPanel(props: { project: string; role: Role }) {
       refetchInterval: 15_000,
     }),
   );
-  const goals = useQuery({
-    ...trpc.orchestration.goals.list.queryOptions(input),
-    enabled: isAdmin,
-  });
-  const agents = useQuery({
-    ...trpc.identity.agents.list.queryOptions(input),
-    enabled: isAdmin,
-  });
   const [scope, setScope] = useState<Scope>("project");
   const [unit, setUnit] = useState<Unit>("usd");
   const refresh = () =>
@@ -233,54 +225,12 @@ export function BudgetsPanel(props: { project: string; role: Role }) {
       {isAdmin && (
         <form className="stack" onSubmit={submit} style={{ marginTop: "1rem" }}>
           <h3>Add a budget</h3>
-          <label>
-            Applies to
-            <select
-              name="scope"
-              value={scope}
-              onChange={(event) => setScope(event.target.value as Scope)}
-            >
-              <option value="project">The whole project</option>
-              <option value="goal">One goal</option>
-              <option value="agent">One agent</option>
-            </select>
-          </label>
-          {scope === "goal" && (
-            <label>
-              Goal
-              <select name="goal" defaultValue="">
-                <option value="" disabled>
-                  Choose a goal
-                </option>
-                {goals.data?.map((goal) => (
-                  <option key={goal.id} value={goal.id}>
-                    {goal.title}
-                  </option>
-                ))}
-              </select>
-              {errors.goal && (
-                <span className="field-error">{errors.goal}</span>
-              )}
-            </label>
-          )}
-          {scope === "agent" && (
-            <label>
-              Agent
-              <select name="agent" defaultValue="">
-                <option value="" disabled>
-                  Choose an agent
-                </option>
-                {agents.data?.map((agent) => (
-                  <option key={agent.id} value={agent.id}>
-                    {agent.name}
-                  </option>
-                ))}
-              </select>
-              {errors.agent && (
-                <span className="field-error">{errors.agent}</span>
-              )}
-            </label>
-          )}
+          <ScopeFields
+            project={props.project}
+            scope={scope}
+            setScope={setScope}
+            errors={errors}
+          />
           <label>
             Counts
             <select

@@ -4,9 +4,9 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { ScopeFields, type Scope } from "./scope-fields";
 
 type Role = "viewer" | "operator" | "admin";
-type Scope = "project" | "goal" | "agent";
 type Kind = "tool" | "command" | "path";
 type Decision = "allow" | "deny" | "ask";
 
@@ -30,14 +30,6 @@ export function RulesPanel(props: { project: string; role: Role }) {
   const input = { project: props.project };
   const isAdmin = props.role === "admin";
   const rules = useQuery(trpc.guardrails.rules.list.queryOptions(input));
-  const goals = useQuery({
-    ...trpc.orchestration.goals.list.queryOptions(input),
-    enabled: isAdmin,
-  });
-  const agents = useQuery({
-    ...trpc.identity.agents.list.queryOptions(input),
-    enabled: isAdmin,
-  });
   const [scope, setScope] = useState<Scope>("project");
   const [kind, setKind] = useState<Kind>("command");
   const refresh = () =>
@@ -138,54 +130,12 @@ export function RulesPanel(props: { project: string; role: Role }) {
       {isAdmin && (
         <form className="stack" onSubmit={submit} style={{ marginTop: "1rem" }}>
           <h3>Add a rule</h3>
-          <label>
-            Applies to
-            <select
-              name="scope"
-              value={scope}
-              onChange={(event) => setScope(event.target.value as Scope)}
-            >
-              <option value="project">The whole project</option>
-              <option value="goal">One goal</option>
-              <option value="agent">One agent</option>
-            </select>
-          </label>
-          {scope === "goal" && (
-            <label>
-              Goal
-              <select name="goal" defaultValue="">
-                <option value="" disabled>
-                  Choose a goal
-                </option>
-                {goals.data?.map((goal) => (
-                  <option key={goal.id} value={goal.id}>
-                    {goal.title}
-                  </option>
-                ))}
-              </select>
-              {errors.goal && (
-                <span className="field-error">{errors.goal}</span>
-              )}
-            </label>
-          )}
-          {scope === "agent" && (
-            <label>
-              Agent
-              <select name="agent" defaultValue="">
-                <option value="" disabled>
-                  Choose an agent
-                </option>
-                {agents.data?.map((agent) => (
-                  <option key={agent.id} value={agent.id}>
-                    {agent.name}
-                  </option>
-                ))}
-              </select>
-              {errors.agent && (
-                <span className="field-error">{errors.agent}</span>
-              )}
-            </label>
-          )}
+          <ScopeFields
+            project={props.project}
+            scope={scope}
+            setScope={setScope}
+            errors={errors}
+          />
           <label>
             Kind
             <select

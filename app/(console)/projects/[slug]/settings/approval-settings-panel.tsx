@@ -2,8 +2,9 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { fieldErrors, formError } from "@/components/forms";
+import { fieldErrors } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { SettingsFormFooter } from "./settings-form-footer";
 
 // When a plan needs an admin rather than an operator (above a cost, or
 // touching a protected path), and how long an "ask" decision waits for a
@@ -127,21 +128,13 @@ export function ApprovalSettingsPanel(props: { project: string }) {
               <span className="field-error">{errors.askTimeoutSeconds}</span>
             )}
           </label>
-          {formError(update.error) && (
-            <p className="error" role="alert">
-              {formError(update.error)}
-            </p>
-          )}
-          {saved && !update.error && (
-            <p role="status" style={{ color: "var(--ok)", margin: 0 }}>
-              Saved.
-            </p>
-          )}
-          {data.canEdit && (
-            <button type="submit" disabled={update.isPending}>
-              Save approval settings
-            </button>
-          )}
+          <SettingsFormFooter
+            error={update.error}
+            saved={saved}
+            canEdit={data.canEdit}
+            pending={update.isPending}
+            label="Save approval settings"
+          />
         </form>
       )}
     </section>

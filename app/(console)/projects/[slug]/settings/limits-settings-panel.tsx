@@ -2,8 +2,9 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { fieldErrors, formError } from "@/components/forms";
+import { fieldErrors } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { SettingsFormFooter } from "./settings-form-footer";
 
 // The project's time zone, which budget periods follow, and how many tasks
 // one agent may hold at once unless it has its own limit (agents page).
@@ -92,21 +93,13 @@ export function LimitsSettingsPanel(props: { project: string }) {
               <span className="field-error">{errors.maxActivePerAgent}</span>
             )}
           </label>
-          {formError(update.error) && (
-            <p className="error" role="alert">
-              {formError(update.error)}
-            </p>
-          )}
-          {saved && !update.error && (
-            <p role="status" style={{ color: "var(--ok)", margin: 0 }}>
-              Saved.
-            </p>
-          )}
-          {data.canEdit && (
-            <button type="submit" disabled={update.isPending}>
-              Save time zone and limits
-            </button>
-          )}
+          <SettingsFormFooter
+            error={update.error}
+            saved={saved}
+            canEdit={data.canEdit}
+            pending={update.isPending}
+            label="Save time zone and limits"
+          />
         </form>
       )}
     </section>

@@ -2,8 +2,9 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { fieldErrors, formError } from "@/components/forms";
+import { fieldErrors } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { SettingsFormFooter } from "./settings-form-footer";
 
 // How claims and leases behave in the project: how often a task may be
 // claimed before it fails, and how long a lease lasts. Everyone in the
@@ -107,21 +108,13 @@ export function OrchestrationSettingsPanel(props: { project: string }) {
               )}
             </label>
           ))}
-          {formError(update.error) && (
-            <p className="error" role="alert">
-              {formError(update.error)}
-            </p>
-          )}
-          {saved && !update.error && (
-            <p role="status" style={{ color: "var(--ok)", margin: 0 }}>
-              Saved.
-            </p>
-          )}
-          {settings.data.canEdit && (
-            <button type="submit" disabled={update.isPending}>
-              Save settings
-            </button>
-          )}
+          <SettingsFormFooter
+            error={update.error}
+            saved={saved}
+            canEdit={settings.data.canEdit}
+            pending={update.isPending}
+            label="Save settings"
+          />
         </form>
       )}
     </section>
