@@ -6,7 +6,12 @@ import { POST as postHook } from "@/app/api/agent/v1/hooks/claude-code/route";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
 import { findTool } from "@/server/api/mcp/tools";
-import { approvals, auditLog, notifications } from "@/db/schema";
+import {
+  approvals,
+  auditLog,
+  notificationRecipients,
+  notifications,
+} from "@/db/schema";
 import { DomainError } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import {
@@ -229,6 +234,13 @@ describe.each(testKinds)("approvals on %s", (kind) => {
       decision: "approve",
       comment: "one-off cleanup",
     });
+    // Deciding it settles the notice: nobody finds it waiting unread.
+    const told = await db
+      .select()
+      .from(notificationRecipients)
+      .where(eq(notificationRecipients.notificationId, raised[0].id));
+    expect(told.length).toBeGreaterThan(0);
+    expect(told.every((r) => r.readAt !== null)).toBe(true);
     const allowed = await answer;
     expect(allowed.decision).toBe("allow");
     expect(allowed.approvalId).toBe(pending.id);

@@ -29,6 +29,7 @@ import {
   requireRoleIn,
 } from "@/server/orchestration/views";
 import { now } from "@/server/runtime";
+import { settleApprovalNotifications } from "./notify";
 import {
   approvalKinds,
   approvalStatuses,
@@ -512,6 +513,7 @@ async function settle(
   if (row.kind === "budget_increase" && values.decision === "approve") {
     details.budget = await raiseBudget(tx, actor, row);
   }
+  await settleApprovalNotifications(tx, row.projectId);
   await recordAudit(tx, actor, {
     projectId: row.projectId,
     action: `approval.${values.decision}`,

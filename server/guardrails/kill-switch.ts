@@ -29,7 +29,7 @@ export interface ProjectPauseState {
   pausedAt: Date | null;
 }
 
-async function readPause(
+export async function readPause(
   db: Database,
   projectId: string,
 ): Promise<ProjectPauseState> {

@@ -1,5 +1,5 @@
-import { and, eq } from "drizzle-orm";
-import type { Database } from "@/db/client";
+import { and, eq, sql } from "drizzle-orm";
+import { type Database, queryRows } from "@/db/client";
 import { notificationRecipients, notifications } from "@/db/schema";
 import { escalationRecipientIds } from "@/server/orchestration/escalations";
 import { now } from "@/server/runtime";
@@ -98,4 +98,27 @@ export async function wasNotified(
     .limit(1);
 
   return row !== undefined;
+}
+
+/** Marks as read, for everyone, the "waits for approval" notifications of
+ * approvals that are no longer pending (decided, expired or cancelled), in
+ * one project or all; returns how many recipients' rows changed. A person
+ * who decided in the queue should not find the item still unread. */
+export async function settleApprovalNotifications(
+  db: Database,
+  projectId?: string,
+): Promise<number> {
+  const rows = await queryRows<{ notification_id: number }>(
+    db,
+    sql`update notification_recipients r set read_at = ${now().toISOString()}::timestamptz
+      from notifications n, approvals a
+      where r.notification_id = n.id and r.read_at is null
+        and n.kind = 'approval_waiting'
+        and n.dedupe_key = 'approval:' || a.id::text
+        and a.project_id = n.project_id and a.status <> 'pending'
+        ${projectId ? sql`and n.project_id = ${projectId}::uuid` : sql``}
+      returning r.notification_id`,
+  );
+
+  return rows.length;
 }

@@ -24,6 +24,7 @@ import { pinClock, rejection } from "@/tests/failures";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import type { Actor } from "./actor";
 import { operatorHome } from "./overview";
+import { pauseProject } from "@/server/guardrails/kill-switch";
 
 const cli: Actor = { kind: "cli", label: "cli:test" };
 const HOUR = 60 * 60 * 1000;
@@ -58,6 +59,26 @@ describe.each(testKinds)("the operator's home on %s", (kind) => {
       expect(section).toEqual({ count: 0, items: [] });
     }
     expect(home.fleet.presence).toEqual({ online: 0, idle: 0, offline: 0 });
+    expect(home.pause.paused).toBe(false);
+  });
+
+  it("says first that the project is paused, with the reason", async () => {
+    const { db } = handle;
+    const project = await makeProject(db);
+    const operator = await makeUser(db, "operator");
+    await pauseProject(db, operator.actor, {
+      project: project.slug,
+      reason: "runaway spend",
+    });
+    const home = await operatorHome(db, operator.actor, {
+      project: project.slug,
+    });
+
+    expect(home.pause).toMatchObject({
+      paused: true,
+      reason: "runaway spend",
+      pausedBy: operator.user.email,
+    });
   });
 
   it("lists what needs a person, then the fleet and the goals", async () => {

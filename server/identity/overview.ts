@@ -14,6 +14,7 @@ import {
 } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import type { Database } from "@/db/client";
+import { readPause } from "@/server/guardrails/kill-switch";
 import {
   agentSessions,
   agents,
@@ -419,6 +420,7 @@ export async function operatorHome(
     budgetsNow,
     flags,
     fleetNow,
+    pause,
   ] = await Promise.all([
     pendingApprovals(db, project.id),
     blockedTasks(db, project.id),
@@ -426,11 +428,14 @@ export async function operatorHome(
     budgetAlertsNow(db, project.id, goalList),
     recentRedFlags(db, project.id),
     fleet(db, project.id),
+    readPause(db, project.id),
   ]);
 
   return {
     project,
     role,
+    // The kill switch: shown first, since nothing runs while it is on.
+    pause,
     approvals: approvalsWaiting,
     blockedTasks: blocked,
     escalations: escalationsOpen,

@@ -3,6 +3,7 @@ import { type Database, inTransaction, queryRows } from "@/db/client";
 import { auditLog, projects, taskLeases } from "@/db/schema";
 import { notify } from "@/server/guardrails/notify";
 import { expireApprovals } from "@/server/guardrails/approval-store";
+import { settleApprovalNotifications } from "@/server/guardrails/notify";
 import { sweepBudgetAlerts } from "@/server/guardrails/budget-alerts";
 import { now } from "@/server/runtime";
 import {
@@ -244,6 +245,8 @@ export function startLeaseSweeper(options: {
       if (!stopped()) await sweepBudgetAlerts(db);
       // Approvals nobody decided in time are denied (expired).
       await expireApprovals(db);
+      // Their "waits for approval" notifications are then no news.
+      await settleApprovalNotifications(db);
     },
   });
 }

@@ -31,6 +31,27 @@ export default async function ProjectHomePage(props: {
         <span className="muted">You are {home.role} in this project.</span>
         <HomeRefresh seconds={10} />
       </div>
+      {home.pause.paused && (
+        <section
+          className="panel"
+          role="alert"
+          aria-label="Project paused"
+          style={{ borderColor: "#b91c1c", background: "#fef2f2" }}
+        >
+          <strong>The project is paused.</strong> Every claim and tool call is
+          refused: {home.pause.reason}
+          <div className="muted">
+            Paused by {home.pause.pausedBy}
+            {home.pause.pausedAt
+              ? ` at ${formatTime(home.pause.pausedAt)}`
+              : ""}
+            .{" "}
+            <Link href={`${base}/guardrails`}>
+              Resume on the guardrails page
+            </Link>
+          </div>
+        </section>
+      )}
       <h2 className="muted" style={{ fontSize: "1rem" }}>
         What needs you now
       </h2>
