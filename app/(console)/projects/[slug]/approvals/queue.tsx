@@ -314,7 +314,13 @@ function ApprovalContext(props: { approval: ApprovalView; base: string }) {
           )}
           <dt>Rule</dt>
           <dd>
-            <code>{String(p.rule ?? "")}</code>
+            <Link
+              href={`${props.base}/guardrails`}
+              title={String(p.rule ?? "")}
+            >
+              {p.scope ? `A ${String(p.scope)} rule` : "A rule"}
+            </Link>{" "}
+            on the guardrails page (its reason is above)
           </dd>
         </dl>
         <details>
