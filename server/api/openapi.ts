@@ -16,6 +16,7 @@ import * as goalsRoute from "@/app/api/agent/v1/goals/route";
 import * as goalPlansRoute from "@/app/api/agent/v1/goals/[id]/plans/route";
 import * as planRoute from "@/app/api/agent/v1/plans/[id]/route";
 import * as approvalRoute from "@/app/api/agent/v1/approvals/[id]/route";
+import * as approvalsListRoute from "@/app/api/agent/v1/approvals/route";
 import * as budgetRequestsRoute from "@/app/api/agent/v1/budget-requests/route";
 import * as claudeCodeHookRoute from "@/app/api/agent/v1/hooks/claude-code/route";
 import * as completeRoute from "@/app/api/agent/v1/tasks/[id]/complete/route";
@@ -506,6 +507,28 @@ const operations: OperationSpec[] = [
       },
     ],
     errors: [404],
+  },
+  {
+    path: "/api/agent/v1/approvals",
+    method: "get",
+    handler: approvalsListRoute.GET,
+    operationId: "listMyApprovals",
+    tag: "Approvals",
+    summary:
+      "Your own approval requests, pending first; ?status=, ?kind=, ?limit=",
+    success: [
+      {
+        status: 200,
+        description: "The approvals this agent asked for, pending first",
+        schema: {
+          type: "object",
+          properties: {
+            approvals: { type: "array", items: { type: "object" } },
+          },
+        },
+      },
+    ],
+    errors: [400],
   },
   {
     path: "/api/agent/v1/approvals/{id}",

@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { GET as getApprovalRoute } from "@/app/api/agent/v1/approvals/[id]/route";
+import { GET as listApprovalsRoute } from "@/app/api/agent/v1/approvals/route";
 import { POST as postBudgetRequest } from "@/app/api/agent/v1/budget-requests/route";
 import { POST as postHook } from "@/app/api/agent/v1/hooks/claude-code/route";
 import type { DatabaseHandle } from "@/db/client";
@@ -61,6 +62,22 @@ async function budgetRequest(secret: string, body: unknown) {
     status: response.status,
     body: (await response.json()) as ErrorBody & {
       approval?: { id: string; status: string };
+    },
+  };
+}
+
+async function myApprovals(secret: string, query = "") {
+  const response = await listApprovalsRoute(
+    new Request(`http://localhost/api/agent/v1/approvals${query}`, {
+      headers: { authorization: `Bearer ${secret}` },
+    }),
+    { params: Promise.resolve({}) },
+  );
+
+  return {
+    status: response.status,
+    body: (await response.json()) as ErrorBody & {
+      approvals?: { id: string; status: string; kind: string }[];
     },
   };
 }
@@ -202,6 +219,15 @@ describe.each(testKinds)("adversarial approvals on %s", (kind) => {
     const created = await budgetRequest(agent.secret, body);
     expect(created.status).toBe(201);
     const id = created.body.approval!.id;
+    // Each agent lists only what it asked for.
+    const mine = await myApprovals(agent.secret, "?status=pending");
+    expect(mine.status).toBe(200);
+    expect(mine.body.approvals?.map((a) => [a.id, a.kind])).toEqual([
+      [id, "budget_increase"],
+    ]);
+    expect((await myApprovals(stranger.secret)).body.approvals).toEqual([]);
+    const sneaky = await myApprovals(agent.secret, "?status=all&project=x");
+    expect(sneaky.status).toBe(400);
     expect((await readApproval(stranger.secret, id)).status).toBe(404);
     const sibling = await makeAgent(db, agent.agent.projectId, "sibling");
     expect((await readApproval(sibling.secret, id)).status).toBe(404);

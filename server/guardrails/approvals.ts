@@ -311,6 +311,8 @@ export async function listApprovals(
   const scoped = (status: SQL | undefined) =>
     and(
       eq(approvals.projectId, project.id),
+      // An agent sees only what it asked for.
+      actor.kind === "agent" ? eq(approvals.agentId, actor.agentId) : undefined,
       values.kind ? eq(approvals.kind, values.kind) : undefined,
       status,
     );
