@@ -264,13 +264,14 @@ function makeRoute<A extends Actor>(
           );
         }
         if (response.status === 429) {
-          const details = (error as DomainError).details as {
-            retryAfterSeconds: number;
-          };
-          response.headers.set(
-            "retry-after",
-            String(details.retryAfterSeconds),
-          );
+          const details = (error as DomainError).details as
+            { retryAfterSeconds?: unknown } | undefined;
+          if (typeof details?.retryAfterSeconds === "number") {
+            response.headers.set(
+              "retry-after",
+              String(details.retryAfterSeconds),
+            );
+          }
         }
       }
       const fields = {

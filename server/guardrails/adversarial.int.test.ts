@@ -19,6 +19,7 @@ import { now, setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { decideApproval, listApprovals } from "./approvals";
+import { MAX_PENDING_PER_AGENT } from "./approval-store";
 import { setAskWaitSeconds } from "./ask";
 import { addRule } from "./rules";
 
@@ -416,6 +417,48 @@ describe.each(testKinds)("adversarial approvals on %s", (kind) => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.every((a) => a.decision === "deny")).toBe(true);
     expect(new Set(answers.map((a) => a.approvalId)).size).toBe(1);
+  });
+
+  it("caps what one agent may have waiting, and then denies its asked calls", async () => {
+    const { db, project, agent, admin, goal } = await setup();
+    await addRule(db, admin.actor, {
+      project: project.slug,
+      scope: "project",
+      kind: "command",
+      tool: "Bash",
+      pattern: "DROP",
+      decision: "ask",
+      reason: "schema changes are reviewed",
+    });
+    setAskWaitSeconds(0);
+    for (let i = 1; i <= MAX_PENDING_PER_AGENT; i++) {
+      const made = await budgetRequest(agent.secret, {
+        goalId: goal.id,
+        amountUsd: i,
+        reason: `step ${i}`,
+      });
+      expect(made.status).toBe(201);
+    }
+    // One more is refused with the reason, not queued.
+    const over = await budgetRequest(agent.secret, {
+      goalId: goal.id,
+      amountUsd: 99,
+      reason: "one more",
+    });
+    expect(over.status).toBe(429);
+    expect(over.body.error?.message).toContain("requests waiting");
+    // A tool call the rule asks about is denied (a failed hook would let
+    // the tool run), and no approval is opened for it.
+    const asked = await preToolUse(agent.secret, "psql -c 'DROP TABLE y'");
+    expect(asked).toMatchObject({ status: 200, decision: "deny" });
+    expect(asked.approvalId).toBeNull();
+    // Asking again for one already waiting still answers with it.
+    const same = await budgetRequest(agent.secret, {
+      goalId: goal.id,
+      amountUsd: 1,
+      reason: "step 1",
+    });
+    expect(same.status).toBe(200);
   });
 
   async function askEveryBash(

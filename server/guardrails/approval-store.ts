@@ -2,7 +2,7 @@ import { and, eq, isNotNull, isNull, lte, ne, sql } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
 import { approvals, auditLog, projects } from "@/db/schema";
 import { newId, now } from "@/server/runtime";
-import { conflict } from "@/server/errors";
+import { conflict, DomainError } from "@/server/errors";
 import { notify } from "./notify";
 
 // Rows of the approvals queue, written the same way by every kind: a new
@@ -51,6 +51,9 @@ export async function openApproval(
   tx: Database,
   values: NewApproval,
 ): Promise<{ approval: ApprovalRow; created: boolean }> {
+  if (values.agentId && values.kind !== "plan") {
+    await assertRoomToAsk(tx, values);
+  }
   const [row] = await tx
     .insert(approvals)
     .values({
@@ -118,6 +121,41 @@ export async function openApproval(
 }
 
 const TIMEOUT_LABEL = "system:approval-timeout";
+
+/** How many requests (tool calls, budget increases) one agent may have
+ * waiting for a person at once; beyond it, asking again is refused until
+ * some are decided or expire, so one agent cannot flood the queue. */
+export const MAX_PENDING_PER_AGENT = 20;
+
+async function assertRoomToAsk(
+  tx: Database,
+  values: NewApproval,
+): Promise<void> {
+  const [row] = await tx
+    .select({
+      pending: sql<number>`count(*)::int`,
+      same: sql<number>`count(*) filter (where ${approvals.dedupeKey} = ${values.dedupeKey ?? ""})::int`,
+    })
+    .from(approvals)
+    .where(
+      and(
+        eq(approvals.projectId, values.projectId),
+        eq(approvals.agentId, values.agentId!),
+        eq(approvals.status, "pending"),
+        ne(approvals.kind, "plan"),
+      ),
+    );
+  // Asking again for what is already waiting is always fine.
+  if (Number(row?.same ?? 0) > 0) return;
+  if (Number(row?.pending ?? 0) >= MAX_PENDING_PER_AGENT) {
+    throw new DomainError(
+      "rate_limited",
+      `This agent already has ${MAX_PENDING_PER_AGENT} requests waiting ` +
+        "for a person; wait for decisions before asking for more",
+      { retryAfterSeconds: 60, pending: MAX_PENDING_PER_AGENT },
+    );
+  }
+}
 
 /** Denies pending approvals whose time ran out (status expired): in all
  * projects, one project or one approval; returns how many. Audited as the

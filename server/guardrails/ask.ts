@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, desc, eq, gt, inArray } from "drizzle-orm";
 import { type Database, inTransaction } from "@/db/client";
+import { DomainError } from "@/server/errors";
 import { agentSessions, approvals, tasks } from "@/db/schema";
 import { config } from "@/server/config";
 import { maskSecrets } from "@/server/observability/flags";
@@ -84,7 +85,8 @@ export interface AskRequest {
 
 export interface AskOutcome {
   decision: PolicyDecision;
-  approvalId: string;
+  /** Absent when no approval could be opened (too many are waiting). */
+  approvalId?: string;
   /** The approval's status when the hook answered. */
   status: ApprovalRow["status"];
 }
@@ -257,7 +259,20 @@ export async function settleAsk(
 ): Promise<AskOutcome> {
   const key = toolCallKey(ask.agentId, ask.toolName, ask.toolInput, ask.cwd);
   const recent = await recentDecision(db, ask.projectId, key);
-  const opened = recent ?? (await requestToolApproval(db, ask, key));
+  let opened: ApprovalRow;
+  try {
+    opened = recent ?? (await requestToolApproval(db, ask, key));
+  } catch (error) {
+    // No room in the queue: the call is denied (a hook that failed would
+    // let the tool run), saying why.
+    if (error instanceof DomainError && error.code === "rate_limited") {
+      return {
+        decision: { ...ask.policy, decision: "deny", reason: error.message },
+        status: "denied",
+      };
+    }
+    throw error;
+  }
   const row =
     opened.status === "pending"
       ? ((await waitForDecision(db, opened.id, askWaitMs())) ?? opened)
