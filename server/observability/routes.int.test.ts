@@ -119,15 +119,37 @@ describe.each(testKinds)("observability routes on %s", (kind) => {
         '{"session_id":"hostile","hook_event_name":"PreToolUse",' +
         `"tool_name":"Bash","tool_input":${deep}}`,
     });
-    expect(hook.status).toBe(400);
-    expect(await hook.json()).toMatchObject({
-      error: {
-        code: "invalid_input",
-        details: [
-          { path: "tool_input", message: "nested deeper than 64 levels" },
-        ],
-      },
+    // A PreToolUse Flotilla cannot decide is denied, never left to fail
+    // open; the status it would have had travels in x-flotilla-status.
+    expect(hook.status).toBe(200);
+    expect(hook.headers.get("x-flotilla-status")).toBe("400");
+    const refused = await hook.json();
+    expect(refused.hookSpecificOutput).toMatchObject({
+      hookEventName: "PreToolUse",
+      permissionDecision: "deny",
     });
+    expect(refused.hookSpecificOutput.permissionDecisionReason).toMatch(
+      /^Flotilla could not approve this call: .*nested deeper than 64 levels/,
+    );
+    // So is one from a token Flotilla does not know; other events keep
+    // their error status.
+    const stranger = (event: string) =>
+      call(postHook, "/api/agent/v1/hooks/claude-code", {
+        token: "flt_unknown-token",
+        body: JSON.stringify({
+          session_id: "hostile",
+          hook_event_name: event,
+          tool_name: "Bash",
+          tool_input: { command: "ls" },
+        }),
+      });
+    const unknown = await stranger("PreToolUse");
+    expect(unknown.status).toBe(200);
+    expect(unknown.headers.get("x-flotilla-status")).toBe("401");
+    expect((await unknown.json()).hookSpecificOutput.permissionDecision).toBe(
+      "deny",
+    );
+    expect((await stranger("PostToolUse")).status).toBe(401);
     const longId = await call(postHook, "/api/agent/v1/hooks/claude-code", {
       token: agentToken,
       body: JSON.stringify({
