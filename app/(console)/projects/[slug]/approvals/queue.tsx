@@ -271,7 +271,7 @@ function ApprovalContext(props: { approval: ApprovalView; base: string }) {
   if (a.kind === "tool") {
     return (
       <div>
-        <dl className="details">
+        <dl className="details pairs">
           <dt>Tool</dt>
           <dd>
             <code>{String(p.toolName ?? "")}</code>
@@ -334,7 +334,7 @@ function ApprovalContext(props: { approval: ApprovalView; base: string }) {
   }
 
   return (
-    <dl className="details">
+    <dl className="details pairs">
       <dt>Amount</dt>
       <dd>{formatUsd(Number(p.amountUsd ?? 0))}</dd>
       {a.goal && (
