@@ -37,11 +37,6 @@ const MAX_SETS = 64;
 const MAX_WORDS = 20_000;
 const cache = new Map<string, Counts>();
 
-/** Forgets every cached count (tests that compare timings or plans). */
-export function clearTermCounts(): void {
-  cache.clear();
-}
-
 /** Stems each word with PostgreSQL and weighs it by how rare it is among
  * the servable sections. */
 export async function weighTerms(

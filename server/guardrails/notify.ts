@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { type Database, queryRows } from "@/db/client";
 import { notificationRecipients, notifications } from "@/db/schema";
 import { escalationRecipientIds } from "@/server/orchestration/escalations";
@@ -78,26 +78,6 @@ export async function notify(
   });
 
   return { id: row.id, recipients };
-}
-
-/** Whether a notification with this key was already raised. */
-export async function wasNotified(
-  db: Database,
-  projectId: string,
-  dedupeKey: string,
-): Promise<boolean> {
-  const [row] = await db
-    .select({ id: notifications.id })
-    .from(notifications)
-    .where(
-      and(
-        eq(notifications.projectId, projectId),
-        eq(notifications.dedupeKey, dedupeKey),
-      ),
-    )
-    .limit(1);
-
-  return row !== undefined;
 }
 
 /** Marks as read, for everyone, the "waits for approval" notifications of
