@@ -1,10 +1,12 @@
 import {
   bigint,
+  boolean,
   index,
   integer,
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -47,17 +49,35 @@ export const agentSessions = pgTable(
     // server/observability/chain.ts): its last link and its length.
     chainHead: text("chain_head"),
     chainLength: integer("chain_length").notNull().default(0),
+    // Retention removes a session's oldest events: the chain is then
+    // verified from the link after prunedThroughSeq, whose hash is kept.
+    prunedThroughSeq: integer("pruned_through_seq").notNull().default(0),
+    prunedChainHash: text("pruned_chain_hash"),
+    // Inputs of the session grade (server/observability/grade.ts), kept
+    // as running counts at ingest: attempts (tool and model calls), work
+    // landed, flags by severity; and the grade with its reasons.
+    attemptCount: integer("attempt_count").notNull().default(0),
+    landedCount: integer("landed_count").notNull().default(0),
+    highFlagCount: integer("high_flag_count").notNull().default(0),
+    criticalFlagCount: integer("critical_flag_count").notNull().default(0),
+    grade: text("grade"),
+    gradeReasons: jsonb("grade_reasons").$type<string[]>(),
   },
   (t) => [
     uniqueIndex("agent_sessions_external_uq").on(t.projectId, t.externalId),
     index("agent_sessions_recent_idx").on(t.projectId, t.lastEventAt),
+    index("agent_sessions_grade_idx").on(t.projectId, t.grade),
   ],
 );
 
+// Raw events. On both databases the table is partitioned by month of
+// occurred_at (migration 0007; partitions are made on demand by
+// server/observability/partitions.ts and dropped by retention), so its
+// keys include occurred_at and idempotency lives in event_keys.
 export const events = pgTable(
   "events",
   {
-    id: uuid("id").primaryKey(),
+    id: uuid("id").notNull(),
     projectId: uuid("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
@@ -109,8 +129,8 @@ export const events = pgTable(
     chainHash: text("chain_hash"),
   },
   (t) => [
-    uniqueIndex("events_key_uq").on(t.projectId, t.eventKey),
-    uniqueIndex("events_chain_uq").on(t.sessionId, t.chainSeq),
+    primaryKey({ columns: [t.id, t.occurredAt] }),
+    index("events_chain_idx").on(t.sessionId, t.chainSeq),
     index("events_session_idx").on(t.sessionId, t.occurredAt),
     index("events_project_time_idx").on(t.projectId, t.occurredAt),
     index("events_goal_idx").on(t.goalId),
@@ -131,9 +151,12 @@ export const eventFlags = pgTable(
     sessionId: uuid("session_id")
       .notNull()
       .references(() => agentSessions.id, { onDelete: "cascade" }),
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => events.id, { onDelete: "cascade" }),
+    // No foreign key: events are partitioned. Retention removes flags with
+    // their events by eventOccurredAt.
+    eventId: uuid("event_id").notNull(),
+    eventOccurredAt: timestamp("event_occurred_at", {
+      withTimezone: true,
+    }).notNull(),
     rule: text("rule").notNull(),
     // low | medium | high | critical
     severity: text("severity").notNull(),
@@ -144,8 +167,103 @@ export const eventFlags = pgTable(
     index("event_flags_event_idx").on(t.eventId),
     index("event_flags_session_idx").on(t.sessionId),
     index("event_flags_project_rule_idx").on(t.projectId, t.rule),
+    index("event_flags_time_idx").on(t.eventOccurredAt),
   ],
 );
+
+// One row per stored event key: what makes ingest idempotent (a replayed
+// key is found here and stored nothing). Not partitioned, and kept as
+// long as the rollups, so a replay of pruned events cannot count twice.
+export const eventKeys = pgTable(
+  "event_keys",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    eventKey: text("event_key").notNull(),
+    eventId: uuid("event_id").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.eventKey] }),
+    index("event_keys_time_idx").on(t.occurredAt),
+  ],
+);
+
+// A project's own prices, over the table in the repository: USD per
+// million tokens for models whose id matches the pattern (a glob: * for
+// any run of characters), in force from effectiveFrom on.
+export const priceOverrides = pgTable(
+  "price_overrides",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    pattern: text("pattern").notNull(),
+    label: text("label"),
+    inputUsd: numeric("input_usd", { precision: 14, scale: 6 }).notNull(),
+    outputUsd: numeric("output_usd", { precision: 14, scale: 6 }).notNull(),
+    cacheReadUsd: numeric("cache_read_usd", {
+      precision: 14,
+      scale: 6,
+    }).notNull(),
+    cacheWrite5mUsd: numeric("cache_write_5m_usd", {
+      precision: 14,
+      scale: 6,
+    }).notNull(),
+    cacheWrite1hUsd: numeric("cache_write_1h_usd", {
+      precision: 14,
+      scale: 6,
+    }).notNull(),
+    effectiveFrom: timestamp("effective_from", {
+      withTimezone: true,
+    }).notNull(),
+    createdBy: text("created_by"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("price_overrides_uq").on(
+      t.projectId,
+      t.pattern,
+      t.effectiveFrom,
+    ),
+  ],
+);
+
+// A project's own red-flag rules, checked at ingest beside the built-in
+// ones: a substring of an event's input or output, or a glob over the
+// paths it writes.
+export const flagRules = pgTable(
+  "flag_rules",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    // substring | path_glob
+    kind: text("kind").notNull(),
+    pattern: text("pattern").notNull(),
+    // low | medium | high | critical
+    severity: text("severity").notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    createdBy: text("created_by"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex("flag_rules_name_uq").on(t.projectId, t.name)],
+);
+
+// How long a project keeps raw events and rollups. No row: the defaults.
+export const observabilitySettings = pgTable("observability_settings", {
+  projectId: uuid("project_id")
+    .primaryKey()
+    .references(() => projects.id, { onDelete: "cascade" }),
+  eventRetentionDays: integer("event_retention_days").notNull().default(180),
+  rollupRetentionDays: integer("rollup_retention_days").notNull().default(1095),
+  updatedBy: text("updated_by"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+});
 
 // Spend rollups: one row per hour, project, agent, model, goal and task,
 // holding the sums of the events that carry tokens or a cost (cost_source

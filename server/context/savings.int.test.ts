@@ -7,6 +7,7 @@ import {
   events,
 } from "@/db/schema";
 import { createCaller } from "@/server/api/root";
+import { ensureEventPartitions } from "@/server/observability/partitions";
 import { newId, setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
@@ -50,6 +51,7 @@ describe.each(testKinds)("context savings on %s", (kind) => {
       startedAt: day1,
       lastEventAt: day1,
     });
+    await ensureEventPartitions(db, [day1]);
     await db.insert(events).values(
       ["claude-opus-4-5", "claude-opus-4-5", "gpt-4o-mini"].map((model) => ({
         id: newId(),

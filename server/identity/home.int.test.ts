@@ -12,6 +12,7 @@ import {
   events,
   tasks,
 } from "@/db/schema";
+import { ensureEventPartitions } from "@/server/observability/partitions";
 import {
   claimNextTask,
   createGoal,
@@ -189,6 +190,7 @@ describe.each(testKinds)("the operator's home on %s", (kind) => {
     });
     const flag = async (severity: string, createdAt: Date) => {
       const eventId = newId();
+      await ensureEventPartitions(db, [createdAt]);
       await db.insert(events).values({
         id: eventId,
         projectId: project.id,
@@ -206,6 +208,7 @@ describe.each(testKinds)("the operator's home on %s", (kind) => {
         projectId: project.id,
         sessionId,
         eventId,
+        eventOccurredAt: createdAt,
         rule: `rule-${severity}`,
         severity,
         excerpt: "rm -rf /",
@@ -279,6 +282,7 @@ describe.each(testKinds)("the operator's home on %s", (kind) => {
       startedAt: new Date(),
       lastEventAt: new Date(),
     });
+    await ensureEventPartitions(db, [new Date()]);
     await db.insert(events).values({
       id: newId(),
       projectId: project.id,

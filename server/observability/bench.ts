@@ -1,8 +1,11 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import postgres from "postgres";
 import { sql } from "drizzle-orm";
 import { openDatabase, type Database, type DatabaseHandle } from "@/db/client";
 import { agentSessions, goals, tasks } from "@/db/schema";
 import { newId, now } from "@/server/runtime";
+import { ensureEventPartitions } from "./partitions";
 
 // Shared by bench/spend.ts and bench/ingest.ts: a scratch PostgreSQL
 // database on a local server, and the fast seeding path for spend (also
@@ -137,6 +140,11 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
     .map((ids) => `{${ids.join(",")}}`)
     .join(",")}}`}::uuid[]`;
   const span = seed.end.getTime() - start.getTime();
+  const months: Date[] = [];
+  for (let at = start.getTime(); at < seed.end.getTime(); at += 86_400_000) {
+    months.push(new Date(at));
+  }
+  await ensureEventPartitions(db, [...months, seed.end]);
   for (let from = 0; from < seed.events; from += SEED_CHUNK) {
     const to = Math.min(seed.events, from + SEED_CHUNK) - 1;
     await db.execute(sql`
@@ -207,4 +215,151 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
         + excluded.cache_write_tokens`);
   await db.execute(sql`analyze events`);
   await db.execute(sql`analyze spend_hourly`);
+}
+
+/** A Next.js route handler as app/ exports it. */
+export type RouteHandler = (
+  request: Request,
+  context: { params: Promise<Record<string, string>> },
+) => Promise<Response>;
+
+export interface RouteServer {
+  /** Base URL on loopback, e.g. http://127.0.0.1:40123 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Serves one route handler over real HTTP on a free loopback port: each
+ * request is read off the socket, turned into a fetch Request as Next.js
+ * does, handed to the handler, and its Response written back. Measures
+ * the handler's whole stack (auth, body parsing, validation, domain)
+ * without a `next build`. */
+export async function serveRouteHandler(
+  handler: RouteHandler,
+): Promise<RouteServer> {
+  const server = http.createServer((incoming, outgoing) => {
+    void relay(handler, incoming, outgoing);
+  });
+  // Clients keep connections alive between batches, as agents do.
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+async function relay(
+  handler: RouteHandler,
+  incoming: http.IncomingMessage,
+  outgoing: http.ServerResponse,
+) {
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of incoming) chunks.push(chunk as Buffer);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(incoming.headers)) {
+      for (const one of Array.isArray(value) ? value : [value ?? ""]) {
+        headers.append(name, one);
+      }
+    }
+    const method = incoming.method ?? "GET";
+    const request = new Request(
+      new URL(incoming.url ?? "/", `http://${incoming.headers.host}`),
+      {
+        method,
+        headers,
+        body:
+          method === "GET" || method === "HEAD"
+            ? undefined
+            : Buffer.concat(chunks),
+      },
+    );
+    const response = await handler(request, { params: Promise.resolve({}) });
+    const body = Buffer.from(await response.arrayBuffer());
+    outgoing.writeHead(response.status, [...response.headers].flat());
+    outgoing.end(body);
+  } catch (error) {
+    // The route maps every failure itself; reaching here is a fault of
+    // this relay, answered as a 500 so a caller counts it.
+    outgoing.writeHead(500, { "content-type": "text/plain" });
+    outgoing.end(`relay failed: ${(error as Error).message}`);
+  }
+}
+
+/** One native event as POST /api/agent/v1/events takes it. */
+export interface BenchEvent {
+  id: string;
+  sessionId: string;
+  type: "llm_call" | "tool_call";
+  name: string;
+  time: string;
+  model?: string;
+  toolName?: string;
+  usage?: {
+    inputTokens: number;
+    outputTokens: number;
+    cacheReadTokens: number;
+  };
+  input?: { command: string };
+}
+
+const benchModels = ["claude-sonnet-4-5", "claude-haiku-4-5", "gpt-4.1"];
+
+/** `total` native events in batches of `batchSize`, one second apart from
+ * 2026-11-01: two model calls (priced, three models) to each Bash tool
+ * call; four consecutive batches share a session. `prefix` keeps the ids
+ * (and session ids) of separate runs apart. */
+export function nativeEventBatches(
+  total: number,
+  batchSize: number,
+  prefix = "ev",
+): BenchEvent[][] {
+  const start = Date.UTC(2026, 10, 1);
+  const batches: BenchEvent[][] = [];
+  for (let b = 0; b * batchSize < total; b += 1) {
+    const batch: BenchEvent[] = [];
+    const end = Math.min(total, (b + 1) * batchSize);
+    for (let i = b * batchSize; i < end; i += 1) {
+      const sessionId = `${prefix}-session-${Math.floor(b / 4)}`;
+      const time = new Date(start + i * 1000).toISOString();
+      batch.push(
+        i % 3 === 0
+          ? {
+              id: `${prefix}-${i}`,
+              sessionId,
+              type: "tool_call",
+              name: "Bash",
+              toolName: "Bash",
+              time,
+              input: { command: `npm test -- --shard ${i % 8}` },
+            }
+          : {
+              id: `${prefix}-${i}`,
+              sessionId,
+              type: "llm_call",
+              name: "model call",
+              time,
+              model: benchModels[i % benchModels.length],
+              usage: {
+                inputTokens: 500 + (i % 2000),
+                outputTokens: 100 + (i % 700),
+                cacheReadTokens: (i % 4) * 1500,
+              },
+            },
+      );
+    }
+    batches.push(batch);
+  }
+
+  return batches;
 }

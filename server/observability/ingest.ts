@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "@/db/client";
-import { agentSessions, eventFlags, events } from "@/db/schema";
+import { agentSessions, eventFlags, eventKeys, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { DomainError } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
@@ -15,6 +15,11 @@ import { chainLink, eventDigest } from "./chain";
 import { flagEvent, type Flag } from "./flags";
 import { notifyCriticalFlags } from "./flag-notices";
 import { checkEvent } from "./limits";
+import {
+  ensureEventPartitions,
+  forgetEventPartitions,
+  isMissingPartition,
+} from "./partitions";
 import { fromNativeItems } from "./normalize/native";
 import { priceEvent, type TokenUsage } from "./prices";
 import {
@@ -162,48 +167,7 @@ export async function storeEvents(
   const inserted =
     rows.length === 0
       ? []
-      : await db.transaction(async (tx) => {
-          const store = tx as unknown as Database;
-          const sessionIds = await upsertSessions(
-            store,
-            actor,
-            source,
-            items,
-            rows,
-          );
-          for (const row of rows) {
-            row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
-          }
-          // Locked until commit: batches of one session append to its
-          // chain one after the other.
-          const chains = await lockChains(store, [
-            ...new Set(sessionIds.values()),
-          ]);
-          const fresh = await withoutStoredKeys(store, actor.projectId, rows);
-          appendToChains(chains, fresh);
-          const stored = await insertEvents(store, fresh);
-          if (stored.length < fresh.length) {
-            await relinkChains(store, chains, fresh, stored);
-          }
-          const flagCounts = await storeFlags(
-            store,
-            actor.projectId,
-            stored,
-            flags,
-            receivedAt,
-          );
-          await notifyCriticalFlags(store, {
-            projectId: actor.projectId,
-            agentName: actor.agentName,
-            stored,
-            flags,
-          });
-          await addToSessionTotals(store, stored, chains, flagCounts);
-          // Only rows this transaction inserted: a replay adds nothing.
-          await addToRollups(store, stored);
-
-          return stored;
-        });
+      : await storeRows(db, actor, source, items, rows, flags, receivedAt);
   duplicate += rows.length - inserted.length;
   rejections.sort((a, b) => a.index - b.index);
 
@@ -213,6 +177,89 @@ export async function storeEvents(
     rejected: rejections.length,
     rejections,
   };
+}
+
+// Stores the batch's rows in one transaction, after making the monthly
+// partitions they need. Should another process's retention have dropped
+// a partition this process still thought present, the batch is tried
+// once more with fresh knowledge of the partitions.
+async function storeRows(
+  db: Database,
+  actor: AgentActor,
+  source: string,
+  items: Normalized["items"],
+  rows: EventRow[],
+  flags: Map<string, Flag[]>,
+  receivedAt: Date,
+): Promise<StoredEvent[]> {
+  const clientSessions = new Map(rows.map((row) => [row.id, row.sessionId]));
+  for (let attempt = 1; ; attempt += 1) {
+    await ensureEventPartitions(
+      db,
+      rows.map((row) => row.occurredAt),
+    );
+    try {
+      return await storeRowsOnce(
+        db,
+        actor,
+        source,
+        items,
+        rows,
+        flags,
+        receivedAt,
+      );
+    } catch (error) {
+      if (attempt > 1 || !isMissingPartition(error)) throw error;
+      forgetEventPartitions(db);
+      // The failed attempt replaced client session ids with stored ones.
+      for (const row of rows) row.sessionId = clientSessions.get(row.id)!;
+    }
+  }
+}
+
+async function storeRowsOnce(
+  db: Database,
+  actor: AgentActor,
+  source: string,
+  items: Normalized["items"],
+  rows: EventRow[],
+  flags: Map<string, Flag[]>,
+  receivedAt: Date,
+): Promise<StoredEvent[]> {
+  return db.transaction(async (tx) => {
+    const store = tx as unknown as Database;
+    const sessionIds = await upsertSessions(store, actor, source, items, rows);
+    for (const row of rows) {
+      row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
+    }
+    // Locked until commit: batches of one session append to its
+    // chain one after the other.
+    const chains = await lockChains(store, [...new Set(sessionIds.values())]);
+    const fresh = await withoutStoredKeys(store, actor.projectId, rows);
+    appendToChains(chains, fresh);
+    const stored = await insertEvents(store, fresh);
+    if (stored.length < fresh.length) {
+      await relinkChains(store, chains, fresh, stored);
+    }
+    const flagCounts = await storeFlags(
+      store,
+      actor.projectId,
+      stored,
+      flags,
+      receivedAt,
+    );
+    await notifyCriticalFlags(store, {
+      projectId: actor.projectId,
+      agentName: actor.agentName,
+      stored,
+      flags,
+    });
+    await addToSessionTotals(store, stored, chains, flagCounts);
+    // Only rows this transaction inserted: a replay adds nothing.
+    await addToRollups(store, stored);
+
+    return stored;
+  });
 }
 
 // Resolves every item's task; items naming a task outside the project are
@@ -413,10 +460,13 @@ async function withoutStoredKeys(
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
     const keys = rows.slice(start, start + INSERT_CHUNK).map((r) => r.eventKey);
     const found = await db
-      .select({ key: events.eventKey })
-      .from(events)
+      .select({ key: eventKeys.eventKey })
+      .from(eventKeys)
       .where(
-        and(eq(events.projectId, projectId), inArray(events.eventKey, keys)),
+        and(
+          eq(eventKeys.projectId, projectId),
+          inArray(eventKeys.eventKey, keys),
+        ),
       );
     for (const { key } of found) stored.add(key);
   }
@@ -524,6 +574,7 @@ async function storeFlags(
         projectId,
         sessionId: event.sessionId,
         eventId: event.id,
+        eventOccurredAt: event.occurredAt,
         rule: flag.rule,
         severity: flag.severity,
         excerpt: flag.excerpt,
@@ -546,29 +597,42 @@ async function insertEvents(
   const stored: StoredEvent[] = [];
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
     const chunk = rows.slice(start, start + INSERT_CHUNK);
-    const returned = await db
-      .insert(events)
-      .values(chunk)
-      .onConflictDoNothing({ target: [events.projectId, events.eventKey] })
-      .returning({
-        id: events.id,
-        projectId: events.projectId,
-        sessionId: events.sessionId,
-        agentId: events.agentId,
-        goalId: events.goalId,
-        taskId: events.taskId,
-        status: events.status,
-        type: events.type,
-        model: events.model,
-        costUsd: events.costUsd,
-        costSource: events.costSource,
-        occurredAt: events.occurredAt,
-        inputTokens: events.inputTokens,
-        outputTokens: events.outputTokens,
-        cacheReadTokens: events.cacheReadTokens,
-        cacheWrite5mTokens: events.cacheWrite5mTokens,
-        cacheWrite1hTokens: events.cacheWrite1hTokens,
-      });
+    // The key is claimed first: a key another batch stored meanwhile
+    // comes back missing here, and its row is left out.
+    const claimed = await db
+      .insert(eventKeys)
+      .values(
+        chunk.map((row) => ({
+          projectId: row.projectId,
+          eventKey: row.eventKey,
+          eventId: row.id,
+          occurredAt: row.occurredAt,
+        })),
+      )
+      .onConflictDoNothing()
+      .returning({ eventId: eventKeys.eventId });
+    const claimedIds = new Set(claimed.map((row) => row.eventId));
+    const fresh = chunk.filter((row) => claimedIds.has(row.id));
+    if (fresh.length === 0) continue;
+    const returned = await db.insert(events).values(fresh).returning({
+      id: events.id,
+      projectId: events.projectId,
+      sessionId: events.sessionId,
+      agentId: events.agentId,
+      goalId: events.goalId,
+      taskId: events.taskId,
+      status: events.status,
+      type: events.type,
+      model: events.model,
+      costUsd: events.costUsd,
+      costSource: events.costSource,
+      occurredAt: events.occurredAt,
+      inputTokens: events.inputTokens,
+      outputTokens: events.outputTokens,
+      cacheReadTokens: events.cacheReadTokens,
+      cacheWrite5mTokens: events.cacheWrite5mTokens,
+      cacheWrite1hTokens: events.cacheWrite1hTokens,
+    });
     stored.push(...returned);
   }
 

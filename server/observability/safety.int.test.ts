@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { eq, sql } from "drizzle-orm";
 import { queryRows, type DatabaseHandle } from "@/db/client";
-import { agentSessions, eventFlags, events } from "@/db/schema";
+import { agentSessions, eventFlags, eventKeys, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
@@ -226,6 +226,12 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
           name: "Bash",
           occurredAt: new Date("2026-12-01T10:00:00.000Z"),
           receivedAt: new Date("2026-12-01T10:00:00.000Z"),
+        });
+        await tx.insert(eventKeys).values({
+          projectId: agent.projectId,
+          eventKey: "race-shared",
+          eventId: "00000000-0000-4000-8000-00000000ace1",
+          occurredAt: new Date("2026-12-01T10:00:00.000Z"),
         });
         racing = ingestEvents(handle.db, agent, {
           events: [

@@ -10,6 +10,7 @@ import { makeAgent, makeProject, makeUser } from "@/tests/fixtures";
 import { taskActivity } from "@/server/observability/task-activity";
 import { goalGraph } from "./goal-graph";
 import { insertTask } from "./tasks";
+import { ensureEventPartitions } from "@/server/observability/partitions";
 
 // The console's read views of orchestration: board filters, a goal's
 // dependency graph, and what a task has cost.
@@ -173,6 +174,7 @@ describe.each(testKinds)("console views on %s", (kind) => {
       costSource: costUsd === null ? "unpriced" : "computed",
       receivedAt: at,
     });
+    await ensureEventPartitions(db, [at]);
     await db
       .insert(events)
       .values([

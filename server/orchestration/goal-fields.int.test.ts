@@ -5,6 +5,7 @@ import { POST as postGoal } from "@/app/api/v1/projects/[slug]/goals/route";
 import { useDatabase } from "@/db/runtime";
 import { agentSessions, auditLog, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
+import { ensureEventPartitions } from "@/server/observability/partitions";
 import { newId, now, setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { pinClock, rejection } from "@/tests/failures";
@@ -38,6 +39,7 @@ async function spend(
     startedAt: now(),
     lastEventAt: now(),
   });
+  await ensureEventPartitions(db, [now()]);
   await db.insert(events).values({
     id: newId(),
     projectId: ids.projectId,

@@ -1,5 +1,6 @@
 import type { Database } from "@/db/client";
 import { agentSessions, events } from "@/db/schema";
+import { ensureEventPartitions } from "@/server/observability/partitions";
 import { addToRollups } from "@/server/observability/rollups";
 import { newId, now } from "@/server/runtime";
 
@@ -29,6 +30,7 @@ export async function recordSpend(
     startedAt: at,
     lastEventAt: at,
   });
+  await ensureEventPartitions(db, [at]);
   await db.insert(events).values({
     id: newId(),
     projectId: input.projectId,
