@@ -3,6 +3,7 @@ import { config } from "./config";
 import { logger } from "./log";
 import { startAppLeaseSweeper } from "./orchestration/sweeper";
 import { startAppWebhookWorker } from "./guardrails/webhook-worker";
+import { startAppRetention } from "./observability/retention";
 
 /** Start-up work for the console process. */
 export async function startServer(): Promise<void> {
@@ -17,6 +18,11 @@ export async function startServer(): Promise<void> {
   startAppWebhookWorker({
     database: async () => (await getDatabase()).db,
     onError: (err) => logger.warn({ err }, "webhook delivery pass failed"),
+  });
+  // Drops raw events and rollups past each project's retention, hourly.
+  startAppRetention({
+    database: async () => (await getDatabase()).db,
+    onError: (err) => logger.warn({ err }, "retention pass failed"),
   });
   const settings = config();
   try {

@@ -112,10 +112,17 @@ export const verifyChainInput = z.object({
 });
 
 export type ChainVerdict =
-  | { verified: true; length: number }
+  | {
+      verified: true;
+      length: number;
+      /** Events 1..prunedThrough were removed by retention; the chain is
+       * verified from the link they left. */
+      prunedThrough: number;
+    }
   | {
       verified: false;
       length: number;
+      prunedThrough: number;
       /** The position (1-based) of the first link that does not hold. */
       brokenAt: number;
       eventId: string | null;
@@ -138,6 +145,8 @@ export async function verifySessionChain(
     .select({
       chainHead: agentSessions.chainHead,
       chainLength: agentSessions.chainLength,
+      prunedThrough: agentSessions.prunedThroughSeq,
+      prunedHash: agentSessions.prunedChainHash,
     })
     .from(agentSessions)
     .where(
@@ -148,8 +157,9 @@ export async function verifySessionChain(
     );
   if (!session) throw notFound("Session", sessionId);
 
-  let previous: string | null = null;
-  let expected = 1;
+  const prunedThrough = session.prunedThrough;
+  let previous: string | null = prunedThrough > 0 ? session.prunedHash : null;
+  let expected = prunedThrough + 1;
   for (;;) {
     const rows = await db
       .select({
@@ -172,6 +182,7 @@ export async function verifySessionChain(
       const broken = (reason: string): ChainVerdict => ({
         verified: false,
         length: session.chainLength,
+        prunedThrough,
         brokenAt: expected,
         eventId: row.id,
         reason,
@@ -194,6 +205,7 @@ export async function verifySessionChain(
     return {
       verified: false,
       length: session.chainLength,
+      prunedThrough,
       brokenAt: length + 1,
       eventId: null,
       reason:
@@ -203,5 +215,5 @@ export async function verifySessionChain(
     };
   }
 
-  return { verified: true, length };
+  return { verified: true, length, prunedThrough };
 }

@@ -246,7 +246,7 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
 
       const session = await sessionOf("race-b");
       expect(session.chainLength).toBe(3);
-      expect(await verify(session.id)).toEqual({ verified: true, length: 3 });
+      expect(await verify(session.id)).toEqual({ verified: true, length: 3, prunedThrough: 0 });
     },
   );
 
@@ -271,7 +271,7 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
       sql`update events set cost_usd = 1.5, cost_source = 'reported'
           where session_id = ${session.id}`,
     );
-    expect(await verify(session.id)).toEqual({ verified: true, length: 5 });
+    expect(await verify(session.id)).toEqual({ verified: true, length: 5, prunedThrough: 0 });
 
     await handle.db.execute(
       sql`update events set input = '{"prompt": "something else"}'::jsonb
