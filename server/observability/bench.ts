@@ -84,6 +84,9 @@ const SEED_CHUNK = 250_000;
  * outside any hash chain (chain columns null), as for imported data. */
 export async function seedSpend(db: Database, seed: SpendSeed) {
   const at = now();
+  // Each run's keys and session ids are its own, so a project can be
+  // seeded more than once.
+  const run = newId().slice(0, 8);
   const goalIds: string[] = [];
   const taskIds: string[] = [];
   for (let g = 0; g < 4; g += 1) {
@@ -123,7 +126,7 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
         id,
         projectId: seed.projectId,
         agentId,
-        externalId: `seed-${a}-${d}`,
+        externalId: `seed-${run}-${a}-${d}`,
         source: "seed",
         startedAt: day,
         lastEventAt: day,
@@ -140,6 +143,7 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
     .map((ids) => `{${ids.join(",")}}`)
     .join(",")}}`}::uuid[]`;
   const span = seed.end.getTime() - start.getTime();
+  const runSessions = sql`${`{${sessionIds.flat().join(",")}}`}::uuid[]`;
   const months: Date[] = [];
   for (let at = start.getTime(); at < seed.end.getTime(); at += 86_400_000) {
     months.push(new Date(at));
@@ -155,7 +159,7 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
         received_at)
       select gen_random_uuid(), ${seed.projectId}::uuid,
         (${sessionsArray})[p.a + 1][q.d + 1], (${agentsArray})[p.a + 1],
-        r.task, tk.goal_id, 'seed-' || i, 'seed', 'llm_call', 'model call',
+        r.task, tk.goal_id, ${`seed-${run}-`} || i, 'seed', 'llm_call', 'model call',
         'ok', q.t, q.model, 'seed', r.inp, r.outp, r.cread, r.cwrite, 0,
         case when q.model = 'unknown-model' then null
           else round((r.inp * 3 + r.outp * 15 + r.cread * 0.3
@@ -199,7 +203,8 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
       coalesce(sum(coalesce(cache_write_5m_tokens, 0)
         + coalesce(cache_write_1h_tokens, 0)), 0)
     from events
-    where project_id = ${seed.projectId} and source = 'seed'
+    where project_id = ${seed.projectId}
+      and session_id = any(${runSessions})
     group by project_id, date_trunc('hour', occurred_at), agent_id, model,
       goal_id, task_id
     on conflict on constraint spend_hourly_key do update set
@@ -213,6 +218,30 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
         + excluded.cache_read_tokens,
       cache_write_tokens = spend_hourly.cache_write_tokens
         + excluded.cache_write_tokens`);
+  // As ingest would have: every key claimed (a replay stores nothing),
+  // and session totals equal to the sums of their events.
+  await db.execute(sql`
+    insert into event_keys (project_id, event_key, event_id, occurred_at)
+    select project_id, event_key, id, occurred_at from events
+    where project_id = ${seed.projectId}
+      and session_id = any(${runSessions})`);
+  await db.execute(sql`
+    update agent_sessions s set
+      event_count = t.n,
+      cost_usd = t.cost,
+      unpriced_count = t.unpriced,
+      started_at = t.first,
+      last_event_at = t.last
+    from (
+      select session_id, count(*) as n, coalesce(sum(cost_usd), 0) as cost,
+        count(*) filter (where cost_source = 'unpriced') as unpriced,
+        min(occurred_at) as first, max(occurred_at) as last
+      from events
+      where project_id = ${seed.projectId}
+        and session_id = any(${runSessions})
+      group by session_id
+    ) t
+    where s.id = t.session_id`);
   await db.execute(sql`analyze events`);
   await db.execute(sql`analyze spend_hourly`);
 }
