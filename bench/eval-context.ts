@@ -59,6 +59,7 @@ import { findProject } from "@/server/identity/access";
 import { newId, now } from "@/server/runtime";
 import type { ContextResult, SectionPointer } from "@/server/context/answer";
 import { indexDirectory } from "@/server/context/indexer";
+import { flushActivity } from "@/server/observability/activity";
 
 const caseSchema = z.object({
   id: z.string(),
@@ -406,6 +407,9 @@ async function main() {
       `${JSON.stringify(recorded ? { ...report, recorded } : report, null, 2)}\n`,
     );
   } finally {
+    // Lookups queue session-trace events; write them before the scratch
+    // database goes away.
+    await flushActivity();
     useDatabase(null);
     // On a shared PostgreSQL, remove the scratch project and its documents.
     if (handle.kind === "postgres") {

@@ -13,6 +13,7 @@ const links = [
   { href: "/board", label: "Board" },
   { href: "/sessions", label: "Sessions" },
   { href: "/spend", label: "Spend" },
+  { href: "/prices", label: "Prices" },
   { href: "/context", label: "Context" },
   { href: "/guardrails", label: "Guardrails" },
   { href: "/agents", label: "Agents & tokens" },

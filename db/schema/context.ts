@@ -7,6 +7,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   real,
   text,
   timestamp,
@@ -206,4 +207,27 @@ export const contextEvalRuns = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
   },
   (t) => [index("context_eval_runs_project_idx").on(t.projectId, t.createdAt)],
+);
+
+// Words the corpus itself relates: a word of section headings (`term`)
+// and a word that keeps appearing in the bodies under such headings
+// (`related`), with the strength of the link. The indexer rebuilds a
+// source's links after each run; a question's word with no good match
+// may then reach a section through the heading words it relates to.
+export const contextTermLinks = pgTable(
+  "context_term_links",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    source: text("source").notNull(),
+    term: text("term").notNull(),
+    related: text("related").notNull(),
+    weight: real("weight").notNull(),
+    sections: integer("sections").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.source, t.term, t.related] }),
+    index("context_term_links_related_idx").on(t.projectId, t.related),
+  ],
 );

@@ -131,6 +131,8 @@ export const events = pgTable(
   (t) => [
     primaryKey({ columns: [t.id, t.occurredAt] }),
     index("events_chain_idx").on(t.sessionId, t.chainSeq),
+    // Span-tree lookups of the session timeline (parents by span id).
+    index("events_span_idx").on(t.sessionId, t.spanId),
     index("events_session_idx").on(t.sessionId, t.occurredAt),
     index("events_project_time_idx").on(t.projectId, t.occurredAt),
     index("events_goal_idx").on(t.goalId),
@@ -318,5 +320,9 @@ export const spendHourly = pgTable(
     unique("spend_hourly_key")
       .on(t.projectId, t.hour, t.agentId, t.model, t.goalId, t.taskId)
       .nullsNotDistinct(),
+    // Cost per completed task and goal burn-down read one task's or one
+    // goal's rows.
+    index("spend_hourly_task_idx").on(t.projectId, t.taskId),
+    index("spend_hourly_goal_idx").on(t.projectId, t.goalId, t.hour),
   ],
 );

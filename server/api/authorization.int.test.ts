@@ -255,7 +255,68 @@ const expected: Record<string, Row> = {
     "viewer",
     (fx) => ({ project: fx.project, sessionId: missing }),
   ],
+  "observability.sessions.events": [
+    "viewer",
+    (fx) => ({ project: fx.project, sessionId: missing }),
+  ],
+  "observability.sessions.chain": [
+    "viewer",
+    (fx) => ({ project: fx.project, sessionId: missing }),
+  ],
+  "observability.retention.get": ["viewer", (fx) => ({ project: fx.project })],
+  "observability.retention.update": [
+    "admin",
+    (fx) => ({
+      project: fx.project,
+      eventRetentionDays: 200,
+      rollupRetentionDays: 800,
+    }),
+  ],
   "observability.spend": ["viewer", (fx) => ({ project: fx.project })],
+  "observability.spendOverview": ["viewer", (fx) => ({ project: fx.project })],
+  "observability.spendOverviewCsv": [
+    "viewer",
+    (fx) => ({ project: fx.project }),
+  ],
+  "observability.flagRules.list": ["viewer", (fx) => ({ project: fx.project })],
+  "observability.flagRules.create": [
+    "admin",
+    (fx) => ({
+      project: fx.project,
+      name: "prod-host",
+      kind: "substring",
+      pattern: "prod.internal",
+      severity: "high",
+    }),
+  ],
+  "observability.flagRules.update": [
+    "admin",
+    (fx) => ({ project: fx.project, rule: missing, enabled: false }),
+  ],
+  "observability.flagRules.delete": [
+    "admin",
+    (fx) => ({ project: fx.project, rule: missing }),
+  ],
+  "observability.prices.list": ["viewer", (fx) => ({ project: fx.project })],
+  "observability.prices.unpriced": [
+    "viewer",
+    (fx) => ({ project: fx.project }),
+  ],
+  "observability.prices.createOverride": [
+    "admin",
+    (fx) => ({
+      project: fx.project,
+      pattern: "matrix-*",
+      input: 1,
+      output: 2,
+      effectiveFrom: "2026-01-01",
+    }),
+  ],
+  "observability.prices.deleteOverride": [
+    "admin",
+    (fx) => ({ project: fx.project, override: missing }),
+  ],
+  "observability.prices.reprice": ["admin", (fx) => ({ project: fx.project })],
 
   "guardrails.budgets.list": ["viewer", (fx) => ({ project: fx.project })],
   "guardrails.budgets.add": [

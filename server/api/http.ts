@@ -41,7 +41,7 @@ interface RouteOptions<
   /** Content types the body may have, and what to tell a client that
    * sends another; absent means any body is read as JSON (so `curl -d`
    * without a header works). */
-  mediaTypes?: { accepted: string[]; hint: string };
+  mediaTypes?: MediaTypes;
   handler: (
     ctx: RouteContext<A, z.infer<BS>, z.infer<QS>>,
   ) => Promise<Response | object>;
@@ -112,11 +112,33 @@ function decodeBody(request: Request, raw: Buffer, maxBytes: number): Buffer {
   }
 }
 
-async function readJsonBody(request: Request, maxBytes: number) {
+/** Content types a route accepts. A type with a decoder is read by it
+ * (after any Content-Encoding is undone, an empty body included); any
+ * other accepted type is read as JSON. */
+export interface MediaTypes {
+  accepted: string[];
+  hint: string;
+  decoders?: Record<string, (body: Buffer) => unknown>;
+}
+
+function mediaTypeOf(request: Request): string {
+  return (request.headers.get("content-type") ?? "")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
+}
+
+async function readBody(
+  request: Request,
+  maxBytes: number,
+  decoders: MediaTypes["decoders"],
+) {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(declared, maxBytes);
   const raw = Buffer.from(await request.arrayBuffer());
   if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
+  const decoder = decoders?.[mediaTypeOf(request)];
+  if (decoder) return decoder(decodeBody(request, raw, maxBytes));
   if (raw.byteLength === 0) return undefined;
   const body = decodeBody(request, raw, maxBytes);
   try {
@@ -133,14 +155,8 @@ async function readJsonBody(request: Request, maxBytes: number) {
 // Path parameters reach SQL as text; NUL cannot be stored or compared.
 const pathParams = z.record(z.string(), z.string());
 
-function assertMediaType(
-  request: Request,
-  { accepted, hint }: { accepted: string[]; hint: string },
-) {
-  const type = (request.headers.get("content-type") ?? "")
-    .split(";")[0]
-    .trim()
-    .toLowerCase();
+function assertMediaType(request: Request, { accepted, hint }: MediaTypes) {
+  const type = mediaTypeOf(request);
   if (!accepted.includes(type)) {
     throw new DomainError(
       "unsupported_media_type",
@@ -184,7 +200,7 @@ export interface RouteContract {
   auth: "agent" | "person";
   body?: ZodType;
   query?: ZodType;
-  mediaTypes?: { accepted: string[]; hint: string };
+  mediaTypes?: MediaTypes;
 }
 
 function makeRoute<A extends Actor>(
@@ -206,6 +222,10 @@ function makeRoute<A extends Actor>(
       try {
         const { db } = await getDatabase();
         actor = await authenticate(db, request.headers.get("authorization"));
+        const sessionHint = request.headers.get("x-flotilla-session");
+        if (actor.kind === "agent" && sessionHint) {
+          actor = { ...actor, sessionHint };
+        }
         const limited = takeRequestToken(
           actor.kind === "agent" ? actor.tokenId : kind + actorKey(actor),
         );
@@ -232,9 +252,10 @@ function makeRoute<A extends Actor>(
           assertMediaType(request, options.mediaTypes);
         }
         const rawBody = hasBody
-          ? await readJsonBody(
+          ? await readBody(
               request,
               options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+              options.mediaTypes?.decoders,
             )
           : undefined;
         const body = options.body

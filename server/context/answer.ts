@@ -11,6 +11,7 @@ import { compareVersions } from "./status";
 import { questionTerms } from "./question";
 import { weighTerms, type Term, type TermRole } from "./term-stats";
 import { countTokens } from "./tokens";
+import { recordActivity } from "@/server/observability/activity";
 
 // Answering: one section of a current document per question, or an honest
 // "no answer". Ranking is PostgreSQL full-text search, with each question
@@ -434,6 +435,24 @@ async function recordLookup(
     servedStatus: answer.answered ? answer.status : null,
     createdAt: now(),
   });
+  // The lookup also joins the agent's session trace.
+  recordActivity(db, actor, [
+    {
+      type: "context_lookup",
+      name: answer.answered ? "context.answered" : "context.no_answer",
+      input: { question: answer.question, tier: answer.tier },
+      output: answer.answered
+        ? {
+            path: answer.path,
+            heading: answer.headingPath,
+            status: answer.status,
+            servedTokens: answer.servedTokens,
+            documentTokens: answer.documentTokens,
+            top3Tokens,
+          }
+        : { reason: answer.reason },
+    },
+  ]);
 }
 
 /** The text a tier serves: none, the section's, or the whole document's

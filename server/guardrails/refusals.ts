@@ -3,6 +3,7 @@ import { DomainError } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
 import { recordAudit } from "@/server/identity/audit";
 import { logger } from "@/server/log";
+import { recordActivity } from "@/server/observability/activity";
 
 // Every guardrail decision that refuses an agent something lands in the
 // audit log as "guardrail.refused", next to the operator actions: a tool
@@ -36,6 +37,23 @@ export async function recordGuardrailRefusal(
   actor: AgentActor,
   refusal: GuardrailRefusal,
 ): Promise<void> {
+  // A refused API call joins the agent's session trace; a refused tool
+  // call is there already (the PreToolUse event carries the decision).
+  if (refusal.tool === undefined) {
+    recordActivity(db, actor, [
+      {
+        type: "guardrail_decision",
+        name: `guardrail.refused ${refusal.call ?? ""}`.trim(),
+        status: "denied",
+        output: {
+          rule: refusal.rule,
+          scope: refusal.scope,
+          reason: refusal.reason,
+        },
+        attributes: refusal.extra,
+      },
+    ]);
+  }
   try {
     await recordAudit(db, actor, {
       projectId: actor.projectId,

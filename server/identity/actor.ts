@@ -18,6 +18,9 @@ export type Actor =
       agentName: string;
       projectId: string;
       tokenId: string;
+      /** The session the agent says it works in (X-Flotilla-Session), so
+       * what it does through Flotilla lands in that session's trace. */
+      sessionHint?: string;
     }
   | {
       /** The local `flotilla` CLI, which holds the database itself. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { flagEvent, maskSecrets, maskValue } from "./flags";
+import { flagEvent, maskSecrets, maskValue, prepareFlagRules } from "./flags";
 
 // Fake credentials of the real shapes, assembled at run time so no scanner
 // mistakes this file for a leak.
@@ -194,6 +194,118 @@ describe("sensitive file write rules", () => {
         toolName: "Read",
         input: { file_path: ".env" },
       }),
+    ).toEqual([]);
+  });
+});
+
+describe("a project's own rules", () => {
+  const custom = prepareFlagRules([
+    {
+      name: "prod-host",
+      kind: "substring",
+      pattern: "db.prod.internal",
+      severity: "high",
+    },
+    {
+      name: "billing-code",
+      kind: "path_glob",
+      pattern: "services/billing/**",
+      severity: "critical",
+    },
+    {
+      name: "lockfiles",
+      kind: "path_glob",
+      pattern: "*.lock",
+      severity: "low",
+    },
+  ]);
+  const flagsOf = (event: Parameters<typeof flagEvent>[0]) =>
+    flagEvent(event, custom).filter((f) => f.rule.startsWith("custom."));
+
+  it("finds a substring in the input, whatever its case", () => {
+    const flags = flagsOf(bash("psql -h DB.Prod.Internal -c 'select 1'"));
+    expect(flags).toEqual([
+      {
+        rule: "custom.prod-host",
+        severity: "high",
+        excerpt: "psql -h DB.Prod.Internal -c 'select 1'",
+      },
+    ]);
+  });
+
+  it("finds a substring in the output, once per event", () => {
+    const flags = flagsOf({
+      type: "tool_call",
+      toolName: "Read",
+      input: { file_path: "notes.md" },
+      output: { content: "db.prod.internal\nthen db.prod.internal again" },
+    });
+    expect(flags.map((f) => f.rule)).toEqual(["custom.prod-host"]);
+  });
+
+  it("does not flag text without the substring", () => {
+    expect(flagsOf(bash("psql -h db.staging.internal"))).toEqual([]);
+    // Regex characters in a pattern are literal.
+    expect(flagsOf(bash("psql -h dbXprodYinternal"))).toEqual([]);
+  });
+
+  it("matches a glob on the paths an event writes", () => {
+    const write = (file_path: string) => ({
+      type: "file_change",
+      toolName: "Edit",
+      input: { file_path, old_string: "a", new_string: "b" },
+    });
+    expect(flagsOf(write("/repo/services/billing/src/charge.ts"))).toEqual([
+      {
+        rule: "custom.billing-code",
+        severity: "critical",
+        excerpt: "/repo/services/billing/src/charge.ts",
+      },
+    ]);
+    expect(flagsOf(write("Cargo.lock")).map((f) => f.severity)).toEqual([
+      "low",
+    ]);
+    expect(flagsOf(write("services/billing-ui/src/page.tsx"))).toEqual([]);
+    expect(flagsOf(write("docs/lock.md"))).toEqual([]);
+  });
+
+  it("does not flag a path that is only read", () => {
+    expect(
+      flagsOf({
+        type: "tool_call",
+        toolName: "Read",
+        input: { file_path: "services/billing/src/charge.ts" },
+      }),
+    ).toEqual([]);
+  });
+
+  it("masks a secret in the excerpt of a substring hit", () => {
+    const flags = flagsOf(
+      bash(`AWS_ACCESS_KEY_ID=${aws} aws s3 ls --endpoint db.prod.internal`),
+    );
+    expect(flags).toHaveLength(1);
+    expect(flags[0].excerpt).toContain("AKIA****[masked]");
+    expect(flags[0].excerpt).not.toContain(aws);
+  });
+
+  it("masks a secret the pattern itself falls inside", () => {
+    const [flag] = flagEvent(
+      bash(`export KEY=${aws}`),
+      prepareFlagRules([
+        {
+          name: "aws-prefix",
+          kind: "substring",
+          pattern: aws.slice(0, 8),
+          severity: "medium",
+        },
+      ]),
+    ).filter((f) => f.rule === "custom.aws-prefix");
+    expect(flag.excerpt).toBe("export KEY=AKIA****[masked]");
+  });
+
+  it("raises nothing when the project has no rules", () => {
+    expect(
+      flagEvent(bash("psql -h db.prod.internal")).map((f) => f.rule),
     ).toEqual([]);
   });
 });

@@ -1,7 +1,11 @@
+import { pathMatches } from "@/server/guardrails/match";
+
 // Red flags: what an operator must see even when nothing failed. Rules run
 // at ingest on each event's tool input, result and command; what they find
 // is stored beside the event (event_flags) with an excerpt whose secrets are
-// masked. Secrets are also masked wherever events are displayed.
+// masked. Secrets are also masked wherever events are displayed. Besides
+// the built-in rules here, a project may add its own (flag-rules.ts): a
+// substring of the input or output, or a glob over the paths written.
 
 export const flagSeverities = ["low", "medium", "high", "critical"] as const;
 export type FlagSeverity = (typeof flagSeverities)[number];
@@ -416,13 +420,103 @@ function pathFlags(path: string): Flag[] {
     }));
 }
 
-/** Every red flag of one event; the same rule is reported once per
+// ---- A project's own rules -----------------------------------------------
+
+export const customRulePrefix = "custom.";
+
+/** A project's rule as ingest applies it (flag-rules.ts stores them). */
+export interface CustomFlagRule {
+  name: string;
+  kind: "substring" | "path_glob";
+  pattern: string;
+  severity: FlagSeverity;
+}
+
+/** Custom rules made ready once per batch: substrings become
+ * case-insensitive expressions. */
+export interface PreparedFlagRule extends CustomFlagRule {
+  rule: string;
+  search: RegExp | null;
+}
+
+export function prepareFlagRules(
+  rules: readonly CustomFlagRule[],
+): PreparedFlagRule[] {
+  return rules.map((rule) => ({
+    ...rule,
+    rule: `${customRulePrefix}${rule.name}`,
+    search:
+      rule.kind === "substring"
+        ? new RegExp(rule.pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"), "i")
+        : null,
+  }));
+}
+
+// A custom rule is reported once per event: at its first match in the
+// input or output, or on the first written path its glob matches.
+function customFlags(
+  event: FlaggableEvent,
+  rules: readonly PreparedFlagRule[],
+): Flag[] {
+  if (rules.length === 0) return [];
+  const texts = rules.some((r) => r.search)
+    ? stringsIn([event.input, event.output])
+    : [];
+  const paths = rules.some((r) => r.kind === "path_glob")
+    ? writtenPaths(event)
+    : [];
+  const flags: Flag[] = [];
+  for (const rule of rules) {
+    if (rule.search) {
+      for (const text of texts) {
+        const match = rule.search.exec(text);
+        if (!match) continue;
+        flags.push({
+          rule: rule.rule,
+          severity: rule.severity,
+          excerpt: excerpt(text, match.index, match.index + match[0].length),
+        });
+        break;
+      }
+    } else {
+      const path = paths.find((p) => pathMatches(rule.pattern, p));
+      if (path !== undefined) {
+        flags.push({
+          rule: rule.rule,
+          severity: rule.severity,
+          excerpt: excerpt(path, 0, path.length),
+        });
+      }
+    }
+  }
+
+  return flags;
+}
+
+/** The built-in rules with their severities, for filters and docs. */
+export const builtInRules: { rule: string; severity: FlagSeverity }[] = [
+  ...secretPatterns.map(({ rule }) => ({ rule, severity: secretSeverity })),
+  ...commandRules.map(({ rule, severity }) => ({ rule, severity })),
+  { rule: "shell.pipe-to-shell", severity: "high" },
+  { rule: "sql.drop", severity: "critical" },
+  { rule: "sql.truncate", severity: "high" },
+  { rule: "sql.delete-without-where", severity: "high" },
+  { rule: "sql.update-without-where", severity: "high" },
+  ...pathRules.map(({ rule, severity }) => ({ rule, severity })),
+];
+
+/** Every red flag of one event, from the built-in rules and the project's
+ * own (`custom`, enabled ones only); the same rule is reported once per
  * event and excerpt. */
-export function flagEvent(event: FlaggableEvent): Flag[] {
+export function flagEvent(
+  event: FlaggableEvent,
+  custom: readonly PreparedFlagRule[] = [],
+): Flag[] {
   const flags = [
     ...secretFlags(stringsIn([event.input, event.output])),
     ...commandsOf(event).flatMap((c) => [...shellFlags(c), ...sqlFlags(c)]),
     ...writtenPaths(event).flatMap(pathFlags),
+    ...customFlags(event, custom),
   ];
   const seen = new Set<string>();
 

@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
-import type { Database } from "@/db/client";
-import { agentSessions, eventFlags, eventKeys, events } from "@/db/schema";
+import { getTableColumns, sql } from "drizzle-orm";
+import { queryRows, type Database } from "@/db/client";
+import { agentSessions, eventFlags, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { DomainError } from "@/server/errors";
 import { newId, now } from "@/server/runtime";
@@ -12,7 +12,9 @@ import {
   type EventType,
 } from "./model";
 import { chainLink, eventDigest } from "./chain";
-import { flagEvent, type Flag } from "./flags";
+import { flagEvent, prepareFlagRules, type Flag } from "./flags";
+import { enabledFlagRules } from "./flag-rules";
+import { gradeSession, isAttempt, landsWork } from "./grade";
 import { notifyCriticalFlags } from "./flag-notices";
 import { checkEvent } from "./limits";
 import {
@@ -21,7 +23,8 @@ import {
   isMissingPartition,
 } from "./partitions";
 import { fromNativeItems } from "./normalize/native";
-import { priceEvent, type TokenUsage } from "./prices";
+import { priceEvent, type PriceOverride, type TokenUsage } from "./prices";
+import { projectPriceOverrides } from "./price-overrides";
 import {
   addToRollups,
   fromHundredMillionths,
@@ -144,6 +147,14 @@ export async function storeEvents(
   }
   const links = await linkTasks(db, actor, items, rejections);
   const receivedAt = now();
+  // The project's own prices, read once for the whole batch.
+  const overrides =
+    items.length === 0 ? [] : await projectPriceOverrides(db, actor.projectId);
+  // The project's own rules, read once for the whole batch.
+  const customRules =
+    items.length === 0
+      ? []
+      : prepareFlagRules(await enabledFlagRules(db, actor.projectId));
 
   const rows: EventRow[] = [];
   const flags = new Map<string, Flag[]>();
@@ -158,9 +169,9 @@ export async function storeEvents(
       continue;
     }
     seen.add(event.key);
-    const row = toRow(actor, source, event, link, receivedAt);
+    const row = toRow(actor, source, event, link, receivedAt, overrides);
     rows.push(row);
-    const raised = flagEvent(event);
+    const raised = flagEvent(event, customRules);
     if (raised.length > 0) flags.set(row.id, raised);
   }
 
@@ -228,19 +239,22 @@ async function storeRowsOnce(
 ): Promise<StoredEvent[]> {
   return db.transaction(async (tx) => {
     const store = tx as unknown as Database;
-    const sessionIds = await upsertSessions(store, actor, source, items, rows);
+    // The upsert locks each session row until commit, so batches of one
+    // session append to its chain one after the other.
+    const { ids: sessionIds, chains } = await upsertSessions(
+      store,
+      actor,
+      source,
+      items,
+      rows,
+    );
     for (const row of rows) {
       row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
     }
-    // Locked until commit: batches of one session append to its
-    // chain one after the other.
-    const chains = await lockChains(store, [...new Set(sessionIds.values())]);
-    const fresh = await withoutStoredKeys(store, actor.projectId, rows);
+    const fresh = await claimKeys(store, rows);
     appendToChains(chains, fresh);
-    const stored = await insertEvents(store, fresh);
-    if (stored.length < fresh.length) {
-      await relinkChains(store, chains, fresh, stored);
-    }
+    await insertEvents(store, fresh);
+    const stored = fresh.map(storedFrom);
     const flagCounts = await storeFlags(
       store,
       actor.projectId,
@@ -254,7 +268,7 @@ async function storeRowsOnce(
       stored,
       flags,
     });
-    await addToSessionTotals(store, stored, chains, flagCounts);
+    await addToSessionTotals(store, stored, chains, flagCounts, flags);
     // Only rows this transaction inserted: a replay adds nothing.
     await addToRollups(store, stored);
 
@@ -308,11 +322,14 @@ function toRow(
   event: EventInput,
   link: TaskLink | null,
   receivedAt: Date,
+  overrides: readonly PriceOverride[],
 ): EventRow {
   const cost = priceEvent({
     model: event.model,
     usage: event.usage,
     reportedCostUsd: event.reportedCostUsd,
+    at: event.occurredAt,
+    overrides,
   });
   const usage = event.usage;
 
@@ -357,7 +374,7 @@ async function upsertSessions(
   source: string,
   items: Normalized["items"],
   rows: (typeof events.$inferInsert)[],
-): Promise<Map<string, string>> {
+): Promise<{ ids: Map<string, string>; chains: Map<string, Chain> }> {
   const titles = new Map<string, string>();
   for (const { event } of items) {
     if (event.sessionTitle && !titles.has(event.sessionId)) {
@@ -394,11 +411,22 @@ async function upsertSessions(
         title: sql`coalesce(${agentSessions.title}, excluded.title)`,
       },
     })
-    .returning({ id: agentSessions.id, externalId: agentSessions.externalId });
+    // After on conflict do update, the row is locked and these are its
+    // values as of the lock: the chain as the last batch left it.
+    .returning({
+      id: agentSessions.id,
+      externalId: agentSessions.externalId,
+      head: agentSessions.chainHead,
+      length: agentSessions.chainLength,
+    });
   const ids = new Map<string, string>();
-  for (const row of stored) ids.set(row.externalId, row.id);
+  const chains = new Map<string, Chain>();
+  for (const row of stored) {
+    ids.set(row.externalId, row.id);
+    chains.set(row.id, { head: row.head, length: row.length });
+  }
 
-  return ids;
+  return { ids, chains };
 }
 
 type StoredEvent = Pick<
@@ -411,6 +439,7 @@ type StoredEvent = Pick<
   | "taskId"
   | "status"
   | "type"
+  | "name"
   | "model"
   | "costUsd"
   | "costSource"
@@ -425,53 +454,6 @@ type StoredEvent = Pick<
 interface Chain {
   head: string | null;
   length: number;
-}
-
-async function lockChains(
-  db: Database,
-  sessionIds: string[],
-): Promise<Map<string, Chain>> {
-  const locked = await db
-    .select({
-      id: agentSessions.id,
-      head: agentSessions.chainHead,
-      length: agentSessions.chainLength,
-    })
-    .from(agentSessions)
-    .where(inArray(agentSessions.id, sessionIds))
-    .orderBy(asc(agentSessions.id))
-    .for("update");
-
-  return new Map(
-    locked.map((row) => [row.id, { head: row.head, length: row.length }]),
-  );
-}
-
-// Rows whose key is already stored are replays; they are left out before
-// the chain is extended so a replay adds no link. (With the sessions
-// locked, only a key reused in another session can still collide at
-// insert; relinkChains handles that.)
-async function withoutStoredKeys(
-  db: Database,
-  projectId: string,
-  rows: EventRow[],
-): Promise<EventRow[]> {
-  const stored = new Set<string>();
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    const keys = rows.slice(start, start + INSERT_CHUNK).map((r) => r.eventKey);
-    const found = await db
-      .select({ key: eventKeys.eventKey })
-      .from(eventKeys)
-      .where(
-        and(
-          eq(eventKeys.projectId, projectId),
-          inArray(eventKeys.eventKey, keys),
-        ),
-      );
-    for (const { key } of found) stored.add(key);
-  }
-
-  return rows.filter((row) => !stored.has(row.eventKey));
 }
 
 function digestOf(row: EventRow): string {
@@ -513,51 +495,6 @@ function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
   }
 }
 
-// Some rows collided with a key stored in another session after all: the
-// chains of their sessions are rebuilt over the rows actually stored.
-async function relinkChains(
-  db: Database,
-  chains: Map<string, Chain>,
-  fresh: EventRow[],
-  stored: StoredEvent[],
-) {
-  const storedIds = new Set(stored.map((e) => e.id));
-  const affected = new Set(
-    fresh.filter((r) => !storedIds.has(r.id)).map((r) => r.sessionId),
-  );
-  for (const sessionId of affected) {
-    const rows = fresh.filter((r) => r.sessionId === sessionId);
-    const chain = chains.get(sessionId) ?? { head: null, length: 0 };
-    // Back to the head as it was before this batch.
-    const first = rows[0];
-    const base: Chain = { head: null, length: (first.chainSeq ?? 1) - 1 };
-    if (base.length > 0) {
-      const [previous] = await db
-        .select({ hash: events.chainHash })
-        .from(events)
-        .where(
-          and(
-            eq(events.sessionId, sessionId),
-            eq(events.chainSeq, base.length),
-          ),
-        );
-      base.head = previous?.hash ?? null;
-    }
-    chain.head = base.head;
-    chain.length = base.length;
-    // Ascending: each row moves down into a slot already vacated.
-    for (const row of rows.filter((r) => storedIds.has(r.id))) {
-      chain.length += 1;
-      chain.head = chainLink(chain.head, digestOf(row));
-      await db
-        .update(events)
-        .set({ chainSeq: chain.length, chainHash: chain.head })
-        .where(eq(events.id, row.id));
-    }
-    chains.set(sessionId, chain);
-  }
-}
-
 async function storeFlags(
   db: Database,
   projectId: string,
@@ -590,69 +527,137 @@ async function storeFlags(
   return counts;
 }
 
-async function insertEvents(
-  db: Database,
-  rows: EventRow[],
-): Promise<StoredEvent[]> {
-  const stored: StoredEvent[] = [];
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    const chunk = rows.slice(start, start + INSERT_CHUNK);
-    // The key is claimed first: a key another batch stored meanwhile
-    // comes back missing here, and its row is left out.
-    const claimed = await db
-      .insert(eventKeys)
-      .values(
-        chunk.map((row) => ({
-          projectId: row.projectId,
-          eventKey: row.eventKey,
-          eventId: row.id,
-          occurredAt: row.occurredAt,
-        })),
-      )
-      .onConflictDoNothing()
-      .returning({ eventId: eventKeys.eventId });
-    const claimedIds = new Set(claimed.map((row) => row.eventId));
-    const fresh = chunk.filter((row) => claimedIds.has(row.id));
-    if (fresh.length === 0) continue;
-    const returned = await db.insert(events).values(fresh).returning({
-      id: events.id,
-      projectId: events.projectId,
-      sessionId: events.sessionId,
-      agentId: events.agentId,
-      goalId: events.goalId,
-      taskId: events.taskId,
-      status: events.status,
-      type: events.type,
-      model: events.model,
-      costUsd: events.costUsd,
-      costSource: events.costSource,
-      occurredAt: events.occurredAt,
-      inputTokens: events.inputTokens,
-      outputTokens: events.outputTokens,
-      cacheReadTokens: events.cacheReadTokens,
-      cacheWrite5mTokens: events.cacheWrite5mTokens,
-      cacheWrite1hTokens: events.cacheWrite1hTokens,
-    });
-    stored.push(...returned);
-  }
+// PostgreSQL array literal text for unnest(): one parameter per column
+// instead of one per value, so a batch is one short statement whatever its
+// size, and drizzle builds no per-value placeholders.
+function arrayLiteral(values: unknown[], json: boolean): string {
+  const items = values.map((value) => {
+    if (value === null || value === undefined) return "NULL";
+    const text = json
+      ? JSON.stringify(value)
+      : value instanceof Date
+        ? value.toISOString()
+        : String(value);
 
-  return stored;
+    return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  });
+
+  return `{${items.join(",")}}`;
+}
+
+const eventColumns = Object.entries(getTableColumns(events)).map(
+  ([key, column]) => ({
+    key: key as keyof EventRow,
+    name: column.name,
+    // numeric(16, 8)[] is written numeric[]; the column keeps its scale.
+    type: column.getSQLType().replace(/\(.*\)$/, ""),
+  }),
+);
+const eventColumnList = sql.raw(
+  eventColumns.map((c) => `"${c.name}"`).join(", "),
+);
+
+// What the rest of the transaction needs of a row it stored.
+function storedFrom(row: EventRow): StoredEvent {
+  return {
+    id: row.id,
+    projectId: row.projectId,
+    sessionId: row.sessionId,
+    agentId: row.agentId,
+    goalId: row.goalId ?? null,
+    taskId: row.taskId ?? null,
+    status: row.status ?? "ok",
+    type: row.type,
+    name: row.name,
+    model: row.model ?? null,
+    costUsd: row.costUsd ?? null,
+    costSource: row.costSource ?? "none",
+    occurredAt: row.occurredAt,
+    inputTokens: row.inputTokens ?? null,
+    outputTokens: row.outputTokens ?? null,
+    cacheReadTokens: row.cacheReadTokens ?? null,
+    cacheWrite5mTokens: row.cacheWrite5mTokens ?? null,
+    cacheWrite1hTokens: row.cacheWrite1hTokens ?? null,
+  };
+}
+
+function byKey(a: EventRow, b: EventRow): number {
+  return a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0;
+}
+
+// Claims each row's key in event_keys and returns the rows whose key this
+// transaction claimed, in batch order. A key stored before, or by a batch
+// that committed meanwhile, is not claimed: its row is a replay, left out
+// before the chain is extended. A claimed key stays this transaction's
+// until commit, so every claimed row is stored. Claimed in key order so two
+// batches never wait on each other's keys in opposite orders.
+async function claimKeys(db: Database, rows: EventRow[]): Promise<EventRow[]> {
+  if (rows.length === 0) return [];
+  const sorted = [...rows].sort(byKey);
+  const claimed = await queryRows<{ event_id: string }>(
+    db,
+    sql`insert into event_keys (project_id, event_key, event_id, occurred_at)
+        select * from unnest(
+          ${arrayLiteral(
+            sorted.map((r) => r.projectId),
+            false,
+          )}::uuid[],
+          ${arrayLiteral(
+            sorted.map((r) => r.eventKey),
+            false,
+          )}::text[],
+          ${arrayLiteral(
+            sorted.map((r) => r.id),
+            false,
+          )}::uuid[],
+          ${arrayLiteral(
+            sorted.map((r) => r.occurredAt),
+            false,
+          )}::timestamptz[])
+        on conflict do nothing
+        returning event_id`,
+  );
+  const ids = new Set(claimed.map((row) => row.event_id));
+
+  return rows.filter((row) => ids.has(row.id));
+}
+
+async function insertEvents(db: Database, rows: EventRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const arrays = eventColumns.map(
+    ({ key, type }) =>
+      sql`${arrayLiteral(
+        rows.map((row) => row[key]),
+        type === "jsonb",
+      )}::${sql.raw(type)}[]`,
+  );
+  await db.execute(
+    sql`insert into events (${eventColumnList})
+        select * from unnest(${sql.join(arrays, sql`, `)})`,
+  );
 }
 
 // Adds the newly stored events to their sessions' totals. Increments (not
 // recounts) keep totals right when two batches for one session commit at
-// the same time.
+// the same time. The session grade (grade.ts) is then recomputed from the
+// updated counts; the session row stays locked until commit, so no other
+// batch grades it in between.
 async function addToSessionTotals(
   db: Database,
   stored: StoredEvent[],
   chains: Map<string, Chain>,
   flagCounts: Map<string, number>,
+  flags: Map<string, Flag[]>,
 ) {
   const totals = new Map<
     string,
     {
       count: number;
       errors: number;
+      attempts: number;
+      landed: number;
+      high: number;
+      critical: number;
       unpriced: number;
       cost: bigint;
       first: Date;
@@ -664,6 +669,10 @@ async function addToSessionTotals(
     const total = totals.get(event.sessionId) ?? {
       count: 0,
       errors: 0,
+      attempts: 0,
+      landed: 0,
+      high: 0,
+      critical: 0,
       unpriced: 0,
       cost: 0n,
       first: event.occurredAt,
@@ -672,6 +681,12 @@ async function addToSessionTotals(
     };
     total.count += 1;
     if (event.status === "error") total.errors += 1;
+    if (isAttempt(event)) total.attempts += 1;
+    if (landsWork(event)) total.landed += 1;
+    for (const flag of flags.get(event.id) ?? []) {
+      if (flag.severity === "high") total.high += 1;
+      if (flag.severity === "critical") total.critical += 1;
+    }
     if (event.costSource === "unpriced") total.unpriced += 1;
     if (event.costUsd !== null)
       total.cost += toHundredMillionths(event.costUsd);
@@ -689,11 +704,15 @@ async function addToSessionTotals(
   for (const [sessionId, total] of totals) {
     const s = agentSessions;
     const chain = chains.get(sessionId);
-    await db
+    const [counts] = await db
       .update(s)
       .set({
         eventCount: sql`${s.eventCount} + ${total.count}`,
         errorCount: sql`${s.errorCount} + ${total.errors}`,
+        attemptCount: sql`${s.attemptCount} + ${total.attempts}`,
+        landedCount: sql`${s.landedCount} + ${total.landed}`,
+        highFlagCount: sql`${s.highFlagCount} + ${total.high}`,
+        criticalFlagCount: sql`${s.criticalFlagCount} + ${total.critical}`,
         unpricedCount: sql`${s.unpricedCount} + ${total.unpriced}`,
         flagCount: sql`${s.flagCount} + ${flagCounts.get(sessionId) ?? 0}`,
         ...(chain ? { chainHead: chain.head, chainLength: chain.length } : {}),
@@ -706,6 +725,19 @@ async function addToSessionTotals(
             }
           : {}),
       })
+      .where(sql`${s.id} = ${sessionId}`)
+      .returning({
+        attemptCount: s.attemptCount,
+        failedCount: s.errorCount,
+        landedCount: s.landedCount,
+        highFlagCount: s.highFlagCount,
+        criticalFlagCount: s.criticalFlagCount,
+      });
+    if (!counts) continue;
+    const graded = gradeSession(counts);
+    await db
+      .update(s)
+      .set({ grade: graded.grade, gradeReasons: graded.reasons })
       .where(sql`${s.id} = ${sessionId}`);
   }
 }

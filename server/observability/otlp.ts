@@ -4,7 +4,9 @@ import { storeEvents, type AgentActor, type IngestResult } from "./ingest";
 import { fromOtlpLogs } from "./normalize/otlp-logs";
 import { fromOtlpTraces } from "./normalize/otlp-traces";
 
-// OTLP/HTTP JSON ingest. The answer follows the OTLP specification: an
+// OTLP/HTTP ingest. A protobuf request arrives already decoded into the
+// OTLP/JSON shape (normalize/otlp-protobuf.ts), so one path serves both
+// encodings. The answer follows the OTLP specification: an
 // empty object when everything was accepted, or a partialSuccess naming how
 // many spans or log records were rejected and why. Duplicates (a retried
 // export) are accepted, not rejected.

@@ -70,11 +70,16 @@ export async function ensureEventPartitions(
       sql`select pg_advisory_xact_lock(hashtext('flotilla.event_partitions'))`,
     );
     for (const partition of missing.sort((a, b) => +a.from - +b.from)) {
+      // December 9999 ends in a year ISO text cannot write; the last
+      // partition runs to MAXVALUE instead.
+      const to =
+        partition.to.getUTCFullYear() > 9999
+          ? "maxvalue"
+          : `'${partition.to.toISOString()}'`;
       await tx.execute(
         sql.raw(
           `create table if not exists "${partition.name}" partition of "events" ` +
-            `for values from ('${partition.from.toISOString()}') ` +
-            `to ('${partition.to.toISOString()}')`,
+            `for values from ('${partition.from.toISOString()}') to (${to})`,
         ),
       );
     }

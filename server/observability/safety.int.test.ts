@@ -122,7 +122,7 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
     expect(JSON.stringify(detail)).not.toContain(awsKey);
     expect(JSON.stringify(byKey.get("e3")?.output)).toContain("AKIA****");
 
-    const listed = await listSessions(handle.db, viewer, {
+    const { sessions: listed } = await listSessions(handle.db, viewer, {
       project: "safety",
     });
     expect(listed.find((s) => s.externalId === "flagged")?.flagCount).toBe(3);
@@ -157,6 +157,7 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
       expect(await verify(session.id)).toEqual({
         verified: true,
         length: session.eventCount,
+        prunedThrough: 0,
       });
     }
   });
@@ -195,6 +196,7 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
       expect(await verify(session.id)).toEqual({
         verified: true,
         length: session.eventCount,
+        prunedThrough: 0,
       });
     }
     const total =
@@ -246,7 +248,11 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
 
       const session = await sessionOf("race-b");
       expect(session.chainLength).toBe(3);
-      expect(await verify(session.id)).toEqual({ verified: true, length: 3, prunedThrough: 0 });
+      expect(await verify(session.id)).toEqual({
+        verified: true,
+        length: 3,
+        prunedThrough: 0,
+      });
     },
   );
 
@@ -271,7 +277,11 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
       sql`update events set cost_usd = 1.5, cost_source = 'reported'
           where session_id = ${session.id}`,
     );
-    expect(await verify(session.id)).toEqual({ verified: true, length: 5, prunedThrough: 0 });
+    expect(await verify(session.id)).toEqual({
+      verified: true,
+      length: 5,
+      prunedThrough: 0,
+    });
 
     await handle.db.execute(
       sql`update events set input = '{"prompt": "something else"}'::jsonb

@@ -1,36 +1,111 @@
-import { and, asc, desc, eq, lt, or } from "drizzle-orm";
+import {
+  and,
+  count,
+  desc,
+  eq,
+  gt,
+  gte,
+  inArray,
+  isNull,
+  lte,
+  min,
+  sql,
+} from "drizzle-orm";
 import { z } from "zod";
 import type { Database } from "@/db/client";
-import {
-  agentSessions,
-  agents,
-  eventFlags,
-  events,
-  goals,
-  tasks,
-} from "@/db/schema";
+import { agentSessions, agents, eventFlags, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
-import { notFound } from "@/server/errors";
+import { invalidInput } from "@/server/errors";
 import { parseInput } from "@/server/input";
-import { maskSecrets, maskValue } from "./flags";
+import { flagSeverities, type FlagSeverity } from "./flags";
+import { grades } from "./grade";
+import {
+  findProjectSession,
+  MAX_EVENT_PAGE,
+  readEventPage,
+  type EventFlag,
+  type TimelineEvent,
+} from "./session-events";
 
-// Sessions as people read them: the list, and one session with its events
-// in time order and their red flags. Secrets in what events carry are
-// masked here, so no screen or API shows them.
+// Sessions as people read them: the list, and one session's header (totals,
+// time span, grade) with its first events in time order. Further events
+// are read a page at a time (session-events.ts), where secrets in what
+// events carry are masked, so no screen or API shows them.
 
-export const listSessionsInput = z.object({
-  project: z.string().min(1),
-  limit: z.number().int().min(1).max(200).default(50),
-  /** Sessions whose last event is older than this, to page back. */
-  before: z.coerce.date().optional(),
-});
+const cost = z.coerce
+  .number({ error: "Must be a number of US dollars" })
+  .min(0, "Must be 0 or more")
+  .max(1e12, "Must be at most 1e12");
+
+/** The list's filters; each narrows the list, all of them together. */
+export const listSessionsInput = z
+  .object({
+    project: z.string().min(1),
+    /** An agent's id or name. */
+    agent: z.string().trim().min(1).max(200).optional(),
+    /** Sessions with an event attributed to this goal, or this task. */
+    goal: z.uuid("Goal must be a goal id").optional(),
+    task: z.uuid("Task must be a task id").optional(),
+    /** Sessions with at least one red flag. */
+    flagged: z.boolean().optional(),
+    /** Sessions with a flag of this rule (shell.force-push, custom.x). */
+    flagRule: z.string().trim().min(1).max(100).optional(),
+    /** Sessions with a flag of this severity or worse. */
+    minSeverity: z
+      .enum(flagSeverities, {
+        error: "Severity must be low, medium, high or critical",
+      })
+      .optional(),
+    /** A letter grade, or "ungraded" for sessions without one. */
+    grade: z
+      .enum([...grades, "ungraded"], {
+        error: "Grade must be A, B, C, D, F or ungraded",
+      })
+      .optional(),
+    minCost: cost.optional(),
+    maxCost: cost.optional(),
+    /** Sessions active in [from, to): their last event is at or after
+     * `from` and they started before `to`. */
+    from: z.coerce.date({ error: "Must be a date" }).optional(),
+    to: z.coerce.date({ error: "Must be a date" }).optional(),
+    limit: z.number().int().min(1).max(200).default(50),
+    /** Where the previous page ended (its nextCursor). */
+    cursor: z.string().max(200).nullish(),
+  })
+  .superRefine((value, ctx) => {
+    if (
+      value.minCost !== undefined &&
+      value.maxCost !== undefined &&
+      value.minCost > value.maxCost
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxCost"],
+        message: "Must be at least the minimum cost",
+      });
+    }
+    if (value.from && value.to && value.from >= value.to) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["to"],
+        message: "Must be after the start of the range",
+      });
+    }
+  });
+
+export type SessionFilters = Omit<
+  z.input<typeof listSessionsInput>,
+  "project" | "limit" | "cursor"
+>;
 
 export const sessionDetailInput = z.object({
   project: z.string().min(1),
   /** Flotilla's session id, or the id the client used for it. */
   sessionId: z.string().min(1).max(300),
-  limit: z.number().int().min(1).max(20_000).default(5_000),
+  /** Events returned with the header, from the first; the rest are read
+   * a page at a time (listSessionEvents). */
+  limit: z.number().int().min(0).max(20_000).default(MAX_EVENT_PAGE),
 });
 
 export interface SessionSummary {
@@ -75,76 +150,191 @@ function toSummary(row: SummaryRow): SessionSummary {
   return { ...row, costUsd: Number(row.costUsd) };
 }
 
+/** A row of the sessions list: the totals, the grade and the flags. */
+export interface SessionListItem extends SessionSummary {
+  /** Null for a session not graded (none of its events arrived since
+   * grades were kept). */
+  grade: string | null;
+  gradeReasons: string[];
+  /** Red flags stored for the session's events, by severity. */
+  flagsBySeverity: Record<FlagSeverity, number>;
+}
+
+export interface SessionListPage {
+  sessions: SessionListItem[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+// A cursor is the last row's position in the order (last event, id).
+function encodeCursor(row: { lastEventAt: Date; id: string }): string {
+  return Buffer.from(`${row.lastEventAt.toISOString()}|${row.id}`).toString(
+    "base64url",
+  );
+}
+
+function decodeCursor(cursor: string): { lastEventAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
+  const lastEventAt = new Date(at ?? "");
+  if (Number.isNaN(lastEventAt.getTime()) || !z.uuid().safeParse(id).success) {
+    throw invalidInput("Invalid input: cursor: not a cursor of this list", [
+      { path: "cursor", message: "Not a cursor of this list" },
+    ]);
+  }
+
+  return { lastEventAt, id };
+}
+
+function severitiesFrom(least: FlagSeverity): FlagSeverity[] {
+  return flagSeverities.slice(flagSeverities.indexOf(least));
+}
+
+/** The project's sessions, latest activity first, a page at a time. */
 export async function listSessions(
   db: Database,
   actor: Actor,
   input: unknown,
-): Promise<SessionSummary[]> {
-  const { project: slug, limit, before } = parseInput(listSessionsInput, input);
-  const { project } = await requireProjectRole(db, actor, slug, "viewer");
+): Promise<SessionListPage> {
+  const values = parseInput(listSessionsInput, input);
+  const { project } = await requireProjectRole(
+    db,
+    actor,
+    values.project,
+    "viewer",
+  );
+  const s = agentSessions;
+  const after = values.cursor ? decodeCursor(values.cursor) : null;
+  const sessionsWithEvents = (where: ReturnType<typeof eq>) =>
+    inArray(
+      s.id,
+      db
+        .select({ id: events.sessionId })
+        .from(events)
+        .where(and(eq(events.projectId, project.id), where)),
+    );
+  const sessionsWithFlags = (where: ReturnType<typeof eq>) =>
+    inArray(
+      s.id,
+      db
+        .select({ id: eventFlags.sessionId })
+        .from(eventFlags)
+        .where(and(eq(eventFlags.projectId, project.id), where)),
+    );
+  const agentIsId = values.agent && z.uuid().safeParse(values.agent).success;
+
   const rows = await db
-    .select(summaryColumns)
-    .from(agentSessions)
-    .innerJoin(agents, eq(agents.id, agentSessions.agentId))
+    .select({
+      ...summaryColumns,
+      grade: s.grade,
+      gradeReasons: s.gradeReasons,
+    })
+    .from(s)
+    .innerJoin(agents, eq(agents.id, s.agentId))
     .where(
       and(
-        eq(agentSessions.projectId, project.id),
-        before ? lt(agentSessions.lastEventAt, before) : undefined,
+        eq(s.projectId, project.id),
+        values.agent
+          ? agentIsId
+            ? eq(s.agentId, values.agent)
+            : eq(agents.name, values.agent)
+          : undefined,
+        values.goal
+          ? sessionsWithEvents(eq(events.goalId, values.goal))
+          : undefined,
+        values.task
+          ? sessionsWithEvents(eq(events.taskId, values.task))
+          : undefined,
+        values.flagged ? gt(s.flagCount, 0) : undefined,
+        values.flagRule
+          ? sessionsWithFlags(eq(eventFlags.rule, values.flagRule))
+          : undefined,
+        values.minSeverity
+          ? sessionsWithFlags(
+              inArray(eventFlags.severity, severitiesFrom(values.minSeverity)),
+            )
+          : undefined,
+        values.grade === "ungraded"
+          ? isNull(s.grade)
+          : values.grade
+            ? eq(s.grade, values.grade)
+            : undefined,
+        values.minCost !== undefined
+          ? gte(s.costUsd, String(values.minCost))
+          : undefined,
+        values.maxCost !== undefined
+          ? lte(s.costUsd, String(values.maxCost))
+          : undefined,
+        values.from ? gte(s.lastEventAt, values.from) : undefined,
+        values.to
+          ? sql`${s.startedAt} < ${values.to.toISOString()}::timestamptz`
+          : undefined,
+        after
+          ? sql`(${s.lastEventAt}, ${s.id}) < (${after.lastEventAt.toISOString()}::timestamptz, ${after.id}::uuid)`
+          : undefined,
       ),
     )
-    .orderBy(desc(agentSessions.lastEventAt))
-    .limit(limit);
+    .orderBy(desc(s.lastEventAt), desc(s.id))
+    .limit(values.limit + 1);
+  const page = rows.slice(0, values.limit);
 
-  return rows.map(toSummary);
+  const bySeverity = new Map<string, Record<FlagSeverity, number>>();
+  for (const row of page) {
+    bySeverity.set(row.id, { low: 0, medium: 0, high: 0, critical: 0 });
+  }
+  const flagged = page.filter((row) => row.flagCount > 0).map((row) => row.id);
+  if (flagged.length > 0) {
+    const counted = await db
+      .select({
+        sessionId: eventFlags.sessionId,
+        severity: eventFlags.severity,
+        count: count(),
+      })
+      .from(eventFlags)
+      .where(inArray(eventFlags.sessionId, flagged))
+      .groupBy(eventFlags.sessionId, eventFlags.severity);
+    for (const row of counted) {
+      const counts = bySeverity.get(row.sessionId);
+      if (counts && row.severity in counts) {
+        counts[row.severity as FlagSeverity] = row.count;
+      }
+    }
+  }
+  const last = page.at(-1);
+
+  return {
+    sessions: page.map(({ grade, gradeReasons, ...row }) => ({
+      ...toSummary(row),
+      grade,
+      gradeReasons: gradeReasons ?? [],
+      flagsBySeverity: bySeverity.get(row.id) ?? {
+        low: 0,
+        medium: 0,
+        high: 0,
+        critical: 0,
+      },
+    })),
+    nextCursor: rows.length > values.limit && last ? encodeCursor(last) : null,
+  };
 }
 
-export interface SessionEvent {
-  id: string;
-  eventKey: string;
-  source: string;
-  type: string;
-  name: string;
-  status: string;
-  occurredAt: Date;
-  durationMs: number | null;
-  traceId: string | null;
-  spanId: string | null;
-  parentSpanId: string | null;
-  toolName: string | null;
-  model: string | null;
-  provider: string | null;
-  taskId: string | null;
-  taskTitle: string | null;
-  goalId: string | null;
-  goalTitle: string | null;
-  inputTokens: number | null;
-  outputTokens: number | null;
-  cacheReadTokens: number | null;
-  cacheWrite5mTokens: number | null;
-  cacheWrite1hTokens: number | null;
-  costUsd: number | null;
-  costSource: string;
-  input: unknown;
-  output: unknown;
-  attributes: Record<string, unknown> | null;
-  flags: EventFlag[];
-}
-
-export interface EventFlag {
-  rule: string;
-  severity: string;
-  excerpt: string;
-}
+/** An event as the session's readers see it (secrets masked). */
+export type SessionEvent = TimelineEvent;
+export type { EventFlag };
 
 export interface SessionDetail {
   session: SessionSummary;
+  /** The session's grade and why, once it has one. */
+  grade: { grade: string; reasons: string[] } | null;
+  /** From the first event's start to the end of the last one to finish;
+   * null while the session has no events. */
+  span: { start: Date; end: Date } | null;
+  /** The first `limit` events in time order. */
   events: SessionEvent[];
   /** True when the session has more events than were returned. */
   truncated: boolean;
+  /** Where listSessionEvents continues after `events`; null at the end. */
+  nextCursor: string | null;
 }
-
-const uuidPattern =
-  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getSession(
   db: Database,
@@ -157,89 +347,51 @@ export async function getSession(
     limit,
   } = parseInput(sessionDetailInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
-  const byId = uuidPattern.test(sessionId)
-    ? or(
-        eq(agentSessions.id, sessionId),
-        eq(agentSessions.externalId, sessionId),
-      )
-    : eq(agentSessions.externalId, sessionId);
-  const [session] = await db
-    .select(summaryColumns)
+  const { id } = await findProjectSession(db, project.id, sessionId);
+  const [{ grade, gradeReasons, ...session }] = await db
+    .select({
+      ...summaryColumns,
+      grade: agentSessions.grade,
+      gradeReasons: agentSessions.gradeReasons,
+    })
     .from(agentSessions)
     .innerJoin(agents, eq(agents.id, agentSessions.agentId))
-    .where(and(eq(agentSessions.projectId, project.id), byId))
-    .limit(1);
-  if (!session) throw notFound("Session", sessionId);
-
-  const rows = await db
+    .where(eq(agentSessions.id, id));
+  const [span] = await db
     .select({
-      id: events.id,
-      eventKey: events.eventKey,
-      source: events.source,
-      type: events.type,
-      name: events.name,
-      status: events.status,
-      occurredAt: events.occurredAt,
-      durationMs: events.durationMs,
-      traceId: events.traceId,
-      spanId: events.spanId,
-      parentSpanId: events.parentSpanId,
-      toolName: events.toolName,
-      model: events.model,
-      provider: events.provider,
-      taskId: events.taskId,
-      taskTitle: tasks.title,
-      goalId: events.goalId,
-      goalTitle: goals.title,
-      inputTokens: events.inputTokens,
-      outputTokens: events.outputTokens,
-      cacheReadTokens: events.cacheReadTokens,
-      cacheWrite5mTokens: events.cacheWrite5mTokens,
-      cacheWrite1hTokens: events.cacheWrite1hTokens,
-      costUsd: events.costUsd,
-      costSource: events.costSource,
-      input: events.input,
-      output: events.output,
-      attributes: events.attributes,
+      start: min(events.occurredAt),
+      // The end of the last event to finish, not the last to start.
+      end: sql<Date | string | null>`max(${events.occurredAt}
+        + coalesce(${events.durationMs}, 0) * interval '1 millisecond')`,
     })
     .from(events)
-    .leftJoin(tasks, eq(tasks.id, events.taskId))
-    .leftJoin(goals, eq(goals.id, events.goalId))
-    .where(eq(events.sessionId, session.id))
-    .orderBy(asc(events.occurredAt), asc(events.receivedAt), asc(events.id))
-    .limit(limit + 1);
+    .where(eq(events.sessionId, id));
 
-  const flagsByEvent = new Map<string, EventFlag[]>();
-  if (session.flagCount > 0) {
-    const flagRows = await db
-      .select({
-        eventId: eventFlags.eventId,
-        rule: eventFlags.rule,
-        severity: eventFlags.severity,
-        excerpt: eventFlags.excerpt,
-      })
-      .from(eventFlags)
-      .where(eq(eventFlags.sessionId, session.id))
-      .orderBy(asc(eventFlags.rule));
-    for (const { eventId, ...flag } of flagRows) {
-      const list = flagsByEvent.get(eventId) ?? [];
-      list.push({ ...flag, excerpt: maskSecrets(flag.excerpt) });
-      flagsByEvent.set(eventId, list);
-    }
+  // The read API may ask for more than a page; those are read page by
+  // page like the console's timeline does.
+  const loaded: SessionEvent[] = [];
+  let nextCursor: string | null = null;
+  while (loaded.length < limit) {
+    const page = await readEventPage(
+      db,
+      session,
+      { limit: Math.min(MAX_EVENT_PAGE, limit - loaded.length) },
+      nextCursor,
+    );
+    loaded.push(...page.events);
+    nextCursor = page.nextCursor;
+    if (!nextCursor) break;
   }
 
   return {
     session: toSummary(session),
-    events: rows.slice(0, limit).map((row) => ({
-      ...row,
-      costUsd: row.costUsd === null ? null : Number(row.costUsd),
-      input: maskValue(row.input),
-      output: maskValue(row.output),
-      attributes: row.attributes
-        ? (maskValue(row.attributes) as Record<string, unknown>)
+    grade: grade ? { grade, reasons: gradeReasons ?? [] } : null,
+    span:
+      span?.start && span.end
+        ? { start: span.start, end: new Date(span.end) }
         : null,
-      flags: flagsByEvent.get(row.id) ?? [],
-    })),
-    truncated: rows.length > limit,
+    events: loaded,
+    truncated: limit === 0 ? session.eventCount > 0 : nextCursor !== null,
+    nextCursor,
   };
 }

@@ -6,12 +6,21 @@ import { requireProjectRole } from "@/server/identity/access";
 import { invalidInput } from "@/server/errors";
 import { parseInput } from "@/server/input";
 import { now } from "@/server/runtime";
+import {
+  addDays,
+  DAY_MS,
+  dateOnly,
+  localDay,
+  localDaysAsHours,
+} from "./spend-zone";
 
 // Spend: the cost and tokens of a project's priced events over a time range,
 // grouped by day, agent, model, goal or task (or two of them, for stacked
-// charts). Days are UTC days. The console, the read API and its CSV export
-// all call projectSpend. It reads the hourly rollups ingest maintains
-// (rollups.ts), so its cost does not grow with the number of events.
+// charts). Days are calendar days in the project's time zone (see
+// spend-zone.ts for zones offset by a half hour). The read API and its CSV
+// export call projectSpend; the console's Spend page calls spendOverview
+// (spend-overview.ts). Both read the hourly rollups ingest maintains
+// (rollups.ts), so their cost does not grow with the number of events.
 
 export const spendDimensions = [
   "day",
@@ -22,11 +31,9 @@ export const spendDimensions = [
 ] as const;
 export type SpendDimension = (typeof spendDimensions)[number];
 
-const DAY_MS = 86_400_000;
 const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 3_660;
 
-const dateOnly = /^\d{4}-\d{2}-\d{2}$/;
 const rangeBound = z
   .string()
   .trim()
@@ -37,9 +44,10 @@ const rangeBound = z
 
 export const spendInput = z.object({
   project: z.string().min(1),
-  /** Start, inclusive. A date means the start of that UTC day. */
+  /** Start, inclusive. A date means the start of that day in the
+   * project's time zone. */
   from: rangeBound.optional(),
-  /** End. A date includes that whole UTC day; a time is exclusive. */
+  /** End. A date includes that whole local day; a time is exclusive. */
   to: rangeBound.optional(),
   groupBy: z
     .union([
@@ -88,25 +96,26 @@ export interface SpendReport {
 type SpendDimensionKey =
   "day" | "agentId" | "agent" | "model" | "goalId" | "goal" | "taskId" | "task";
 
-function startOfUtcDay(date: Date): Date {
-  return new Date(
-    Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()),
-  );
-}
-
-/** The [from, to) range a request names, defaulting to the last 30 days. */
+/** The [from, to) range a request names, defaulting to the last 30 days
+ * of `timeZone`. A date bound is the hour where that local day's spend
+ * starts (spend-zone.ts); a time bound is exact. */
 export function spendRange(
   from?: string,
   to?: string,
+  timeZone = "UTC",
 ): { from: Date; to: Date } {
-  const end = to
-    ? dateOnly.test(to)
-      ? new Date(Date.parse(`${to}T00:00:00Z`) + DAY_MS)
-      : new Date(to)
-    : new Date(startOfUtcDay(now()).getTime() + DAY_MS);
+  const lastDay = to && dateOnly.test(to) ? to : localDay(now(), timeZone);
+  const days = localDaysAsHours(
+    from && dateOnly.test(from)
+      ? from
+      : addDays(lastDay, 1 - DEFAULT_RANGE_DAYS),
+    lastDay,
+    timeZone,
+  );
+  const end = to && !dateOnly.test(to) ? new Date(to) : days.to;
   const start = from
     ? dateOnly.test(from)
-      ? new Date(`${from}T00:00:00Z`)
+      ? days.from
       : new Date(from)
     : new Date(end.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);
   if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) {
@@ -128,15 +137,25 @@ export function spendRange(
   return { from: start, to: end };
 }
 
+/** `timeZone` as an SQL string literal. A literal, not a parameter, so
+ * the same day expression in SELECT and GROUP BY is recognised as one
+ * (each parameter is distinct to the planner). Project zones are checked
+ * against the database's zone list when saved; quotes are doubled anyway. */
+function zoneLiteral(timeZone: string): SQL {
+  return sql.raw(`'${timeZone.replaceAll("'", "''")}'`);
+}
+
 // Each dimension: the columns it selects, what it groups by and the name
-// table it needs. Rows come from the source `s` built by spendSource.
-const dimensionSql: Record<
-  SpendDimension,
-  { select: SQL; group: SQL; join?: SQL }
-> = {
+// table it needs. Rows come from the source `s` built by spendSource; a
+// day is the local day of `s.at` in the project's time zone.
+const dimensionSql = (
+  timeZone: string,
+): Record<SpendDimension, { select: SQL; group: SQL; join?: SQL }> => ({
   day: {
-    select: sql`to_char(date_trunc('day', s.at at time zone 'UTC'), 'YYYY-MM-DD') as day`,
-    group: sql`date_trunc('day', s.at at time zone 'UTC')`,
+    select: sql`to_char(s.at at time zone ${zoneLiteral(timeZone)},
+      'YYYY-MM-DD') as day`,
+    group: sql`to_char(s.at at time zone ${zoneLiteral(timeZone)},
+      'YYYY-MM-DD')`,
   },
   agent: {
     select: sql`s.agent_id as "agentId", a.name as agent`,
@@ -154,7 +173,7 @@ const dimensionSql: Record<
     group: sql`s.task_id, t.title`,
     join: sql`left join tasks t on t.id = s.task_id`,
   },
-};
+});
 
 interface RawSpendRow {
   day?: string;
@@ -297,7 +316,7 @@ export async function projectSpend(
     parsed.project,
     "viewer",
   );
-  const range = spendRange(parsed.from, parsed.to);
+  const range = spendRange(parsed.from, parsed.to, project.timeZone);
   const groupBy = [
     ...new Set(
       Array.isArray(parsed.groupBy) ? parsed.groupBy : [parsed.groupBy],
@@ -305,9 +324,10 @@ export async function projectSpend(
   ];
 
   const source = spendSource(project.id, range);
-  const joins = groupBy.flatMap((d) => dimensionSql[d].join ?? []);
-  const selects = groupBy.map((d) => dimensionSql[d].select);
-  const groups = groupBy.map((d) => dimensionSql[d].group);
+  const dimensions = dimensionSql(project.timeZone);
+  const joins = groupBy.flatMap((d) => dimensions[d].join ?? []);
+  const selects = groupBy.map((d) => dimensions[d].select);
+  const groups = groupBy.map((d) => dimensions[d].group);
   const orderBy = groupBy.includes("day")
     ? sql`order by day, cost_usd desc nulls last`
     : sql`order by cost_usd desc nulls last`;
@@ -340,9 +360,18 @@ export async function projectSpend(
   };
 }
 
-function csvCell(value: unknown): string {
+const plainNumber = /^-?\d+(\.\d+)?$/;
+
+/** One CSV cell. Text a spreadsheet would run as a formula (starting with
+ * = + - @, a tab or a carriage return) gets a leading apostrophe, so an
+ * agent or task name cannot become a formula; numbers are left alone.
+ * Cells holding a quote, comma or line break are quoted. */
+export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
-  const text = String(value);
+  let text = String(value);
+  if (/^[=+\-@\t\r]/.test(text) && !plainNumber.test(text)) {
+    text = `'${text}`;
+  }
 
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -55,6 +55,7 @@ import {
   selectTaskViews,
   type TaskView,
 } from "./views";
+import { recordActivity } from "@/server/observability/activity";
 
 // Claims and leases. An agent claims the best ready task of its project and
 // holds it under a lease that expires unless heartbeats extend it; only the
@@ -247,6 +248,27 @@ export async function claimTasks(
   db: Database,
   actor: AgentActor,
   input: unknown = {},
+): Promise<ClaimResult> {
+  const result = await claimReadyTasks(db, actor, input);
+  recordActivity(
+    db,
+    actor,
+    result.claimed.map(({ task, lease }) => ({
+      type: "claim",
+      name: "task.claimed",
+      taskId: task.id,
+      output: { title: task.title, leaseExpiresAt: lease.expiresAt },
+      attributes: { leaseId: lease.id, fencingToken: lease.fencingToken },
+    })),
+  );
+
+  return result;
+}
+
+async function claimReadyTasks(
+  db: Database,
+  actor: AgentActor,
+  input: unknown,
 ): Promise<ClaimResult> {
   const values = parseInput(claimInput, input ?? {});
   const count = values.count ?? 1;
@@ -1024,6 +1046,19 @@ async function settle(
       .set({ endedAt: at, endReason })
       .where(eq(taskLeases.leaseId, held.lease.leaseId));
   });
+  recordActivity(db, actor, [
+    {
+      type: "claim",
+      name: `task.${endReason}`,
+      // A failed task is a failure of the session's work.
+      status: status === "failed" ? "error" : "ok",
+      taskId: values.taskId,
+      output:
+        result === null
+          ? undefined
+          : { [status === "failed" ? "reason" : "result"]: result },
+    },
+  ]);
 
   return { task: await loadTaskView(db, values.taskId) };
 }

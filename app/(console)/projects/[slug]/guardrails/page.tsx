@@ -1,5 +1,6 @@
 import { requirePageProject } from "@/server/api/page-auth";
 import { BudgetsPanel } from "./budgets-panel";
+import { FlagRulesPanel } from "./flag-rules-panel";
 import { KillSwitchPanel } from "./kill-switch-panel";
 import { RulesPanel } from "./rules-panel";
 
@@ -15,6 +16,7 @@ export default async function GuardrailsPage(props: {
       <KillSwitchPanel project={project.slug} role={role} />
       <BudgetsPanel project={project.slug} role={role} />
       <RulesPanel project={project.slug} role={role} />
+      <FlagRulesPanel project={project.slug} role={role} />
     </>
   );
 }

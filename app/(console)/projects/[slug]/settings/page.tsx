@@ -2,6 +2,7 @@ import { requirePageProject } from "@/server/api/page-auth";
 import { ApprovalSettingsPanel } from "./approval-settings-panel";
 import { LimitsSettingsPanel } from "./limits-settings-panel";
 import { OrchestrationSettingsPanel } from "./orchestration-settings-panel";
+import { RetentionSettingsPanel } from "./retention-settings-panel";
 import { WebhooksPanel } from "./webhooks-panel";
 
 export default async function ProjectSettingsPage(props: {
@@ -16,6 +17,7 @@ export default async function ProjectSettingsPage(props: {
       <OrchestrationSettingsPanel project={project.slug} />
       <LimitsSettingsPanel project={project.slug} />
       <ApprovalSettingsPanel project={project.slug} />
+      <RetentionSettingsPanel project={project.slug} />
       {role === "admin" && <WebhooksPanel project={project.slug} />}
     </>
   );

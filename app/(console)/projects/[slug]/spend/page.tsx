@@ -1,5 +1,5 @@
+import { Suspense } from "react";
 import { requirePageProject } from "@/server/api/page-auth";
-import { SavingsChart } from "@/components/charts/savings-chart";
 import { SpendPanel } from "./spend-panel";
 
 export default async function SpendPage(props: {
@@ -11,8 +11,10 @@ export default async function SpendPage(props: {
   return (
     <>
       <h1>Spend</h1>
-      <SpendPanel project={project.slug} />
-      <SavingsChart project={project.slug} />
+      {/* The filters are read from the URL on the client. */}
+      <Suspense fallback={<p className="muted">Loading spend…</p>}>
+        <SpendPanel project={project.slug} />
+      </Suspense>
     </>
   );
 }

@@ -1,14 +1,27 @@
 import { z } from "zod";
 import { agentRoute } from "@/server/api/http";
+import {
+  OTLP_MAX_BODY_BYTES,
+  otlpAnswer,
+  otlpMediaTypes,
+  protobufFailures,
+} from "@/server/api/otlp";
+import {
+  decodeLogsRequest,
+  encodeLogsAnswer,
+} from "@/server/observability/normalize/otlp-protobuf";
 import { ingestOtlpLogs } from "@/server/observability/otlp";
 
-export const POST = agentRoute({
-  body: z.unknown(),
-  // Protobuf is not read yet; a 415 tells the exporter what to send.
-  mediaTypes: {
-    accepted: ["application/json"],
-    hint: "send OTLP as JSON (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)",
-  },
-  maxBodyBytes: 4 * 1024 * 1024,
-  handler: ({ db, actor, body }) => ingestOtlpLogs(db, actor, body),
-});
+export const POST = protobufFailures(
+  agentRoute({
+    body: z.unknown(),
+    mediaTypes: otlpMediaTypes(decodeLogsRequest),
+    maxBodyBytes: OTLP_MAX_BODY_BYTES,
+    handler: async ({ db, actor, body, request }) =>
+      otlpAnswer(
+        request,
+        await ingestOtlpLogs(db, actor, body),
+        encodeLogsAnswer,
+      ),
+  }),
+);

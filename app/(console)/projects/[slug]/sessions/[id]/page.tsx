@@ -5,120 +5,37 @@ import {
   formatUsd,
   formatUtc,
 } from "@/components/charts/format";
+import { ChainBadge } from "@/components/session-timeline/chain-badge";
+import { SessionTimeline } from "@/components/session-timeline/timeline";
 import { requirePageProject } from "@/server/api/page-auth";
-import { verifySessionChain } from "@/server/observability/chain";
-import {
-  getSession,
-  type EventFlag,
-  type SessionEvent,
-} from "@/server/observability/sessions";
+import { getSession } from "@/server/observability/sessions";
 
-// One session's timeline: every event in time order, with its tool input
-// and result behind a disclosure (secrets masked), tokens, cost, status and
-// red flags, and whether the session's hash chain still verifies.
+// One session: its totals, grade and hash-chain verdict, and its timeline.
+// The first events come with the page so rows show at once; the timeline
+// reads the rest a page at a time as the reader scrolls. The chain check
+// reads every event, so the browser asks for it once the page is up.
 
-function statusBadge(status: string) {
-  const tone =
-    status === "error" ? "danger" : status === "denied" ? "warn" : "ok";
+const FIRST_PAGE = 100;
 
-  return <span className={`badge ${tone}`}>{status}</span>;
-}
-
-const severityTone: Record<string, string> = {
-  critical: "danger",
-  high: "danger",
-  medium: "warn",
-  low: "muted",
+const gradeTone: Record<string, string> = {
+  A: "ok",
+  B: "ok",
+  C: "warn",
+  D: "danger",
+  F: "danger",
 };
-
-function FlagBadges(props: { flags: EventFlag[] }) {
-  if (props.flags.length === 0) return null;
-
-  return (
-    <div className="row" aria-label="Red flags">
-      {props.flags.map((flag, i) => (
-        <span
-          key={`${flag.rule}-${i}`}
-          className={`badge ${severityTone[flag.severity] ?? "warn"}`}
-          title={flag.excerpt}
-          data-testid="event-flag"
-        >
-          {flag.rule} · {flag.severity}
-        </span>
-      ))}
-    </div>
-  );
-}
-
-function costCell(event: SessionEvent) {
-  if (event.costSource === "unpriced") {
-    return (
-      <span className="badge warn" title={`No price for ${event.model ?? "?"}`}>
-        unpriced
-      </span>
-    );
-  }
-  if (event.costUsd === null) return <span className="muted">—</span>;
-
-  return (
-    <>
-      {formatUsd(event.costUsd)}
-      {event.costSource === "reported" ? (
-        <span className="muted"> (reported)</span>
-      ) : null}
-    </>
-  );
-}
-
-function tokensCell(event: SessionEvent) {
-  if (event.inputTokens === null && event.outputTokens === null) return null;
-  const cacheRead = event.cacheReadTokens ?? 0;
-  const cacheWrite =
-    (event.cacheWrite5mTokens ?? 0) + (event.cacheWrite1hTokens ?? 0);
-
-  return (
-    <span>
-      {formatCount(event.inputTokens)} in · {formatCount(event.outputTokens)}{" "}
-      out
-      {cacheRead + cacheWrite > 0 ? (
-        <span className="muted">
-          {" "}
-          · cache {formatCount(cacheRead)} read, {formatCount(cacheWrite)}{" "}
-          written
-        </span>
-      ) : null}
-    </span>
-  );
-}
-
-function Json(props: { label: string; value: unknown }) {
-  if (props.value === null || props.value === undefined) return null;
-  const text =
-    typeof props.value === "string"
-      ? props.value
-      : JSON.stringify(props.value, null, 2);
-
-  return (
-    <details>
-      <summary>{props.label}</summary>
-      <pre>{text.length > 20_000 ? `${text.slice(0, 20_000)}\n…` : text}</pre>
-    </details>
-  );
-}
 
 export default async function SessionPage(props: {
   params: Promise<{ slug: string; id: string }>;
 }) {
   const { slug, id } = await props.params;
   const { db, actor, project } = await requirePageProject(slug);
-  const { session, events, truncated } = await getSession(db, actor, {
+  const detail = await getSession(db, actor, {
     project: project.slug,
     sessionId: decodeURIComponent(id),
+    limit: FIRST_PAGE,
   });
-  const chain = await verifySessionChain(db, actor, {
-    project: project.slug,
-    sessionId: session.id,
-  });
+  const { session, span, grade } = detail;
 
   return (
     <>
@@ -135,10 +52,19 @@ export default async function SessionPage(props: {
         {session.endedAt ? (
           <span>Ended {formatUtc(session.endedAt)}</span>
         ) : null}
+        {span ? (
+          <span>
+            Span{" "}
+            {formatDuration(span.end.getTime() - span.start.getTime()) ||
+              "0 ms"}
+          </span>
+        ) : null}
         <span>{formatCount(session.eventCount)} events</span>
         <span>
           {session.errorCount > 0 ? (
-            <span className="badge danger">{session.errorCount} errors</span>
+            <span className="badge danger">
+              {session.errorCount} error{session.errorCount === 1 ? "" : "s"}
+            </span>
           ) : (
             "no errors"
           )}
@@ -159,84 +85,38 @@ export default async function SessionPage(props: {
         </span>
         <span>
           {session.flagCount > 0 ? (
-            <span className="badge danger">{session.flagCount} flags</span>
+            <span className="badge danger">
+              {session.flagCount} flag{session.flagCount === 1 ? "" : "s"}
+            </span>
           ) : (
             "no flags"
           )}
         </span>
+        {grade ? (
+          <span
+            className={`badge ${gradeTone[grade.grade] ?? "muted"}`}
+            title={grade.reasons.join("; ")}
+            data-testid="session-grade"
+          >
+            grade {grade.grade}
+          </span>
+        ) : null}
         <span data-testid="session-chain">
-          {chain.verified ? (
-            <span
-              className="badge ok"
-              title={`All ${chain.length} events match their hash links`}
-            >
-              chain verified
-            </span>
-          ) : (
-            <span className="badge danger" title={chain.reason}>
-              chain broken at event {chain.brokenAt}
-            </span>
-          )}
+          <ChainBadge project={project.slug} sessionId={session.id} />
         </span>
         <code className="muted">{session.externalId}</code>
       </div>
-      {truncated ? (
-        <p className="muted">
-          Showing the first {events.length} events of {session.eventCount}.
-        </p>
-      ) : null}
 
-      <table aria-label="Timeline">
-        <thead>
-          <tr>
-            <th>Time</th>
-            <th>Type</th>
-            <th>Event</th>
-            <th>Status</th>
-            <th>Tokens</th>
-            <th>Cost</th>
-            <th>Duration</th>
-          </tr>
-        </thead>
-        <tbody>
-          {events.map((event) => (
-            <tr
-              key={event.id}
-              data-type={event.type}
-              data-flagged={event.flags.length > 0 ? "true" : undefined}
-            >
-              <td>
-                <code>{formatUtc(event.occurredAt).slice(5, 19)}</code>
-              </td>
-              <td>
-                <span className="badge muted">{event.type}</span>
-              </td>
-              <td>
-                <div>
-                  <strong>{event.toolName ?? event.name}</strong>
-                  {event.toolName && event.name !== event.toolName ? (
-                    <span className="muted"> {event.name}</span>
-                  ) : null}
-                  {event.model ? (
-                    <span className="muted"> · {event.model}</span>
-                  ) : null}
-                  {event.taskTitle ? (
-                    <span className="muted"> · task {event.taskTitle}</span>
-                  ) : null}
-                </div>
-                <FlagBadges flags={event.flags} />
-                <Json label="Input" value={event.input} />
-                <Json label="Result" value={event.output} />
-                <Json label="Attributes" value={event.attributes} />
-              </td>
-              <td>{statusBadge(event.status)}</td>
-              <td>{tokensCell(event)}</td>
-              <td>{costCell(event)}</td>
-              <td>{formatDuration(event.durationMs)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <SessionTimeline
+        project={project.slug}
+        sessionId={session.id}
+        firstPage={{
+          events: detail.events,
+          nextCursor: detail.nextCursor,
+          total: session.eventCount,
+        }}
+        span={span}
+      />
     </>
   );
 }

@@ -1,0 +1,440 @@
+"use client";
+
+import {
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type KeyboardEvent,
+} from "react";
+import { useInfiniteQuery } from "@tanstack/react-query";
+import { formatCount, formatDuration } from "@/components/charts/format";
+import { useTRPC } from "@/components/trpc";
+import type {
+  SessionEventPage,
+  TimelineEvent,
+} from "@/server/observability/session-events";
+import { eventTypes, type EventType } from "@/server/observability/model";
+import { CostText, FlagsBadge, StatusBadge, TokensText } from "./cells";
+import { EventDetail } from "./event-detail";
+import styles from "./timeline.module.css";
+
+// A session's events as a waterfall: one fixed-height row per event, its
+// bar placed by start and duration within the session's span and indented
+// by depth in the span tree. Only the rows in view (plus a margin) are in
+// the DOM, and the next page is fetched as the reader nears the end of
+// what is loaded, so a session of tens of thousands of events opens as
+// fast as one of ten.
+
+const ROW_HEIGHT = 34;
+/** Rows rendered above and below the visible ones. */
+const OVERSCAN = 12;
+/** Fetch the next page when this many loaded rows are left below view. */
+const LOAD_AHEAD = 150;
+const PAGE_SIZE = 500;
+/** Indentation stops growing here, so deep trees keep their names. */
+const MAX_INDENT = 12;
+/** Before the list is measured (server render), assume this much room. */
+const INITIAL_VIEWPORT = 640;
+
+interface Filters {
+  type: EventType | "";
+  flaggedOnly: boolean;
+  failuresOnly: boolean;
+}
+
+const noFilters: Filters = {
+  type: "",
+  flaggedOnly: false,
+  failuresOnly: false,
+};
+
+function clockTime(date: Date): string {
+  return date.toISOString().slice(11, 23);
+}
+
+function Waterfall(props: {
+  event: TimelineEvent;
+  span: { start: number; length: number };
+}) {
+  const { event, span } = props;
+  const offset = event.occurredAt.getTime() - span.start;
+  const left = Math.min(Math.max(offset / span.length, 0), 1) * 100;
+  const width = ((event.durationMs ?? 0) / span.length) * 100;
+  const tone =
+    event.status === "error"
+      ? styles.barError
+      : event.status === "denied"
+        ? styles.barDenied
+        : event.type === "llm_call"
+          ? styles.barModel
+          : "";
+
+  return (
+    <div className={styles.track} aria-hidden="true">
+      <div
+        className={`${styles.bar} ${tone}`}
+        style={{
+          left: `${left}%`,
+          width: `${Math.min(width, 100 - left)}%`,
+        }}
+      />
+    </div>
+  );
+}
+
+function TimelineRow(props: {
+  event: TimelineEvent;
+  index: number;
+  selected: boolean;
+  span: { start: number; length: number };
+  onSelect: (index: number) => void;
+}) {
+  const { event, index } = props;
+  const indent = Math.min(event.depth, MAX_INDENT);
+  const title = event.toolName ?? event.name;
+
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={props.selected}
+      tabIndex={props.selected ? 0 : -1}
+      data-index={index}
+      data-type={event.type}
+      data-flagged={event.flags.length > 0 ? "true" : undefined}
+      className={`${styles.grid} ${styles.row} ${
+        props.selected ? styles.selected : ""
+      }`}
+      style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}
+      onClick={() => props.onSelect(index)}
+    >
+      <div role="cell" className={styles.time}>
+        <code>{clockTime(event.occurredAt)}</code>
+      </div>
+      <div role="cell">
+        <span className="badge muted">{event.type}</span>
+      </div>
+      <div
+        role="cell"
+        className={styles.name}
+        style={{ paddingLeft: `${indent * 14}px` }}
+        title={event.depth > 0 ? `depth ${event.depth}` : undefined}
+      >
+        {indent > 0 ? <span className={styles.branch} aria-hidden /> : null}
+        <strong>{title}</strong>
+        {event.toolName && event.name !== event.toolName ? (
+          <span className="muted"> {event.name}</span>
+        ) : null}
+        {event.model ? <span className="muted"> · {event.model}</span> : null}
+      </div>
+      <div role="cell">
+        <StatusBadge status={event.status} />
+      </div>
+      <div role="cell" className={styles.number}>
+        {formatDuration(event.durationMs)}
+      </div>
+      <div role="cell" className={styles.number}>
+        <TokensText event={event} />
+      </div>
+      <div role="cell" className={styles.number}>
+        <CostText event={event} />
+      </div>
+      <div role="cell">
+        <FlagsBadge flags={event.flags} />
+      </div>
+      <div role="cell">
+        <Waterfall event={event} span={props.span} />
+      </div>
+    </div>
+  );
+}
+
+export function SessionTimeline(props: {
+  project: string;
+  sessionId: string;
+  /** The first events, read with the page so rows show at once. */
+  firstPage: SessionEventPage;
+  span: { start: Date; end: Date } | null;
+}) {
+  const trpc = useTRPC();
+  const [filters, setFilters] = useState<Filters>(noFilters);
+  const unfiltered =
+    !filters.type && !filters.flaggedOnly && !filters.failuresOnly;
+  const query = useInfiniteQuery(
+    trpc.observability.sessions.events.infiniteQueryOptions(
+      {
+        project: props.project,
+        sessionId: props.sessionId,
+        limit: PAGE_SIZE,
+        types: filters.type ? [filters.type] : undefined,
+        flaggedOnly: filters.flaggedOnly,
+        failuresOnly: filters.failuresOnly,
+      },
+      {
+        getNextPageParam: (page) => page.nextCursor,
+        // Pages already read stay as they are: refetching them all would
+        // read the whole session again.
+        staleTime: Infinity,
+        refetchOnWindowFocus: false,
+        initialData: unfiltered
+          ? { pages: [props.firstPage], pageParams: [null] }
+          : undefined,
+      },
+    ),
+  );
+  const pages = query.data?.pages;
+  const events = useMemo(
+    () => pages?.flatMap((page) => page.events) ?? [],
+    [pages],
+  );
+  const total = pages?.[0]?.total ?? 0;
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+
+  const span = useMemo(() => {
+    const start = props.span?.start.getTime() ?? 0;
+    const end = props.span?.end.getTime() ?? start;
+
+    return { start, length: Math.max(end - start, 1) };
+  }, [props.span]);
+
+  // The visible window of the scrolling body, measured on scroll and
+  // resize (one update per frame).
+  const bodyRef = useRef<HTMLDivElement>(null);
+  const [view, setView] = useState({ top: 0, height: INITIAL_VIEWPORT });
+  useEffect(() => {
+    const body = bodyRef.current;
+    if (!body) return;
+    let frame = 0;
+    const measure = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() =>
+        setView({ top: body.scrollTop, height: body.clientHeight }),
+      );
+    };
+    measure();
+    body.addEventListener("scroll", measure, { passive: true });
+    const observer = new ResizeObserver(measure);
+    observer.observe(body);
+
+    return () => {
+      cancelAnimationFrame(frame);
+      body.removeEventListener("scroll", measure);
+      observer.disconnect();
+    };
+  }, []);
+
+  const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
+  const last = Math.min(
+    events.length,
+    Math.ceil((view.top + view.height) / ROW_HEIGHT) + OVERSCAN,
+  );
+
+  useEffect(() => {
+    if (
+      hasNextPage &&
+      !isFetchingNextPage &&
+      last + LOAD_AHEAD >= events.length
+    ) {
+      void fetchNextPage();
+    }
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage, last, events.length]);
+
+  // Selection: the chosen row opens in the detail panel, so every row keeps
+  // its height. Arrow keys move it and keep it in view.
+  const [selectedId, setSelectedId] = useState<string | null>(null);
+  const selectedIndex = selectedId
+    ? events.findIndex((event) => event.id === selectedId)
+    : -1;
+  const selected = selectedIndex >= 0 ? events[selectedIndex] : null;
+  // The chosen row takes the focus stop while it is rendered; otherwise
+  // the list itself does, so the keyboard can always reach the rows.
+  const selectedInView = selectedIndex >= first && selectedIndex < last;
+  const focusNext = useRef(false);
+
+  const select = useCallback(
+    (index: number) => {
+      const event = events[index];
+      if (!event) return;
+      setSelectedId(event.id);
+      const body = bodyRef.current;
+      if (!body) return;
+      const top = index * ROW_HEIGHT;
+      if (top < body.scrollTop) body.scrollTop = top;
+      const bottom = top + ROW_HEIGHT - body.clientHeight;
+      if (bottom > body.scrollTop) body.scrollTop = bottom;
+    },
+    [events],
+  );
+
+  useEffect(() => {
+    if (!focusNext.current || selectedIndex < 0) return;
+    focusNext.current = false;
+    bodyRef.current
+      ?.querySelector<HTMLElement>(`[data-index="${selectedIndex}"]`)
+      ?.focus();
+  }, [selectedIndex, first, last]);
+
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
+    // With nothing chosen yet, the keys start from the top row in view.
+    const from =
+      selectedIndex >= 0 ? selectedIndex : Math.floor(view.top / ROW_HEIGHT);
+    const moves: Record<string, number> = {
+      ArrowDown: from + (selectedIndex >= 0 ? 1 : 0),
+      ArrowUp: from - 1,
+      Home: 0,
+      End: events.length - 1,
+    };
+    const target = moves[event.key];
+    if (target !== undefined) {
+      event.preventDefault();
+      focusNext.current = true;
+      select(Math.min(Math.max(target, 0), events.length - 1));
+    } else if (event.key === "Escape") {
+      setSelectedId(null);
+    }
+  }
+
+  const rows = [];
+  for (let index = first; index < last; index++) {
+    const event = events[index];
+    rows.push(
+      <TimelineRow
+        key={event.id}
+        event={event}
+        index={index}
+        selected={event.id === selectedId}
+        span={span}
+        onSelect={select}
+      />,
+    );
+  }
+  const tailRows = hasNextPage ? 1 : 0;
+
+  return (
+    <section aria-labelledby="timeline-heading">
+      <div className={styles.toolbar}>
+        <h2 id="timeline-heading" className={styles.heading}>
+          Timeline
+        </h2>
+        <label className={styles.inline}>
+          Type
+          <select
+            value={filters.type}
+            onChange={(e) =>
+              setFilters({ ...filters, type: e.target.value as EventType | "" })
+            }
+          >
+            <option value="">All types</option>
+            {eventTypes.map((type) => (
+              <option key={type} value={type}>
+                {type}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={filters.flaggedOnly}
+            onChange={(e) =>
+              setFilters({ ...filters, flaggedOnly: e.target.checked })
+            }
+          />
+          Flagged only
+        </label>
+        <label>
+          <input
+            type="checkbox"
+            checked={filters.failuresOnly}
+            onChange={(e) =>
+              setFilters({ ...filters, failuresOnly: e.target.checked })
+            }
+          />
+          Failures only
+        </label>
+        <span
+          className={`muted ${styles.loaded}`}
+          data-testid="timeline-loaded"
+          aria-live="polite"
+        >
+          {query.isPending
+            ? "Loading…"
+            : `${formatCount(events.length)} of ${formatCount(total)} events loaded`}
+          {isFetchingNextPage ? " · loading more…" : ""}
+        </span>
+      </div>
+      {query.error ? <p className="error">{query.error.message}</p> : null}
+
+      <div className={styles.layout}>
+        <div
+          role="table"
+          aria-label="Timeline"
+          aria-rowcount={total + 1}
+          className={styles.table}
+        >
+          <div role="rowgroup" className={styles.head}>
+            <div role="row" aria-rowindex={1} className={styles.grid}>
+              <div role="columnheader">Time (UTC)</div>
+              <div role="columnheader">Type</div>
+              <div role="columnheader">Event</div>
+              <div role="columnheader">Status</div>
+              <div role="columnheader" className={styles.number}>
+                Duration
+              </div>
+              <div role="columnheader" className={styles.number}>
+                Tokens
+              </div>
+              <div role="columnheader" className={styles.number}>
+                Cost
+              </div>
+              <div role="columnheader">Flags</div>
+              <div role="columnheader">Waterfall</div>
+            </div>
+          </div>
+          <div
+            role="rowgroup"
+            ref={bodyRef}
+            className={styles.body}
+            onKeyDown={onKeyDown}
+            aria-busy={isFetchingNextPage}
+            tabIndex={selectedInView ? -1 : 0}
+            aria-label="Events"
+          >
+            <div
+              role="presentation"
+              className={styles.sizer}
+              style={{ height: (events.length + tailRows) * ROW_HEIGHT }}
+            >
+              {rows}
+              {tailRows > 0 ? (
+                <div
+                  role="presentation"
+                  className={`${styles.row} ${styles.more} muted`}
+                  style={{
+                    transform: `translateY(${events.length * ROW_HEIGHT}px)`,
+                  }}
+                >
+                  Loading more events…
+                </div>
+              ) : null}
+            </div>
+            {!query.isPending && events.length === 0 ? (
+              <p className={`muted ${styles.empty}`}>
+                No events match these filters.
+              </p>
+            ) : null}
+          </div>
+        </div>
+        {selected ? (
+          <EventDetail
+            project={props.project}
+            event={selected}
+            onClose={() => setSelectedId(null)}
+          />
+        ) : null}
+      </div>
+    </section>
+  );
+}
