@@ -212,30 +212,39 @@ function toMeasures(raw: RawMeasures): SpendMeasures {
 const at = (date: Date) => sql`${date.toISOString()}::timestamptz`;
 
 /** The bucket a rollup hour `r.hour` falls in. */
-function bucketSql(bucket: SpendBucket, timeZone: string): SQL {
+/** The start of each rollup hour's bucket: a local day (a timestamp
+ * without zone) or the hour itself. */
+function bucketStart(bucket: SpendBucket, timeZone: string): SQL {
   return bucket === "day"
-    ? sql`to_char(r.hour at time zone ${timeZone}, 'YYYY-MM-DD')`
-    : sql`to_char(r.hour at time zone 'UTC',
-        'YYYY-MM-DD"T"HH24:MI:SS.000"Z"')`;
+    ? sql`date_trunc('day', r.hour at time zone ${timeZone})`
+    : sql`r.hour`;
 }
 
-// What a stack dimension groups by and names each group with.
+/** The bucket's key as the page shows it, from `d.b` (bucketStart). */
+function bucketText(bucket: SpendBucket): SQL {
+  return bucket === "day"
+    ? sql`to_char(d.b, 'YYYY-MM-DD')`
+    : sql`to_char(d.b at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.000"Z"')`;
+}
+
+// What a stack dimension groups by (a raw column of the rollup) and how
+// the summed rows `d` get their names.
 const stackSql: Record<SpendStack, { key: SQL; name: SQL; join: SQL }> = {
   agent: {
-    key: sql`r.agent_id::text`,
+    key: sql`r.agent_id`,
     name: sql`a.name`,
-    join: sql`join agents a on a.id = r.agent_id`,
+    join: sql`left join agents a on a.id = d.key`,
   },
-  model: { key: sql`r.model`, name: sql`r.model`, join: sql`` },
+  model: { key: sql`r.model`, name: sql`d.key`, join: sql`` },
   goal: {
-    key: sql`r.goal_id::text`,
+    key: sql`r.goal_id`,
     name: sql`g.title`,
-    join: sql`left join goals g on g.id = r.goal_id`,
+    join: sql`left join goals g on g.id = d.key`,
   },
   task: {
-    key: sql`r.task_id::text`,
+    key: sql`r.task_id`,
     name: sql`t.title`,
-    join: sql`left join tasks t on t.id = r.task_id`,
+    join: sql`left join tasks t on t.id = d.key`,
   },
 };
 
@@ -489,17 +498,25 @@ async function stackedSeries(
   end: Date,
 ): Promise<SpendSeriesPoint[]> {
   const stack = stackSql[stackBy];
-  const bucket = bucketSql(ctx.bucket, ctx.timeZone);
+  // Summed by bucket and raw key first (a hash aggregate over the hourly
+  // rows), then named and formatted: grouping on formatted text and names
+  // made PostgreSQL sort every rollup row.
   const rows = await queryRows<
     RawMeasures & { bucket: string; key: string | null; name: string | null }
   >(
     ctx.db,
-    sql`select ${bucket} as bucket, ${stack.key} as key,
-          ${stack.name} as name, ${measures}
-        from spend_hourly r ${stack.join}
-        where ${rollupsIn(ctx.projectId, start, end)} ${filterSql(ctx.filters)}
-        group by 1, 2, 3
-        order by 1, sum(r.cost_usd) desc, 2`,
+    sql`select ${bucketText(ctx.bucket)} as bucket, d.key::text as key,
+          ${stack.name} as name, d.cost_usd, d.calls, d.unpriced_calls,
+          d.input_tokens, d.output_tokens, d.cache_read_tokens,
+          d.cache_write_tokens
+        from (
+          select ${bucketStart(ctx.bucket, ctx.timeZone)} as b,
+            ${stack.key} as key, ${measures}
+          from spend_hourly r
+          where ${rollupsIn(ctx.projectId, start, end)} ${filterSql(ctx.filters)}
+          group by 1, 2
+        ) d ${stack.join}
+        order by d.b, d.cost_usd::numeric desc nulls last, 2`,
   );
 
   return rows.map((row) => ({
@@ -534,16 +551,22 @@ async function topSpenders(
     }
   >(
     ctx.db,
-    sql`select r.agent_id::text as agent_id, a.name as agent,
-          r.goal_id::text as goal_id, g.title as goal, r.model,
-          grouping(r.agent_id) as by_agent, grouping(r.goal_id) as by_goal,
-          grouping(r.model) as by_model, ${measures}
-        from spend_hourly r
-        join agents a on a.id = r.agent_id
-        left join goals g on g.id = r.goal_id
-        where ${rollupsIn(ctx.projectId, start, end)} ${filterSql(ctx.filters)}
-        group by grouping sets ((r.agent_id, a.name), (r.goal_id, g.title),
-          (r.model), ())`,
+    // Summed over raw ids first, then named (see stackedSeries).
+    sql`select d.agent_id::text as agent_id, a.name as agent,
+          d.goal_id::text as goal_id, g.title as goal, d.model,
+          d.by_agent, d.by_goal, d.by_model, d.cost_usd, d.calls,
+          d.unpriced_calls, d.input_tokens, d.output_tokens,
+          d.cache_read_tokens, d.cache_write_tokens
+        from (
+          select r.agent_id, r.goal_id, r.model,
+            grouping(r.agent_id) as by_agent, grouping(r.goal_id) as by_goal,
+            grouping(r.model) as by_model, ${measures}
+          from spend_hourly r
+          where ${rollupsIn(ctx.projectId, start, end)} ${filterSql(ctx.filters)}
+          group by grouping sets ((r.agent_id), (r.goal_id), (r.model), ())
+        ) d
+        left join agents a on a.id = d.agent_id
+        left join goals g on g.id = d.goal_id`,
   );
   const agents: Spender[] = [];
   const goals: Spender[] = [];
@@ -732,21 +755,26 @@ async function goalBurnDowns(
     [...goals.keys()].map((id) => sql`${id}::uuid`),
     sql`, `,
   );
-  const bucket = bucketSql(ctx.bucket, ctx.timeZone);
   const spend = await queryRows<{
     goal_id: string;
     bucket: string | null;
     cost: string;
   }>(
     ctx.db,
-    sql`select r.goal_id::text as goal_id,
-          case when r.hour < ${at(start)} then null else ${bucket} end
+    sql`select d.goal_id::text as goal_id,
+          case when d.b is null then null else ${bucketText(ctx.bucket)} end
             as bucket,
-          coalesce(sum(r.cost_usd), 0)::text as cost
-        from spend_hourly r
-        where r.project_id = ${ctx.projectId} and r.goal_id in (${ids})
-          and r.hour < ${at(end)}
-        group by 1, 2`,
+          d.cost::text as cost
+        from (
+          select r.goal_id,
+            case when r.hour < ${at(start)} then null
+              else ${bucketStart(ctx.bucket, ctx.timeZone)} end as b,
+            coalesce(sum(r.cost_usd), 0) as cost
+          from spend_hourly r
+          where r.project_id = ${ctx.projectId} and r.goal_id in (${ids})
+            and r.hour < ${at(end)}
+          group by 1, 2
+        ) d`,
   );
   const byBucket = new Map<string, number>();
   for (const row of spend) {
