@@ -199,7 +199,12 @@ test("hooks, transcript usage and OTLP land in priced sessions", async ({
 test("the operator reads the session timeline", async () => {
   await page.goto(`/projects/${project}/sessions`);
   const sessions = page.getByRole("table", { name: "Sessions" });
-  await expect(sessions.getByRole("row")).toHaveCount(4);
+  // The three sessions the agent reported, and the one Flotilla keeps for
+  // what the agent did through its API (the claim and completion above).
+  await expect(sessions.getByRole("row")).toHaveCount(5);
+  await expect(
+    sessions.getByRole("link", { name: /Flotilla API calls on/ }),
+  ).toBeVisible();
   await sessions
     .getByRole("link", {
       name: "Add pagination to GET /orders and update the API docs",
