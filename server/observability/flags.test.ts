@@ -309,3 +309,69 @@ describe("a project's own rules", () => {
     ).toEqual([]);
   });
 });
+
+describe("secrets assigned to secret-looking names", () => {
+  const awsSecret = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY";
+
+  it("flags and masks the value of a secret in an env file", () => {
+    const event = {
+      type: "file_change",
+      toolName: "Write",
+      input: {
+        file_path: ".env",
+        content: `AWS_REGION=us-east-1\nAWS_SECRET_ACCESS_KEY=${awsSecret}\n`,
+      },
+    };
+    const flags = flagEvent(event);
+    expect(flags.map((f) => f.rule)).toContain("secret.assignment");
+    expect(JSON.stringify(flags)).not.toContain(awsSecret);
+    const shown = JSON.stringify(maskValue(event.input));
+    expect(shown).toContain("AWS_SECRET_ACCESS_KEY=****[masked]");
+    expect(shown).toContain("AWS_REGION=us-east-1");
+  });
+
+  it("reads credentials files and YAML too", () => {
+    expect(maskSecrets(`aws_secret_access_key = ${awsSecret}`)).toBe(
+      "aws_secret_access_key = ****[masked]",
+    );
+    expect(maskSecrets('db_password: "correct-horse-battery"')).toBe(
+      'db_password: "****[masked]"',
+    );
+  });
+
+  it.each([
+    "MAX_TOKENS=100000000000",
+    "max_tokens: 4096",
+    "token_count=123456789012",
+    "password: ${{ secrets.DB_PASSWORD }}",
+    "GITHUB_TOKEN=$GITHUB_TOKEN",
+    "the password is hunter2 and more",
+  ])("leaves %s alone", (text) => {
+    expect(maskSecrets(text)).toBe(text);
+  });
+});
+
+describe("tool arguments sent as JSON text", () => {
+  it("reads the command inside, as OpenTelemetry tool spans send it", () => {
+    expect(
+      rules({
+        type: "tool_call",
+        toolName: "Bash",
+        input: JSON.stringify({ command: "rm -rf /" }),
+      }),
+    ).toContain("shell.recursive-delete");
+    expect(
+      rules({
+        type: "tool_call",
+        toolName: "Write",
+        input: JSON.stringify({ file_path: ".github/workflows/ci.yml" }),
+      }),
+    ).not.toEqual([]);
+  });
+
+  it("reads text that only looks like JSON as text", () => {
+    expect(
+      rules({ type: "tool_call", toolName: "Bash", input: "{ not json" }),
+    ).toEqual([]);
+  });
+});

@@ -28,6 +28,9 @@ export interface FlaggableEvent {
 interface SecretPattern {
   rule: string;
   pattern: RegExp;
+  /** Only where no other pattern matched: a known kind of secret is
+   * reported as that kind, not twice. */
+  fallback?: boolean;
   /** The masked form of one match. */
   mask: (match: string) => string;
 }
@@ -77,6 +80,17 @@ const secretPatterns: SecretPattern[] = [
     mask: keepPrefix(3),
   },
   {
+    rule: "secret.assignment",
+    // NAME=value or name: value where the name ends in secret, password,
+    // token or *_key (env files, shell exports, ~/.aws/credentials, YAML):
+    // a value of 12 or more characters with a letter in it. Only the value
+    // is masked.
+    pattern:
+      /\b[A-Za-z0-9_]*?(?:secret|password|passwd|token|api_?key|access_?key|private_?key|secret_?key)\s*[=:]\s*["']?(?=[^\s"'#,;]*[A-Za-z])(?![^\s"'#,;]*\*\*\*\*\[masked\])[^\s"'#,;$]{12,}/gi,
+    mask: (match) => match.replace(/([=:]\s*["']?).*$/, "$1****[masked]"),
+    fallback: true,
+  },
+  {
     rule: "secret.connection-string",
     // scheme://user:password@host: only the password is masked.
     pattern:
@@ -90,7 +104,12 @@ const secretSeverity: FlagSeverity = "critical";
 /** `text` with every secret the rules know masked. */
 export function maskSecrets(text: string): string {
   let masked = text;
-  for (const { pattern, mask } of secretPatterns) {
+  // Known kinds first; the name=value fallback skips values already masked.
+  const ordered = [
+    ...secretPatterns.filter((p) => !p.fallback),
+    ...secretPatterns.filter((p) => p.fallback),
+  ];
+  for (const { pattern, mask } of ordered) {
     masked = masked.replace(pattern, mask);
   }
 
@@ -165,10 +184,18 @@ function stringsIn(value: unknown): string[] {
 
 function secretFlags(texts: string[]): Flag[] {
   const flags: Flag[] = [];
+  const ordered = [
+    ...secretPatterns.filter((p) => !p.fallback),
+    ...secretPatterns.filter((p) => p.fallback),
+  ];
   for (const text of texts) {
-    for (const { rule, pattern } of secretPatterns) {
+    const found: [number, number][] = [];
+    for (const { rule, pattern, fallback } of ordered) {
       for (const match of text.matchAll(pattern)) {
         const start = match.index;
+        const end = start + match[0].length;
+        if (fallback && found.some(([a, b]) => start < b && a < end)) continue;
+        found.push([start, end]);
         flags.push({
           rule,
           severity: secretSeverity,
@@ -493,6 +520,24 @@ function customFlags(
   return flags;
 }
 
+// Tool arguments often arrive as JSON text (OpenTelemetry's
+// gen_ai.tool.call.arguments): the rules read the object inside, so a
+// command or a path is found however the client encoded it.
+function withStructuredInput(event: FlaggableEvent): FlaggableEvent {
+  const input = event.input;
+  if (typeof input !== "string" || !/^\s*\{/.test(input)) return event;
+  try {
+    const parsed: unknown = JSON.parse(input);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+      return { ...event, input: parsed };
+    }
+  } catch {
+    // Not JSON after all: read as the text it is.
+  }
+
+  return event;
+}
+
 /** The built-in rules with their severities, for filters and docs. */
 export const builtInRules: { rule: string; severity: FlagSeverity }[] = [
   ...secretPatterns.map(({ rule }) => ({ rule, severity: secretSeverity })),
@@ -509,9 +554,10 @@ export const builtInRules: { rule: string; severity: FlagSeverity }[] = [
  * own (`custom`, enabled ones only); the same rule is reported once per
  * event and excerpt. */
 export function flagEvent(
-  event: FlaggableEvent,
+  reported: FlaggableEvent,
   custom: readonly PreparedFlagRule[] = [],
 ): Flag[] {
+  const event = withStructuredInput(reported);
   const flags = [
     ...secretFlags(stringsIn([event.input, event.output])),
     ...commandsOf(event).flatMap((c) => [...shellFlags(c), ...sqlFlags(c)]),

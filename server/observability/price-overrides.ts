@@ -82,9 +82,14 @@ export const createPriceOverrideInput = z
     cacheRead: rate("Cache read").optional(),
     cacheWrite5m: rate("Cache write (5 min)").optional(),
     cacheWrite1h: rate("Cache write (1 h)").optional(),
-    effectiveFrom: effectiveDate,
+    /** Omitted: in force for every event, earlier ones included, so
+     * repricing reaches everything the model left unpriced. */
+    effectiveFrom: effectiveDate.optional(),
   })
   .strict();
+
+/** The effective date of a price given none: before any event. */
+export const ALL_TIME = new Date("2000-01-01T00:00:00.000Z");
 
 export const deletePriceOverrideInput = z.object({
   project: z.string().min(1),
@@ -168,6 +173,7 @@ export async function createPriceOverride(
     values.project,
     "admin",
   );
+  const effectiveFrom = values.effectiveFrom ?? ALL_TIME;
   const row: typeof priceOverrides.$inferInsert = {
     id: newId(),
     projectId: project.id,
@@ -178,7 +184,7 @@ export async function createPriceOverride(
     cacheReadUsd: String(values.cacheRead ?? values.input),
     cacheWrite5mUsd: String(values.cacheWrite5m ?? values.input),
     cacheWrite1hUsd: String(values.cacheWrite1h ?? values.input),
-    effectiveFrom: values.effectiveFrom,
+    effectiveFrom,
     createdBy: actorLabel(actor),
     createdAt: now(),
   };
@@ -199,7 +205,7 @@ export async function createPriceOverride(
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
-    const from = values.effectiveFrom.toISOString();
+    const from = effectiveFrom.toISOString();
     throw conflict(
       `Pattern '${values.pattern}' already has a price from ${from}; ` +
         "delete that override first or pick another date",

@@ -196,6 +196,9 @@ export async function repriceUnpriced(
 
   let repriced = 0;
   let cost = 0n;
+  const repricedModels = new Set<string>();
+  let earliest: Date | null = null;
+  let latest: Date | null = null;
   let after: { at: Date; id: string } | null = null;
   while (models.length > 0) {
     const batch = await unpricedBatch(db, project.id, models, after);
@@ -209,6 +212,28 @@ export async function repriceUnpriced(
     );
     repriced += moved.count;
     cost += moved.cost;
+    for (const model of moved.models) repricedModels.add(model);
+    if (moved.from && (!earliest || moved.from < earliest)) {
+      earliest = moved.from;
+    }
+    if (moved.to && (!latest || moved.to > latest)) latest = moved.to;
+  }
+  // One audit row for the whole run (each batch commits on its own).
+  if (repriced > 0) {
+    await recordAudit(db, actor, {
+      projectId: project.id,
+      action: "prices.reprice",
+      targetType: "project",
+      targetId: project.id,
+      details: {
+        repriced,
+        costUsd: fromHundredMillionths(cost),
+        models: [...repricedModels].sort(),
+        from: earliest?.toISOString() ?? null,
+        to: latest?.toISOString() ?? null,
+        at: now().toISOString(),
+      },
+    });
   }
 
   const remaining = await unpricedGroups(db, project.id);
@@ -279,7 +304,13 @@ async function applyPrices(
   actor: Actor,
   projectId: string,
   priced: Priced[],
-): Promise<{ count: number; cost: bigint }> {
+): Promise<{
+  count: number;
+  cost: bigint;
+  models: string[];
+  from: Date | null;
+  to: Date | null;
+}> {
   const rows = sql.join(
     priced.map(
       (p) =>
@@ -298,7 +329,9 @@ async function applyPrices(
   );
   const moved = new Set(updated.map((row) => row.id));
   const done = priced.filter((p) => moved.has(p.event.id));
-  if (done.length === 0) return { count: 0, cost: 0n };
+  if (done.length === 0) {
+    return { count: 0, cost: 0n, models: [], from: null, to: null };
+  }
 
   const sessions = new Map<string, { count: number; cost: bigint }>();
   const buckets = new Map<
@@ -370,23 +403,13 @@ async function applyPrices(
     );
   }
 
-  const models = [...new Set(done.map((p) => p.event.model))].sort();
-  await recordAudit(db, actor, {
-    projectId,
-    action: "prices.reprice",
-    targetType: "project",
-    targetId: projectId,
-    details: {
-      repriced: done.length,
-      costUsd: fromHundredMillionths(total),
-      models,
-      from: done[0].occurredAt.toISOString(),
-      to: done[done.length - 1].occurredAt.toISOString(),
-      at: now().toISOString(),
-    },
-  });
-
-  return { count: done.length, cost: total };
+  return {
+    count: done.length,
+    cost: total,
+    models: done.map((p) => p.event.model as string),
+    from: done[0]?.occurredAt ?? null,
+    to: done[done.length - 1]?.occurredAt ?? null,
+  };
 }
 
 function byKey<T>([a]: [string, T], [b]: [string, T]): number {

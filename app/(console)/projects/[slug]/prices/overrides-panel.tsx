@@ -16,10 +16,6 @@ const optionalRates = [
   ["cacheWrite1h", "Cache write, 1 h"],
 ] as const;
 
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
-}
-
 export function OverridesPanel(props: { project: string; canEdit: boolean }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
@@ -66,7 +62,7 @@ export function OverridesPanel(props: { project: string; canEdit: boolean }) {
         cacheRead: optional("cacheRead"),
         cacheWrite5m: optional("cacheWrite5m"),
         cacheWrite1h: optional("cacheWrite1h"),
-        effectiveFrom: text("effectiveFrom"),
+        effectiveFrom: text("effectiveFrom") || undefined,
       },
       { onSuccess: () => formElement.reset() },
     );
@@ -197,12 +193,12 @@ export function OverridesPanel(props: { project: string; canEdit: boolean }) {
           ))}
           <label>
             Effective from (UTC)
-            <input
-              name="effectiveFrom"
-              type="date"
-              required
-              defaultValue={todayUtc()}
-            />
+            <input name="effectiveFrom" type="date" />
+            <span className="muted" style={{ fontWeight: 400 }}>
+              Empty: the price holds for every event, earlier ones too, so
+              Reprice reaches all of the model&apos;s unpriced events. A date (a
+              price change) applies from that day on.
+            </span>
             {errors.effectiveFrom && (
               <span className="field-error">{errors.effectiveFrom}</span>
             )}
