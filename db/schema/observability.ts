@@ -1,6 +1,7 @@
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -15,6 +16,16 @@ import {
 } from "drizzle-orm/pg-core";
 import { agents, projects } from "./identity";
 import { goals, tasks } from "./orchestration";
+
+// jsonb read back as the driver hands it over. Both drivers parse jsonb
+// already; drizzle's own jsonb type parses a string value a second time,
+// so a tool output of "123" would come back as the number 123 (and its
+// event would no longer match its hash-chain link).
+const jsonValue = customType<{ data: unknown; driverData: unknown }>({
+  dataType: () => "jsonb",
+  toDriver: (value) => JSON.stringify(value),
+  fromDriver: (value) => value,
+});
 
 // One agent session: a Claude Code session, an OTLP trace or conversation,
 // or a session id a native client chose.
@@ -118,9 +129,9 @@ export const events = pgTable(
     costUsd: numeric("cost_usd", { precision: 16, scale: 8 }),
     // computed | reported | unpriced | none
     costSource: text("cost_source").notNull().default("none"),
-    input: jsonb("input"),
-    output: jsonb("output"),
-    attributes: jsonb("attributes").$type<Record<string, unknown>>(),
+    input: jsonValue("input"),
+    output: jsonValue("output"),
+    attributes: jsonValue("attributes").$type<Record<string, unknown>>(),
     receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
     // Position in the session's hash chain (1-based, order of arrival) and
     // the link: sha256(previous link + digest of the event). Null only for

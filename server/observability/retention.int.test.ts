@@ -164,31 +164,32 @@ describe.each(testKinds)("retention on %s", (kind) => {
       (await listEventPartitions(handle.db)).map((p) => p.name),
     ).not.toContain(`events_${ancientMonth.replace("-", "_")}`);
 
-    // "ongoing": o1 and o2 are older than 30 days; o4-late is too, and it
-    // arrived fourth, so o3 (20 days old, arrived third) goes with it: the
-    // chain loses a prefix, not a middle.
+    // "ongoing": o1 and o2 are older than 30 days and arrived first: they
+    // go. o4-late is old too but arrived after o3 (20 days old), so it
+    // stays until o3 goes: the chain loses a prefix, never a middle, and
+    // nothing within retention is removed.
     const ongoing = await session(shortId, "ongoing");
     const left = await handle.db
       .select({ key: events.eventKey })
       .from(events)
       .where(eq(events.sessionId, ongoing.id));
-    expect(left.map((r) => r.key)).toEqual(["o5"]);
-    expect(ongoing.prunedThroughSeq).toBe(4);
+    expect(left.map((r) => r.key).sort()).toEqual(["o3", "o4-late", "o5"]);
+    expect(ongoing.prunedThroughSeq).toBe(2);
     expect(ongoing.eventCount).toBe(5);
     expect(
       await verifySessionChain(handle.db, admin, {
         project: "short",
         sessionId: ongoing.id,
       }),
-    ).toEqual({ verified: true, length: 5, prunedThrough: 4 });
+    ).toEqual({ verified: true, length: 5, prunedThrough: 2 });
     // The flag on the pruned o2 went with it.
     const flags = await handle.db
       .select()
       .from(eventFlags)
       .where(eq(eventFlags.sessionId, ongoing.id));
     expect(flags).toEqual([]);
-    expect(report.deletedEvents).toBe(5);
-    expect(await eventCount(shortId)).toBe(1);
+    expect(report.deletedEvents).toBe(3);
+    expect(await eventCount(shortId)).toBe(3);
     expect(await eventCount(long.projectId)).toBe(2);
 
     // Rollups are kept for 400 days: all but the 500-day-old hour stay,
@@ -213,6 +214,43 @@ describe.each(testKinds)("retention on %s", (kind) => {
 
     // Within the raw window, rollups still equal the events.
     expect(await rollupMismatches(handle.db, long.projectId)).toEqual([]);
+  });
+
+  it("never removes recent events for an old one that arrived after them", async () => {
+    await ingestEvents(handle.db, long, {
+      events: Array.from({ length: 5 }, (_, i) =>
+        call("mixed", `m${i}`, daysAgo(1)),
+      ),
+    });
+    // A wrong clock (or a careless agent) sends one event 400 days old.
+    await ingestEvents(handle.db, long, {
+      events: [call("mixed", "m-old", daysAgo(400))],
+    });
+    const report = await applyRetention(handle.db, today);
+
+    const mixed = await session(long.projectId, "mixed");
+    const left = await handle.db
+      .select({ key: events.eventKey })
+      .from(events)
+      .where(eq(events.sessionId, mixed.id));
+    expect(left.map((r) => r.key).sort()).toEqual([
+      "m-old",
+      "m0",
+      "m1",
+      "m2",
+      "m3",
+      "m4",
+    ]);
+    // Its month is past every project's retention, but it holds an event
+    // a chain still needs: the partition is kept.
+    const oldMonth = `events_${daysAgo(400).toISOString().slice(0, 7).replace("-", "_")}`;
+    expect(report.droppedPartitions).not.toContain(oldMonth);
+    expect(
+      await verifySessionChain(handle.db, admin, {
+        project: "long",
+        sessionId: mixed.id,
+      }),
+    ).toEqual({ verified: true, length: 6, prunedThrough: 0 });
   });
 
   it("stores into a month whose partition retention dropped", async () => {

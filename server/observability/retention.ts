@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, lt, lte, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Database } from "@/db/client";
 import {
@@ -20,7 +20,11 @@ import {
   type PeriodicHandle,
 } from "@/server/periodic";
 import { now } from "@/server/runtime";
-import { forgetEventPartitions, listEventPartitions } from "./partitions";
+import {
+  forgetEventPartitions,
+  listEventPartitions,
+  type MonthPartition,
+} from "./partitions";
 
 // How long raw events and spend rollups are kept. Each project sets its
 // own (observability_settings; defaults below). A retention pass:
@@ -28,10 +32,10 @@ import { forgetEventPartitions, listEventPartitions } from "./partitions";
 //      with (cheap, whatever their size);
 //   2. deletes what remains past each project's own retention;
 //   3. deletes rollup hours and event keys past the rollup retention.
-// A session's chain loses a prefix, never a hole: when an event is past
-// retention, every event that arrived before it in its session goes too,
-// and the session keeps the link where the remaining chain starts, so
-// what is left still verifies (chain.ts).
+// A session's chain loses a prefix, never a hole: an event past retention
+// goes once every event that arrived before it in its session is past
+// retention too, and the session keeps the link where the remaining chain
+// starts, so what is left still verifies (chain.ts).
 
 export const DEFAULT_EVENT_RETENTION_DAYS = 180;
 export const DEFAULT_ROLLUP_RETENTION_DAYS = 1095;
@@ -187,11 +191,13 @@ async function cutoffsAt(db: Database, at: Date): Promise<ProjectCutoffs[]> {
 }
 
 // Cuts the chains of the project's sessions that hold events older than
-// the cutoff: each loses every event up to (in order of arrival) its last
-// event past the cutoff, and keeps that event's link. Returns the events
-// deleted and the sessions cut.
+// the cutoff. A session loses the longest prefix (in order of arrival) of
+// events that are all past the cutoff, and keeps the link of the last one
+// it lost. An old event that arrived after a newer one stays until that
+// newer one goes too: a chain never loses a middle, and nothing within
+// retention is removed. Returns the events deleted and the sessions cut.
 // Rows older than `dropBefore` are left in place: their partitions are
-// dropped whole afterwards.
+// dropped whole afterwards (or, holding such stragglers, trimmed).
 async function cutChains(
   db: Database,
   projectId: string,
@@ -200,48 +206,43 @@ async function cutChains(
 ): Promise<{ deleted: number; sessions: number }> {
   let deleted = 0;
   let sessions = 0;
+  const cutoffText = cutoff.toISOString();
   for (;;) {
     const cuts = await queryRows<{
       session_id: string;
       seq: number;
       hash: string | null;
-      occurred_at: string | Date;
     }>(
       db,
-      sql`select distinct on (e.session_id) e.session_id, e.chain_seq as seq,
-            e.chain_hash as hash, e.occurred_at
-          from ${events} e
-          join ${agentSessions} s on s.id = e.session_id
-          where e.project_id = ${projectId}
-            and e.occurred_at < ${cutoff.toISOString()}::timestamptz
-            and e.chain_seq is not null
-            and s.pruned_through_seq < e.chain_seq
-          order by e.session_id, e.chain_seq desc
+      sql`with old as (
+            select s.id, s.pruned_through_seq,
+              coalesce(
+                (select min(k.chain_seq) - 1 from ${events} k
+                  where k.session_id = s.id and k.chain_seq is not null
+                    and k.occurred_at >= ${cutoffText}::timestamptz),
+                (select max(m.chain_seq) from ${events} m
+                  where m.session_id = s.id)) as seq
+            from ${agentSessions} s
+            where s.project_id = ${projectId}
+              and exists (
+                select 1 from ${events} e
+                where e.session_id = s.id and e.project_id = ${projectId}
+                  and e.occurred_at < ${cutoffText}::timestamptz
+                  and e.chain_seq > s.pruned_through_seq)
+          )
+          select old.id as session_id, old.seq, e.chain_hash as hash
+          from old
+          join ${events} e on e.session_id = old.id and e.chain_seq = old.seq
+          where old.seq > old.pruned_through_seq
+          order by old.id
           limit ${SESSION_BATCH}`,
     );
-    // Rows written outside ingest carry no chain position: they just go.
-    if (cuts.length === 0) {
-      const loose = await db
-        .delete(events)
-        .where(
-          and(
-            eq(events.projectId, projectId),
-            lt(events.occurredAt, cutoff),
-            gte(events.occurredAt, dropBefore),
-          ),
-        )
-        .returning({ id: events.id });
-      deleted += loose.length;
-      break;
-    }
+    if (cuts.length === 0) break;
     await db.transaction(async (tx) => {
       for (const cut of cuts) {
         await tx
           .update(agentSessions)
-          .set({
-            prunedThroughSeq: sql`greatest(${agentSessions.prunedThroughSeq}, ${cut.seq})`,
-            prunedChainHash: sql`case when ${agentSessions.prunedThroughSeq} < ${cut.seq} then ${cut.hash} else ${agentSessions.prunedChainHash} end`,
-          })
+          .set({ prunedThroughSeq: cut.seq, prunedChainHash: cut.hash })
           .where(eq(agentSessions.id, cut.session_id));
         const gone = await tx
           .delete(events)
@@ -253,22 +254,79 @@ async function cutChains(
             ),
           )
           .returning({ id: events.id });
-        await tx.delete(eventFlags).where(
-          and(
-            eq(eventFlags.sessionId, cut.session_id),
-            inArray(
-              eventFlags.eventId,
-              gone.map((g) => g.id),
+        if (gone.length > 0) {
+          await tx.delete(eventFlags).where(
+            and(
+              eq(eventFlags.sessionId, cut.session_id),
+              inArray(
+                eventFlags.eventId,
+                gone.map((g) => g.id),
+              ),
             ),
-          ),
-        );
+          );
+        }
         deleted += gone.length;
       }
     });
     sessions += cuts.length;
   }
+  // Rows written outside ingest carry no chain position: they just go.
+  const loose = await db
+    .delete(events)
+    .where(
+      and(
+        eq(events.projectId, projectId),
+        lt(events.occurredAt, cutoff),
+        gte(events.occurredAt, dropBefore),
+        isNull(events.chainSeq),
+      ),
+    )
+    .returning({ id: events.id });
+  deleted += loose.length;
 
   return { deleted, sessions };
+}
+
+// A partition past every project's retention is dropped whole, unless it
+// holds stragglers: old events whose sessions must keep them (see
+// cutChains). Then only the rest of its rows go, and it stays.
+async function dropOrTrim(
+  db: Database,
+  partition: MonthPartition,
+): Promise<{ dropped: boolean; deleted: number }> {
+  const table = sql.raw(`"${partition.name}"`);
+  const range = sql`event_occurred_at >= ${partition.from.toISOString()}::timestamptz
+    and event_occurred_at < ${partition.to.toISOString()}::timestamptz`;
+  const [straggler] = await queryRows<{ id: string }>(
+    db,
+    sql`select p.id from ${table} p
+        join ${agentSessions} s on s.id = p.session_id
+        where p.chain_seq > s.pruned_through_seq
+        limit 1`,
+  );
+  if (!straggler) {
+    const [{ count }] = await queryRows<{ count: number | string }>(
+      db,
+      sql`select count(*) as count from ${table}`,
+    );
+    await db.execute(sql`drop table if exists ${table}`);
+    await db.execute(sql`delete from ${eventFlags} where ${range}`);
+
+    return { dropped: true, deleted: Number(count) };
+  }
+  const gone = await queryRows<{ id: string; session_id: string }>(
+    db,
+    sql`delete from ${table} p using ${agentSessions} s
+        where s.id = p.session_id
+          and (p.chain_seq is null or p.chain_seq <= s.pruned_through_seq)
+        returning p.id, p.session_id`,
+  );
+  for (let i = 0; i < gone.length; i += 1000) {
+    const ids = gone.slice(i, i + 1000).map((g) => g.id);
+    await db.delete(eventFlags).where(inArray(eventFlags.eventId, ids));
+  }
+
+  return { dropped: false, deleted: gone.length };
 }
 
 /** One retention pass over every project, at `at` (default now). */
@@ -311,20 +369,11 @@ export async function applyRetention(
   }
 
   for (const partition of droppable) {
-    const [{ count }] = await queryRows<{ count: number | string }>(
-      db,
-      sql.raw(`select count(*) as count from "${partition.name}"`),
-    );
-    await db.execute(sql.raw(`drop table if exists "${partition.name}"`));
-    report.droppedPartitions.push(partition.name);
-    report.deletedEvents += Number(count);
+    const outcome = await dropOrTrim(db, partition);
+    if (outcome.dropped) report.droppedPartitions.push(partition.name);
+    report.deletedEvents += outcome.deleted;
   }
-  if (droppable.length > 0) {
-    forgetEventPartitions(db);
-    await db
-      .delete(eventFlags)
-      .where(lt(eventFlags.eventOccurredAt, dropBefore));
-  }
+  if (report.droppedPartitions.length > 0) forgetEventPartitions(db);
 
   for (const project of cutoffs) {
     const rollups = await db

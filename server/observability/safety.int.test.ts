@@ -256,6 +256,33 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
     },
   );
 
+  it("keeps JSON-looking text as text, so its chain still verifies", async () => {
+    const texts = ["123", "{}", "true", "null", '"quoted"', "[1,2]"];
+    await ingestEvents(handle.db, agent, {
+      events: texts.map((text, i) =>
+        native("json-text", `jt-${i}`, { input: text, output: text }),
+      ),
+    });
+    const session = await sessionOf("json-text");
+    const rows = await handle.db
+      .select({
+        key: events.eventKey,
+        input: events.input,
+        output: events.output,
+      })
+      .from(events)
+      .where(eq(events.sessionId, session.id));
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    texts.forEach((text, i) => {
+      expect(byKey.get(`jt-${i}`)).toMatchObject({ input: text, output: text });
+    });
+    expect(await verify(session.id)).toEqual({
+      verified: true,
+      length: texts.length,
+      prunedThrough: 0,
+    });
+  });
+
   it("survives repricing and reports the first tampered event", async () => {
     const batch = {
       events: Array.from({ length: 5 }, (_, i) =>
