@@ -28,14 +28,20 @@ function wholeNumber(name: string, value: string, max: number): number {
 }
 
 async function main() {
-  const { values } = parseArgs({
-    options: {
-      project: { type: "string" },
-      events: { type: "string", default: "100000" },
-      days: { type: "string", default: "90" },
-      agents: { type: "string", default: "4" },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        project: { type: "string" },
+        events: { type: "string", default: "100000" },
+        days: { type: "string", default: "90" },
+        agents: { type: "string", default: "4" },
+      },
+    }));
+  } catch (error) {
+    // npm passes options on only after "--".
+    throw new CliError(`${(error as Error).message}\n${usage}`, 2);
+  }
   if (!values.project) throw new CliError(`--project is required\n${usage}`, 2);
   const events = wholeNumber("events", values.events, 50_000_000);
   const days = wholeNumber("days", values.days, 3650);

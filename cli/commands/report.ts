@@ -63,7 +63,7 @@ export function register(program: Command) {
       emit(
         options,
         total,
-        `Reported ${batch.events.length} events: ${total.accepted} accepted, ` +
+        `Reported ${batch.events.length} event${batch.events.length === 1 ? "" : "s"}: ${total.accepted} accepted, ` +
           `${total.duplicate} duplicate, ${total.rejected} rejected`,
       );
       if (total.rejected > 0) {

@@ -87,6 +87,7 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
   // Each run's keys and session ids are its own, so a project can be
   // seeded more than once.
   const run = newId().slice(0, 8);
+  const start = new Date(seed.end.getTime() - seed.days * 86_400_000);
   const goalIds: string[] = [];
   const taskIds: string[] = [];
   for (let g = 0; g < 4; g += 1) {
@@ -96,7 +97,7 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
       id: goalId,
       projectId: seed.projectId,
       title: `Seeded goal ${g + 1}`,
-      createdAt: at,
+      createdAt: start,
       updatedAt: at,
     });
     for (let t = 0; t < 5; t += 1) {
@@ -108,13 +109,15 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
         goalId,
         title: `Seeded task ${g + 1}.${t + 1}`,
         status: "done",
-        createdAt: at,
+        createdAt: start,
         updatedAt: at,
+        // Their spend runs to the end of the period; they finish there,
+        // an hour apart.
+        completedAt: new Date(seed.end.getTime() - (g * 5 + t + 1) * 3_600_000),
       });
     }
   }
   // One session per agent and day.
-  const start = new Date(seed.end.getTime() - seed.days * 86_400_000);
   const sessionIds: string[][] = seed.agentIds.map(() => []);
   const sessionRows: (typeof agentSessions.$inferInsert)[] = [];
   for (const [a, agentId] of seed.agentIds.entries()) {
@@ -126,7 +129,7 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
         id,
         projectId: seed.projectId,
         agentId,
-        externalId: `seed-${run}-${a}-${d}`,
+        externalId: `seed-${run}-${a + 1}-${d + 1}`,
         source: "seed",
         startedAt: day,
         lastEventAt: day,
