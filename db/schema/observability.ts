@@ -185,20 +185,25 @@ export const eventFlags = pgTable(
 );
 
 // One row per stored event key: what makes ingest idempotent (a replayed
-// key is found here and stored nothing). Not partitioned, and kept as
-// long as the rollups, so a replay of pruned events cannot count twice.
+// key is found here and stored nothing). Keys are the reporting agent's
+// own, so one agent can never make another's events look like replays.
+// Not partitioned, and kept as long as the rollups, so a replay of pruned
+// events cannot count twice.
 export const eventKeys = pgTable(
   "event_keys",
   {
     projectId: uuid("project_id")
       .notNull()
       .references(() => projects.id, { onDelete: "cascade" }),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id, { onDelete: "cascade" }),
     eventKey: text("event_key").notNull(),
     eventId: uuid("event_id").notNull(),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
   },
   (t) => [
-    primaryKey({ columns: [t.projectId, t.eventKey] }),
+    primaryKey({ columns: [t.projectId, t.agentId, t.eventKey] }),
     index("event_keys_time_idx").on(t.occurredAt),
   ],
 );

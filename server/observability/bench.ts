@@ -224,8 +224,9 @@ export async function seedSpend(db: Database, seed: SpendSeed) {
   // As ingest would have: every key claimed (a replay stores nothing),
   // and session totals equal to the sums of their events.
   await db.execute(sql`
-    insert into event_keys (project_id, event_key, event_id, occurred_at)
-    select project_id, event_key, id, occurred_at from events
+    insert into event_keys (project_id, agent_id, event_key, event_id,
+      occurred_at)
+    select project_id, agent_id, event_key, id, occurred_at from events
     where project_id = ${seed.projectId}
       and session_id = any(${runSessions})`);
   await db.execute(sql`

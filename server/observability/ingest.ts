@@ -585,8 +585,9 @@ function byKey(a: EventRow, b: EventRow): number {
   return a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0;
 }
 
-// Claims each row's key in event_keys and returns the rows whose key this
-// transaction claimed, in batch order. A key stored before, or by a batch
+// Claims each row's key in event_keys (keys are the reporting agent's
+// own) and returns the rows whose key this transaction claimed, in batch
+// order. A key stored before, or by a batch
 // that committed meanwhile, is not claimed: its row is a replay, left out
 // before the chain is extended. A claimed key stays this transaction's
 // until commit, so every claimed row is stored. Claimed in key order so two
@@ -596,10 +597,15 @@ async function claimKeys(db: Database, rows: EventRow[]): Promise<EventRow[]> {
   const sorted = [...rows].sort(byKey);
   const claimed = await queryRows<{ event_id: string }>(
     db,
-    sql`insert into event_keys (project_id, event_key, event_id, occurred_at)
+    sql`insert into event_keys
+          (project_id, agent_id, event_key, event_id, occurred_at)
         select * from unnest(
           ${arrayLiteral(
             sorted.map((r) => r.projectId),
+            false,
+          )}::uuid[],
+          ${arrayLiteral(
+            sorted.map((r) => r.agentId),
             false,
           )}::uuid[],
           ${arrayLiteral(

@@ -231,6 +231,7 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
         });
         await tx.insert(eventKeys).values({
           projectId: agent.projectId,
+          agentId: agent.agentId,
           eventKey: "race-shared",
           eventId: "00000000-0000-4000-8000-00000000ace1",
           occurredAt: new Date("2026-12-01T10:00:00.000Z"),
@@ -255,6 +256,34 @@ describe.each(testKinds)("red flags and hash chains on %s", (kind) => {
       });
     },
   );
+
+  it("never takes one agent's event for a replay of another's", async () => {
+    const project = await makeProject(handle.db, "two-agents");
+    const alice = (await makeAgent(handle.db, project.id, "alice")).actor;
+    const mallory = (await makeAgent(handle.db, project.id, "mallory")).actor;
+    // Mallory reports first, under the key Alice's hook event will carry.
+    const hookKey = "claude-code:alice-session:PostToolUse:toolu_01";
+    expect(
+      await ingestEvents(handle.db, mallory, {
+        events: [native("mallory-session", hookKey)],
+      }),
+    ).toMatchObject({ accepted: 1, duplicate: 0 });
+    const aliceEvent = native("alice-session", hookKey, {
+      input: { command: "rm -rf /" },
+    });
+    expect(
+      await ingestEvents(handle.db, alice, { events: [aliceEvent] }),
+    ).toMatchObject({ accepted: 1, duplicate: 0 });
+    // Her own replay is still a replay.
+    expect(
+      await ingestEvents(handle.db, alice, { events: [aliceEvent] }),
+    ).toMatchObject({ accepted: 0, duplicate: 1 });
+    const [stored] = await handle.db
+      .select({ flags: agentSessions.flagCount })
+      .from(agentSessions)
+      .where(eq(agentSessions.externalId, "alice-session"));
+    expect(stored.flags).toBe(1);
+  });
 
   it("keeps JSON-looking text as text, so its chain still verifies", async () => {
     const texts = ["123", "{}", "true", "null", '"quoted"', "[1,2]"];
