@@ -9,7 +9,14 @@ import { assertAgentActive } from "@/server/guardrails/agents";
 import { parseInput } from "@/server/input";
 import { compareVersions } from "./status";
 import { questionTerms } from "./question";
-import { weighTerms, type Term, type TermRole } from "./term-stats";
+import {
+  singleLexeme,
+  weighLexemes,
+  weighTerms,
+  type Term,
+  type TermRole,
+} from "./term-stats";
+import { relatedTerms } from "./term-links";
 import { countTokens } from "./tokens";
 import { recordActivity } from "@/server/observability/activity";
 
@@ -18,7 +25,10 @@ import { recordActivity } from "@/server/observability/activity";
 // word weighed by how rare it is among the project's sections (IDF), since
 // ts_rank alone counts a common word like "page" as much as "bodySizeLimit".
 // Trigram similarity (pg_trgm) corrects misspelled words against the
-// headings and rewards a heading that reads like a terse question.
+// headings and rewards a heading that reads like a terse question. Heading
+// words the corpus links to the question's words (./term-links.ts) join
+// as weak extra terms: they reorder what the question's own words found
+// and never decide whether a section may be served.
 
 /** How much an answer carries: a pointer only, the section's text, or the
  * whole text of the section's document. */
@@ -120,6 +130,7 @@ interface CandidateRow {
   heading: string;
   heading_path: string;
   version: string;
+  level: number;
   line: number;
   tokens: number;
   document_tokens: number;
@@ -128,7 +139,13 @@ interface CandidateRow {
   status_reason: string | null;
   rank_sum: number;
   matched_idf: number;
+  /** matched_idf without related heading words: what the question's own
+   * words match. */
+  asked_idf: number;
   heading_idf: number;
+  /** Positions (in the question's terms) of the words the section's own
+   * heading names. */
+  heading_terms: number[];
   heading_similarity: number;
   path_hits: number;
   identifier_hits: number;
@@ -171,17 +188,21 @@ async function rankSections(
   const { scopes, sections, limit, servable, asked } = options;
   const present = terms.filter((t) => t.df > 0);
   if (present.length === 0) return [];
-  // Words in more than a fifth of all sections ("use", "page") pick no
-  // candidates (that would rank thousands of rows for little weight); they
-  // still count for the candidates the rarer words found.
-  const commonDf = Math.max(50, sections * 0.2);
-  const anySelective = present.some((t) => t.df <= commonDf);
+  // Words in more than a tenth of all sections ("use", "page", "data")
+  // pick no candidates (that would rank thousands of rows for little
+  // weight); they still count for the candidates the rarer words found.
+  const commonDf = Math.max(50, sections * 0.1);
+  // Related heading words pick no candidates either: a section is served
+  // only when the question's own words cover it, so they only rescore
+  // what those words found.
+  const picks = (t: Term) => t.role !== "related";
+  const anySelective = present.some((t) => picks(t) && t.df <= commonDf);
   const termValues = sql.join(
     present.map(
-      (t) =>
-        sql`(${t.query}::tsquery, ${t.idf * t.weight}::float8, ${
-          !anySelective || t.df <= commonDf
-        }::boolean)`,
+      (t, i) =>
+        sql`(${i}::int, ${t.query}::tsquery, ${t.idf * t.weight}::float8, ${
+          picks(t) && (!anySelective || t.df <= commonDf)
+        }::boolean, ${t.role !== "related"}::boolean)`,
     ),
     sql`, `,
   );
@@ -217,7 +238,7 @@ async function rankSections(
   // built once per section (materialized), not once per word.
   return queryRows<CandidateRow>(
     db,
-    sql`with terms(q, idf, selective) as (values ${termValues}),
+    sql`with terms(i, q, idf, selective, counted) as (values ${termValues}),
         servable_documents as materialized (
           select d.id from context_documents d
            where d.project_id = ${projectId} and ${servable}
@@ -225,7 +246,9 @@ async function rankSections(
         hits as materialized (
           select s.id,
                  sum(t.idf * ts_rank(s.search, t.q, 1))::float8 as rank_sum,
-                 sum(t.idf)::float8 as matched_idf
+                 sum(t.idf)::float8 as matched_idf,
+                 coalesce(sum(t.idf) filter (where t.counted), 0)::float8
+                   as asked_idf
             from terms t
             join context_sections s on s.search @@ t.q
             join servable_documents sd on sd.id = s.document_id
@@ -250,24 +273,32 @@ async function rankSections(
           select v.id, v.heading_similarity,
                  sum(case when v.heading_vector @@ t.q
                      then t.idf else 0 end)::float8 as heading_idf,
+                 coalesce(array_agg(t.i order by t.i)
+                   filter (where v.heading_vector @@ t.q), '{}')
+                   as heading_terms,
                  count(*) filter (where v.path_vector @@ t.q)::int
                    as path_hits,
                  sum(case when not t.selective and v.search @@ t.q
                      then t.idf * ts_rank(v.search, t.q, 1) else 0 end)::float8
                    as common_rank,
                  sum(case when not t.selective and v.search @@ t.q
-                     then t.idf else 0 end)::float8 as common_idf
+                     then t.idf else 0 end)::float8 as common_idf,
+                 sum(case when not t.selective and t.counted
+                     and v.search @@ t.q then t.idf else 0 end)::float8
+                   as common_asked_idf
             from vectors v
             cross join terms t
            group by v.id, v.heading_similarity
         )
         select s.id, s.document_id, d.path, d.source, d.version, s.heading,
-               s.heading_path, s.line, s.tokens,
+               s.heading_path, s.level, s.line, s.tokens,
                d.tokens as document_tokens, d.title as document_title,
                d.status, d.status_reason,
                h.rank_sum + n.common_rank as rank_sum,
                h.matched_idf + n.common_idf as matched_idf,
-               n.heading_idf, n.heading_similarity, n.path_hits,
+               h.asked_idf + n.common_asked_idf as asked_idf,
+               n.heading_idf, n.heading_terms, n.heading_similarity,
+               n.path_hits,
                (${identifierHits})::int as identifier_hits,
                (${headingIdentifierHits})::int as heading_identifier_hits,
                (split_part(d.path, '/', 1) in (${sql.join(
@@ -318,8 +349,10 @@ function scoreCandidates(
 
   return rows
     .map((row) => {
-      const coverage =
-        knownIdf > 0 ? Math.min(1, row.matched_idf / knownIdf) : 0;
+      // Coverage counts the question's own words; related heading words
+      // add to how well a section matches, never to whether it may serve.
+      const coverage = knownIdf > 0 ? Math.min(1, row.asked_idf / knownIdf) : 0;
+      const reach = knownIdf > 0 ? Math.min(1, row.matched_idf / knownIdf) : 0;
       const identifierShare = identifierCount
         ? row.identifier_hits / identifierCount
         : 0;
@@ -328,7 +361,7 @@ function scoreCandidates(
         : 0;
       const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
       const relevance =
-        coverage * (1 + Math.log1p(row.rank_sum)) +
+        reach * (1 + Math.log1p(row.rank_sum)) +
         0.25 * identifierShare +
         0.5 * headingIdentifierShare +
         0.5 * headingShare +
@@ -343,6 +376,64 @@ function scoreCandidates(
       return { row, coverage, score };
     })
     .sort((a, b) => b.score - a.score);
+}
+
+/** Whether `child` sits under `parent` in the same document. */
+function isWithin(child: CandidateRow, parent: CandidateRow): boolean {
+  return (
+    child.document_id === parent.document_id &&
+    child.heading_path.startsWith(`${parent.heading_path} > `)
+  );
+}
+
+type Scored = ReturnType<typeof scoreCandidates>[number];
+
+/** When a section and one below it both match, the one whose own heading
+ * fits the question's focus answers: a subsection whose heading names
+ * none of the question's words beyond its parent's heading ("Robots
+ * fields" under "robots") is a detail the question did not ask about,
+ * so the parent answers; a subsection whose heading names an identifier
+ * of the question that the parent's heading does not (getServerSideProps
+ * under "Migrating Data Fetching Methods") is what was asked, so it
+ * answers. Either way the section raised must itself match enough of
+ * the question to be served. The document's title section is no parent
+ * here: its heading names the whole document, and every section sits
+ * under it. */
+function preferFocusedSections(scored: Scored[], top = 5): Scored[] {
+  const list = scored.map((s) => ({ ...s }));
+  const raise = (winner: Scored, loser: Scored) => {
+    if (winner.score <= loser.score) winner.score = loser.score * 1.001;
+  };
+  for (const item of list.slice(0, top)) {
+    for (const other of list) {
+      if (other === item) continue;
+      const [parent, child] = isWithin(item.row, other.row)
+        ? [other, item]
+        : isWithin(other.row, item.row)
+          ? [item, other]
+          : [null, null];
+      if (!parent || !child || parent.row.level < 2) continue;
+      const parentTerms = new Set(parent.row.heading_terms);
+      const childAdds = child.row.heading_terms.some(
+        (t) => !parentTerms.has(t),
+      );
+      if (
+        child.row.heading_identifier_hits >
+          parent.row.heading_identifier_hits &&
+        child.coverage >= answerThresholds.minCoverage
+      ) {
+        raise(child, parent);
+      } else if (
+        !childAdds &&
+        parentTerms.size > 0 &&
+        parent.coverage >= answerThresholds.minCoverage
+      ) {
+        raise(parent, child);
+      }
+    }
+  }
+
+  return list.sort((a, b) => b.score - a.score);
 }
 
 function pointer(row: CandidateRow, score: number): SectionPointer {
@@ -398,6 +489,53 @@ async function correctWords(
   }
 
   return corrections;
+}
+
+/** How many related heading words a question may gain, the strength
+ * (summed over the question's words) one needs, and the weight of a
+ * related word of full strength relative to a word the question used. */
+const relatedLimits = {
+  terms: 2,
+  minStrength: 0.6,
+  weight: 0.5,
+};
+
+/** Heading words the question's words are linked to (./term-links.ts),
+ * as extra terms weighed down by their strength. */
+async function relatedHeadingTerms(
+  db: Database,
+  projectId: string,
+  terms: Term[],
+  servable: { where: SQL; key: string },
+  source: string | undefined,
+): Promise<Term[]> {
+  const known = new Set(terms.map((t) => t.query));
+  const lexemes = terms.flatMap((t) => {
+    const lexeme = t.role === "word" && t.df > 0 ? singleLexeme(t.query) : null;
+
+    return lexeme ? [lexeme] : [];
+  });
+  const found = (await relatedTerms(db, projectId, lexemes, source))
+    .filter((r) => r.strength >= relatedLimits.minStrength)
+    .filter((r) => !known.has(`'${r.term}'`))
+    .slice(0, relatedLimits.terms);
+
+  return weighLexemes(
+    projectId,
+    found.map((r) => r.term),
+    servable,
+  ).flatMap((term) => {
+    const link = found.find((r) => r.term === term.word);
+    if (!link) return [];
+
+    return [
+      {
+        ...term,
+        weight: relatedLimits.weight * Math.min(1, link.strength),
+        relatedTo: link.from,
+      },
+    ];
+  });
 }
 
 /** Tokens of the three best-ranked distinct documents' whole texts. */
@@ -551,10 +689,22 @@ export async function answerQuestion(
       ];
     }
   }
+  // Heading words the question's words are linked to in the corpus
+  // ("icon" and "site" to "favicon") join as weak extra terms.
+  const related = await relatedHeadingTerms(
+    db,
+    project.id,
+    terms,
+    servable,
+    source,
+  );
+  terms = [...terms, ...related];
   const correctedWords = new Set(
     terms.flatMap((t) => (t.corrects ? [t.corrects] : [])),
   );
-  const asked = terms.filter((t) => t.role !== "joined");
+  const asked = terms.filter(
+    (t) => t.role !== "joined" && t.role !== "related",
+  );
   const unknown = asked.filter((t) => t.df === 0);
   // A corrected word counts as known, with the weight of its correction.
   const knownIdf = sum(
@@ -580,7 +730,9 @@ export async function answerQuestion(
       .map((t) => t.word)
       .join(" "),
   });
-  const scored = scoreCandidates(rows, knownIdf, identifiers.length);
+  const scored = preferFocusedSections(
+    scoreCandidates(rows, knownIdf, identifiers.length),
+  );
   const top3Tokens = topDocumentsTokens(scored.map((s) => s.row));
 
   const best = scored[0];

@@ -15,6 +15,7 @@ import { sectionMarkdown, type SectionedDocument } from "./sectioner";
 import { AGENT_NOTES_SOURCE, classifySource } from "./classify";
 import { textSignature } from "./status";
 import { gitDates } from "./git";
+import { rebuildTermLinks } from "./term-links";
 
 // Indexing: markdown files become documents and sections. Unchanged files
 // are skipped by content hash, so re-indexing a folder is incremental.
@@ -95,6 +96,9 @@ export interface IndexSummary {
   tokens: number;
   /** Documents of the source per status after this run. */
   statuses: Record<string, number>;
+  /** Links between heading words and body words learned from the source's
+   * canonical sections (./term-links.ts). */
+  termLinks: number;
   durationMs: number;
 }
 
@@ -339,6 +343,7 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     sections: 0,
     tokens: 0,
     statuses: {},
+    termLinks: 0,
     durationMs: 0,
   };
 
@@ -404,6 +409,9 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     // without them the ranking joins pick slow plans after a bulk load.
     await db.execute(sql`analyze context_documents, context_sections`);
   }
+  // The words the source's canonical sections relate depend on which
+  // documents are canonical, so they are learned again with the statuses.
+  summary.termLinks = await rebuildTermLinks(db, project.id, source);
   summary.durationMs = Math.round(performance.now() - started);
 
   await recordAudit(db, actor, {

@@ -61,6 +61,61 @@ default for every picture.
 `,
 };
 
+// A reference page whose sections nest three deep, for choosing between
+// a section and the subsection under it.
+const nested = {
+  "api/metadata.md": `# Metadata
+
+Export a metadata object from a page or layout.
+
+## Fields
+
+Every field is optional.
+
+### \`robots\`
+
+Tells search engines whether they may index the page and follow its
+links. Set index to false to keep one page out of search results.
+
+#### Robots fields
+
+The robots object accepts index, follow, nocache and googleBot fields;
+each becomes a directive in the robots meta tag that search engines
+read before indexing a page.
+
+### \`openGraph\`
+
+Title and images shown when a page is shared on social networks.
+`,
+  "guides/migrating.md": `# Migrating from pages
+
+Move one route at a time.
+
+## Migrating data fetching
+
+In the pages directory getServerSideProps and getStaticProps fetch data.
+Their replacement in the app directory: a Server Component fetches data
+itself, fresh on every request or cached until revalidated.
+
+### Server-side rendering (\`getServerSideProps\`)
+
+getServerSideProps fetched data on the server for each request. In the
+app directory a Server Component calls fetch with the no-store option.
+
+### Static generation (\`getStaticProps\`)
+
+getStaticProps ran at build time; fetch caches by default instead.
+`,
+  "guides/layouts.md": `# Layouts
+
+Share UI between routes.
+
+## Nesting layouts
+
+Layouts nest by folder, and each wraps the pages below it.
+`,
+};
+
 const releaseText = (note: string) => `# Deploying
 
 ## Standalone output
@@ -316,6 +371,57 @@ describe.each(testKinds)("context ranking on %s", (kind) => {
         status: "canonical",
       },
     ]);
+  });
+
+  describe("between a section and a subsection of it", () => {
+    let nestedSlug: string;
+    const askNested = async (q: string) =>
+      answered(
+        await answerQuestion(handle.db, cli, { project: nestedSlug, q }),
+      );
+
+    beforeAll(async () => {
+      nestedSlug = (await makeProject(handle.db)).slug;
+      await indexDocuments(handle.db, cli, {
+        project: nestedSlug,
+        files: Object.entries(nested).map(([path, content]) => ({
+          path,
+          content,
+        })),
+      });
+    });
+
+    it("serves the section when the subsection's heading adds nothing asked", async () => {
+      // "Robots fields" holds more of the question's words, but the
+      // question asks about robots, not about its list of fields.
+      const answer = await askNested(
+        "keep search engines from indexing a page with the robots meta tag",
+      );
+      expect(answer).toMatchObject({
+        path: "api/metadata.md",
+        heading: "`robots`",
+      });
+      expect(answer.alternatives.map((a) => a.heading)).toContain(
+        "Robots fields",
+      );
+    });
+
+    it("serves the subsection when its heading names what was asked", async () => {
+      const answer = await askNested(
+        "which fields does the robots object accept?",
+      );
+      expect(answer).toMatchObject({ heading: "Robots fields" });
+    });
+
+    it("serves the subsection whose heading names the question's identifier", async () => {
+      const answer = await askNested(
+        "what replaces getServerSideProps to fetch fresh data on every request",
+      );
+      expect(answer).toMatchObject({
+        path: "guides/migrating.md",
+        heading: "Server-side rendering (`getServerSideProps`)",
+      });
+    });
   });
 
   it("takes the tier through the agent API and refuses an unknown one", async () => {

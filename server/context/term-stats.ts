@@ -2,16 +2,22 @@ import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database } from "@/db/client";
 
 // How rare each question word is among the sections that may answer (its
-// document frequency, for IDF). Counting a common word ("page", "use")
-// visits thousands of rows, so counts are kept per project and set of
-// servable documents while those documents are unchanged: a fingerprint
-// of their ids, statuses, content hashes and deletions is read with every
-// lookup (one small query), and any change starts the counts afresh.
+// document frequency, for IDF). The frequencies of every word of those
+// sections are read in one pass (unnest of the search vectors) and kept
+// per project and set of servable documents while those documents are
+// unchanged: a fingerprint of their ids, statuses, content hashes and
+// deletions is read with every lookup (one small query), and any change
+// starts the counts afresh. One pass costs about as much as counting two
+// common words one by one, and every later question is then counted for
+// free. A word that stems to several lexemes (next.js, a compound) is
+// counted on its own, as a full-text match.
 
 /** A plain word counts fully; a compound identifier (next/jest) only when
  * the docs contain it, its parts carrying it otherwise; a joined pair
- * (searchparams) only adds to the sections that contain it. */
-export type TermRole = "word" | "compound" | "joined";
+ * (searchparams) only adds to the sections that contain it; a related
+ * heading word (a lexeme the question's words are linked to, see
+ * ./term-links.ts) only adds to the sections that contain it. */
+export type TermRole = "word" | "compound" | "joined" | "related";
 
 export interface Term {
   word: string;
@@ -23,19 +29,63 @@ export interface Term {
   weight: number;
   /** The misspelled word a correction stands in for. */
   corrects?: string;
+  /** The question's lexemes a related heading word was reached from. */
+  relatedTo?: string[];
 }
 
 interface Counts {
   fingerprint: string;
   sections: number;
-  df: Map<string, number>;
+  /** Sections per lexeme, for every lexeme of the servable sections. */
+  lexemes: Map<string, number>;
+  /** Sections per multi-lexeme query, counted when first asked. */
+  queries: Map<string, number>;
 }
 
 /** Cached sets of counts; the oldest goes when there are more. */
-const MAX_SETS = 64;
-/** Words kept per set; a set that grows past it starts again. */
-const MAX_WORDS = 20_000;
+const MAX_SETS = 16;
+/** Multi-lexeme queries kept per set; a set that grows past it starts
+ * again. */
+const MAX_QUERIES = 5_000;
 const cache = new Map<string, Counts>();
+
+/** The lexeme a one-word tsquery ('cach') stands for, else null; one
+ * with an escaped backslash is left to a full-text count. */
+export function singleLexeme(query: string): string | null {
+  const match = /^'((?:[^'\\]|'')+)'$/.exec(query);
+
+  return match ? match[1].replaceAll("''", "'") : null;
+}
+
+async function lexemeCounts(
+  db: Database,
+  projectId: string,
+  servable: SQL,
+): Promise<{ sections: number; lexemes: Map<string, number> }> {
+  const rows = await queryRows<{ lexeme: string | null; df: number }>(
+    db,
+    sql`with servable_sections as materialized (
+          select s.search from context_sections s
+           where s.project_id = ${projectId}
+             and s.document_id in (select d.id from context_documents d
+               where d.project_id = ${projectId} and ${servable})
+        )
+        select u.lexeme, count(*)::int as df
+          from servable_sections s
+          cross join lateral unnest(s.search) as u
+         group by u.lexeme
+        union all
+        select null, count(*)::int from servable_sections`,
+  );
+  const lexemes = new Map<string, number>();
+  let sections = 0;
+  for (const row of rows) {
+    if (row.lexeme === null) sections = Number(row.df);
+    else lexemes.set(row.lexeme, Number(row.df));
+  }
+
+  return { sections, lexemes };
+}
 
 /** Stems each word with PostgreSQL and weighs it by how rare it is among
  * the servable sections. */
@@ -73,9 +123,17 @@ export async function weighTerms(
   if (
     !counts ||
     counts.fingerprint !== fingerprint ||
-    counts.df.size > MAX_WORDS
+    counts.queries.size > MAX_QUERIES
   ) {
-    counts = { fingerprint, sections: -1, df: new Map() };
+    // Rarity is measured over the sections that may answer: indexing an
+    // older release beside the current one must not change which current
+    // section answers, and a word only stale copies use is unknown.
+    const { sections, lexemes } = await lexemeCounts(
+      db,
+      projectId,
+      servable.where,
+    );
+    counts = { fingerprint, sections, lexemes, queries: new Map() };
     cache.delete(key);
     cache.set(key, counts);
     if (cache.size > MAX_SETS) {
@@ -83,43 +141,40 @@ export async function weighTerms(
     }
   }
   const known = counts;
+  const frequency = (query: string) => {
+    const lexeme = singleLexeme(query);
 
-  // Rarity is measured over the sections that may answer: indexing an
-  // older release beside the current one must not change which current
-  // section answers, and a word only stale copies use is unknown.
+    return lexeme === null
+      ? known.queries.get(query)
+      : (known.lexemes.get(lexeme) ?? 0);
+  };
+
   const missing = [
-    ...new Set(stems.map((s) => s.query).filter((q) => q && !known.df.has(q))),
+    ...new Set(
+      stems.map((s) => s.query).filter((q) => q && frequency(q) === undefined),
+    ),
   ];
-  if (missing.length > 0 || known.sections < 0) {
-    const queries = missing.length
-      ? sql.join(
-          missing.map((q) => sql`(${q}::text)`),
-          sql`, `,
-        )
-      : sql`(''::text)`;
+  if (missing.length > 0) {
+    const queries = sql.join(
+      missing.map((q) => sql`(${q}::text)`),
+      sql`, `,
+    );
     // The servable documents are hashed once (a materialized CTE) and
-    // joined to each word's full-text matches, which the GIN index finds.
-    const rows = await queryRows<{ q: string; df: number; sections: number }>(
+    // joined to each query's full-text matches, which the GIN index finds.
+    const rows = await queryRows<{ q: string; df: number }>(
       db,
       sql`with servable_documents as materialized (
             select d.id from context_documents d
              where d.project_id = ${projectId} and ${servable.where}
           )
           select w.q,
-            case when w.q = '' then 0 else
-              (select count(*)::int from context_sections s
-                 join servable_documents sd on sd.id = s.document_id
-                where s.project_id = ${projectId}
-                  and s.search @@ w.q::tsquery) end as df,
             (select count(*)::int from context_sections s
                join servable_documents sd on sd.id = s.document_id
-              where s.project_id = ${projectId}) as sections
+              where s.project_id = ${projectId}
+                and s.search @@ w.q::tsquery) as df
           from (values ${queries}) as w(q)`,
     );
-    for (const row of rows) {
-      if (row.q) known.df.set(row.q, Number(row.df));
-      known.sections = Number(row.sections);
-    }
+    for (const row of rows) known.queries.set(row.q, Number(row.df));
   }
 
   const count = known.sections;
@@ -129,7 +184,7 @@ export async function weighTerms(
     // Stop words stem to nothing; "cache" and "caching" stem alike.
     if (!stem.query || seen.has(stem.query)) continue;
     seen.add(stem.query);
-    const df = known.df.get(stem.query) ?? 0;
+    const df = frequency(stem.query) ?? 0;
     const { role } = candidates[stem.idx];
     // A compound or joined form the docs never use says nothing.
     if (df === 0 && role !== "word") continue;
@@ -144,4 +199,33 @@ export async function weighTerms(
   }
 
   return { terms, sections: count };
+}
+
+/** Terms for lexemes already stemmed (heading words the question's words
+ * are linked to), weighed from the counts the last weighTerms call for
+ * the same servable documents read; no query. Empty when there are none
+ * (the counts were dropped in between). */
+export function weighLexemes(
+  projectId: string,
+  lexemes: string[],
+  servable: { key: string },
+): Term[] {
+  const counts = cache.get(`${projectId}\u0000${servable.key}`);
+  if (!counts) return [];
+
+  return lexemes.flatMap((lexeme) => {
+    const df = counts.lexemes.get(lexeme) ?? 0;
+    if (df === 0 || !/^[a-z0-9]+$/.test(lexeme)) return [];
+
+    return [
+      {
+        word: lexeme,
+        role: "related" as const,
+        query: `'${lexeme}'`,
+        df,
+        idf: Math.log(1 + (counts.sections - df + 0.5) / (df + 0.5)),
+        weight: 1,
+      },
+    ];
+  });
 }
