@@ -42,7 +42,12 @@ const OTHER = "other";
 // Axis ticks need fewer digits than a table: cents unless the amounts are
 // smaller than a dime.
 export function axisUsd(value: number): string {
-  return `$${value.toFixed(value === 0 || Math.abs(value) >= 0.1 ? 2 : 4)}`;
+  const digits = value === 0 || Math.abs(value) >= 0.1 ? 2 : 4;
+
+  return `$${value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  })}`;
 }
 
 export function SpendStackChart(props: {

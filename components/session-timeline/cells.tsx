@@ -1,4 +1,9 @@
-import { formatCount, formatUsd } from "@/components/charts/format";
+import {
+  formatCompact,
+  formatCount,
+  formatUsd,
+  formatUsdExact,
+} from "@/components/charts/format";
 import type {
   EventFlag,
   TimelineEvent,
@@ -65,8 +70,12 @@ export function CostText(props: { event: TimelineEvent }) {
   }
   if (event.costUsd === null) return <span className="muted">—</span>;
 
+  const exact = formatUsdExact(event.costUsd);
+
   return (
-    <span title={event.costSource === "reported" ? "reported" : undefined}>
+    <span
+      title={event.costSource === "reported" ? `${exact}, reported` : exact}
+    >
       {formatUsd(event.costUsd)}
       {event.costSource === "reported" ? (
         <span className="muted">*</span>
@@ -82,19 +91,43 @@ export function cacheTokens(event: TimelineEvent) {
   };
 }
 
-export function TokensText(props: { event: TimelineEvent }) {
+/** Input and output tokens; `compact` shortens them for a table column. */
+export function TokensText(props: { event: TimelineEvent; compact?: boolean }) {
   const { event } = props;
+  const format = props.compact ? formatCompact : formatCount;
   if (event.inputTokens === null && event.outputTokens === null) return null;
   const cache = cacheTokens(event);
+  const input = event.inputTokens ?? 0;
+  const output = event.outputTokens ?? 0;
   const title =
-    cache.read + cache.written > 0
-      ? `cache ${formatCount(cache.read)} read, ${formatCount(cache.written)} written`
-      : undefined;
+    `${formatCount(input)} input, ${formatCount(output)} output tokens` +
+    (cache.read + cache.written > 0
+      ? `; cache ${formatCount(cache.read)} read, ${formatCount(cache.written)} written`
+      : "");
 
   return (
     <span title={title}>
-      {formatCount(event.inputTokens ?? 0)} in ·{" "}
-      {formatCount(event.outputTokens ?? 0)} out
+      {format(input)} in · {format(output)} out
+    </span>
+  );
+}
+
+/** Short names for the type column; the full type is in its title. */
+const typeLabels: Record<string, string> = {
+  llm_call: "llm",
+  tool_call: "tool",
+  file_change: "file",
+  context_lookup: "context",
+  guardrail_decision: "guardrail",
+  session_start: "start",
+  session_end: "end",
+  notification: "notice",
+};
+
+export function TypeBadge(props: { type: string }) {
+  return (
+    <span className="badge muted" title={props.type}>
+      {typeLabels[props.type] ?? props.type}
     </span>
   );
 }

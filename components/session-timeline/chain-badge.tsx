@@ -1,11 +1,50 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "@/components/trpc";
+import type {
+  SessionEventPage,
+  TimelineEvent,
+} from "@/server/observability/session-events";
+import { SELECT_EVENT, timelineInput } from "./timeline";
 
 // Whether the session's hash chain still verifies. The check reads every
 // event of the session, so it runs after the page has shown its rows
-// rather than holding the page back.
+// rather than holding the page back. A broken chain names the event where
+// it breaks; when the timeline has that row loaded, a click selects it.
+
+/** The event `id` among the rows the unfiltered timeline has loaded. */
+function useLoadedEvent(
+  project: string,
+  sessionId: string,
+  id: string | null,
+): TimelineEvent | null {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const [found, setFound] = useState<TimelineEvent | null>(null);
+
+  useEffect(() => {
+    if (!id) return;
+    const key = trpc.observability.sessions.events.infiniteQueryKey(
+      timelineInput(project, sessionId),
+    );
+    const look = () => {
+      const data = queryClient.getQueryData<{ pages: SessionEventPage[] }>(key);
+      const event =
+        data?.pages
+          .flatMap((page) => page.events)
+          .find((row) => row.id === id) ?? null;
+      setFound((current) => (current?.id === event?.id ? current : event));
+    };
+    look();
+
+    // The timeline reads more pages as the reader scrolls.
+    return queryClient.getQueryCache().subscribe(look);
+  }, [trpc, queryClient, project, sessionId, id]);
+
+  return id ? found : null;
+}
 
 export function ChainBadge(props: { project: string; sessionId: string }) {
   const trpc = useTRPC();
@@ -15,6 +54,9 @@ export function ChainBadge(props: { project: string; sessionId: string }) {
       { staleTime: 60_000, refetchOnWindowFocus: false },
     ),
   );
+  const brokenId =
+    chain.data && !chain.data.verified ? chain.data.eventId : null;
+  const event = useLoadedEvent(props.project, props.sessionId, brokenId);
 
   if (chain.error) {
     return (
@@ -26,17 +68,47 @@ export function ChainBadge(props: { project: string; sessionId: string }) {
   if (!chain.data) {
     return <span className="badge muted">checking chain…</span>;
   }
+  if (chain.data.verified) {
+    return (
+      <span
+        className="badge ok"
+        title={`All ${chain.data.length} events match their hash links`}
+      >
+        chain verified
+      </span>
+    );
+  }
 
-  return chain.data.verified ? (
-    <span
-      className="badge ok"
-      title={`All ${chain.data.length} events match their hash links`}
+  const label = `chain broken at event ${chain.data.brokenAt}`;
+  if (!event) {
+    return (
+      <span
+        className="badge danger"
+        title={
+          brokenId
+            ? `${chain.data.reason} (event ${brokenId}, not loaded in the timeline yet)`
+            : chain.data.reason
+        }
+      >
+        {label}
+      </span>
+    );
+  }
+  const time = event.occurredAt.toISOString().replace("T", " ").slice(0, 19);
+
+  return (
+    <button
+      type="button"
+      className="badge danger"
+      style={{ border: "none", cursor: "pointer", fontFamily: "inherit" }}
+      title={`${chain.data.reason}. Select this event in the timeline.`}
+      onClick={() =>
+        window.dispatchEvent(
+          new CustomEvent(SELECT_EVENT, { detail: event.id }),
+        )
+      }
     >
-      chain verified
-    </span>
-  ) : (
-    <span className="badge danger" title={chain.data.reason}>
-      chain broken at event {chain.data.brokenAt}
-    </span>
+      {label}: {event.toolName ?? event.name} at {time} UTC
+    </button>
   );
 }

@@ -16,7 +16,13 @@ import type {
   TimelineEvent,
 } from "@/server/observability/session-events";
 import { eventTypes, type EventType } from "@/server/observability/model";
-import { CostText, FlagsBadge, StatusBadge, TokensText } from "./cells";
+import {
+  CostText,
+  FlagsBadge,
+  StatusBadge,
+  TokensText,
+  TypeBadge,
+} from "./cells";
 import { EventDetail } from "./event-detail";
 import styles from "./timeline.module.css";
 
@@ -50,8 +56,33 @@ const noFilters: Filters = {
   failuresOnly: false,
 };
 
-function clockTime(date: Date): string {
-  return date.toISOString().slice(11, 23);
+/** Asks the timeline to select an event (detail: its id); the chain badge
+ * sends it for the event where the chain breaks. */
+export const SELECT_EVENT = "flotilla:select-event";
+
+/** The timeline's query input for a set of filters. */
+export function timelineInput(
+  project: string,
+  sessionId: string,
+  filters: Filters = noFilters,
+) {
+  return {
+    project,
+    sessionId,
+    limit: PAGE_SIZE,
+    types: filters.type ? [filters.type] : undefined,
+    flaggedOnly: filters.flaggedOnly,
+    failuresOnly: filters.failuresOnly,
+  };
+}
+
+/** A session within one UTC day shows times; a longer one, dates too. */
+function clockTime(date: Date, withDate: boolean): string {
+  const iso = date.toISOString();
+
+  return withDate
+    ? `${iso.slice(5, 10)} ${iso.slice(11, 19)}`
+    : iso.slice(11, 23);
 }
 
 function Waterfall(props: {
@@ -89,6 +120,7 @@ function TimelineRow(props: {
   index: number;
   selected: boolean;
   span: { start: number; length: number };
+  withDate: boolean;
   onSelect: (index: number) => void;
 }) {
   const { event, index } = props;
@@ -111,10 +143,12 @@ function TimelineRow(props: {
       onClick={() => props.onSelect(index)}
     >
       <div role="cell" className={styles.time}>
-        <code>{clockTime(event.occurredAt)}</code>
+        <code title={event.occurredAt.toISOString()}>
+          {clockTime(event.occurredAt, props.withDate)}
+        </code>
       </div>
       <div role="cell">
-        <span className="badge muted">{event.type}</span>
+        <TypeBadge type={event.type} />
       </div>
       <div
         role="cell"
@@ -136,7 +170,7 @@ function TimelineRow(props: {
         {formatDuration(event.durationMs)}
       </div>
       <div role="cell" className={styles.number}>
-        <TokensText event={event} />
+        <TokensText event={event} compact />
       </div>
       <div role="cell" className={styles.number}>
         <CostText event={event} />
@@ -164,14 +198,7 @@ export function SessionTimeline(props: {
     !filters.type && !filters.flaggedOnly && !filters.failuresOnly;
   const query = useInfiniteQuery(
     trpc.observability.sessions.events.infiniteQueryOptions(
-      {
-        project: props.project,
-        sessionId: props.sessionId,
-        limit: PAGE_SIZE,
-        types: filters.type ? [filters.type] : undefined,
-        flaggedOnly: filters.flaggedOnly,
-        failuresOnly: filters.failuresOnly,
-      },
+      timelineInput(props.project, props.sessionId, filters),
       {
         getNextPageParam: (page) => page.nextCursor,
         // Pages already read stay as they are: refetching them all would
@@ -198,6 +225,10 @@ export function SessionTimeline(props: {
 
     return { start, length: Math.max(end - start, 1) };
   }, [props.span]);
+  const withDate =
+    props.span !== null &&
+    props.span.start.toISOString().slice(0, 10) !==
+      props.span.end.toISOString().slice(0, 10);
 
   // The visible window of the scrolling body, measured on scroll and
   // resize (one update per frame).
@@ -276,6 +307,21 @@ export function SessionTimeline(props: {
       ?.focus();
   }, [selectedIndex, first, last]);
 
+  // The chain badge asks for its event; a row not loaded stays unchosen.
+  useEffect(() => {
+    const onSelectEvent = (request: Event) => {
+      const id = (request as CustomEvent<string>).detail;
+      const index = events.findIndex((event) => event.id === id);
+      if (index < 0) return;
+      focusNext.current = true;
+      select(index);
+      bodyRef.current?.scrollIntoView({ block: "nearest" });
+    };
+    window.addEventListener(SELECT_EVENT, onSelectEvent);
+
+    return () => window.removeEventListener(SELECT_EVENT, onSelectEvent);
+  }, [events, select]);
+
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     // With nothing chosen yet, the keys start from the top row in view.
     const from =
@@ -306,6 +352,7 @@ export function SessionTimeline(props: {
         index={index}
         selected={event.id === selectedId}
         span={span}
+        withDate={withDate}
         onSelect={select}
       />,
     );
@@ -372,7 +419,7 @@ export function SessionTimeline(props: {
           role="table"
           aria-label="Timeline"
           aria-rowcount={total + 1}
-          className={styles.table}
+          className={`${styles.table} ${withDate ? styles.withDate : ""}`}
         >
           <div role="rowgroup" className={styles.head}>
             <div role="row" aria-rowindex={1} className={styles.grid}>
@@ -390,7 +437,9 @@ export function SessionTimeline(props: {
                 Cost
               </div>
               <div role="columnheader">Flags</div>
-              <div role="columnheader">Waterfall</div>
+              <div role="columnheader" title="Waterfall">
+                Waterfall
+              </div>
             </div>
           </div>
           <div

@@ -11,6 +11,7 @@ import {
 } from "./goals/goal-display";
 import { clock } from "./goals/ui";
 import { HomeRefresh } from "./home-refresh";
+import { formatUsd } from "@/components/charts/format";
 
 // The project's home: what needs a person now (approvals, blocked work and
 // escalations, budgets, red flags), then how the fleet and the goals stand.
@@ -220,7 +221,7 @@ function BlockedWork({ home, base }: SectionProps) {
 
 function amount(unit: string, value: number): string {
   return unit === "usd"
-    ? `$${value.toFixed(2)}`
+    ? formatUsd(value)
     : `${value.toLocaleString("en-US")} tokens`;
 }
 

@@ -1,5 +1,7 @@
 // Small pieces the goals pages and the board share.
 
+import { formatUsd } from "@/components/charts/format";
+
 export const statusLabels = {
   draft: "Draft",
   ready: "Ready",
@@ -29,7 +31,7 @@ export const planBadges = {
 export type TaskStatusName = keyof typeof statusLabels;
 
 export function usd(value: number): string {
-  return `$${value.toFixed(2)}`;
+  return formatUsd(value);
 }
 
 /** A form's optional dollar field: empty means none; anything that is not

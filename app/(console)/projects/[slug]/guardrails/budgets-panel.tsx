@@ -6,6 +6,7 @@ import { useState, type FormEvent } from "react";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { ScopeFields, type Scope } from "./scope-fields";
+import { formatUsd } from "@/components/charts/format";
 
 // Period budgets: each with its spend in the current period against its
 // limit, its state and when it resets; admins add and remove them. Every
@@ -33,7 +34,7 @@ const barColour: Record<string, string> = {
 };
 
 function amount(unit: string, value: number): string {
-  if (unit === "usd") return `$${value.toFixed(2)}`;
+  if (unit === "usd") return formatUsd(value);
 
   return `${Math.round(value).toLocaleString("en-US")} tokens`;
 }

@@ -7,7 +7,12 @@ import {
   useQuery,
 } from "@tanstack/react-query";
 import { usePathname, useSearchParams } from "next/navigation";
-import { formatCount, formatUsd, formatUtc } from "@/components/charts/format";
+import {
+  formatCount,
+  formatUsd,
+  formatUsdExact,
+  formatUtc,
+} from "@/components/charts/format";
 import { fieldErrors, formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { builtInRules, flagSeverities } from "@/server/observability/flags";
@@ -35,6 +40,15 @@ type FilterKey = (typeof filterKeys)[number];
 type Filters = Record<FilterKey, string>;
 
 const PAGE_SIZE = 50;
+
+/** Long goal or task titles end in an ellipsis instead of widening the
+ * filter row; the open list still shows them whole. */
+const selectCap = {
+  maxWidth: "14rem",
+  overflow: "hidden",
+  textOverflow: "ellipsis",
+  whiteSpace: "nowrap",
+} as const;
 
 function useListFilters() {
   const pathname = usePathname();
@@ -80,6 +94,34 @@ function toInput(filters: Filters): SessionFilters {
   };
 }
 
+/** The filters' own checks, the server's messages: while one fails no
+ * request is sent and the rows of the last good filters stay. */
+function filterErrors(filters: Filters): Record<string, string> {
+  const out: Record<string, string> = {};
+  const cost = (key: "minCost" | "maxCost") => {
+    const text = filters[key].trim();
+    if (!text) return undefined;
+    const value = Number(text);
+    if (!Number.isFinite(value)) out[key] = "Must be a number of US dollars";
+    else if (value < 0) out[key] = "Must be 0 or more";
+    else if (value > 1e12) out[key] = "Must be at most 1e12";
+    else return value;
+
+    return undefined;
+  };
+  const min = cost("minCost");
+  const max = cost("maxCost");
+  if (min !== undefined && max !== undefined && min > max) {
+    out.maxCost = "Must be at least the minimum cost";
+  }
+  // datetime-local values of one format compare as text.
+  if (filters.from && filters.to && filters.from >= filters.to) {
+    out.to = "Must be after the start of the range";
+  }
+
+  return out;
+}
+
 const gradeBadge: Record<string, string> = {
   A: "badge ok",
   B: "badge ok",
@@ -99,13 +141,30 @@ function GradeCell(props: { grade: string | null; reasons: string[] }) {
   if (!props.grade) return <span className="muted">not graded</span>;
 
   return (
-    <details>
+    // The reasons open over the rows below (a popover), so the table keeps
+    // its column widths.
+    <details style={{ position: "relative" }}>
       <summary title={props.reasons.join("\n")}>
         <span className={gradeBadge[props.grade] ?? "badge"}>
           {props.grade}
         </span>
       </summary>
-      <ul style={{ margin: "0.25rem 0 0", paddingLeft: "1rem" }}>
+      <ul
+        style={{
+          position: "absolute",
+          right: 0,
+          top: "100%",
+          zIndex: 5,
+          width: "max-content",
+          maxWidth: "24rem",
+          margin: "0.25rem 0 0",
+          padding: "0.5rem 0.75rem 0.5rem 1.5rem",
+          background: "var(--panel)",
+          border: "1px solid var(--border)",
+          borderRadius: 6,
+          boxShadow: "0 4px 12px rgb(0 0 0 / 0.15)",
+        }}
+      >
         {props.reasons.map((reason) => (
           <li key={reason}>{reason}</li>
         ))}
@@ -151,10 +210,13 @@ export function SessionsList(props: { project: string }) {
   const customRules = useQuery(
     trpc.observability.flagRules.list.queryOptions(project),
   );
+  const invalid = filterErrors(filters);
+  const valid = Object.keys(invalid).length === 0;
   const list = useInfiniteQuery(
     trpc.observability.sessions.list.infiniteQueryOptions(
       { ...project, ...toInput(filters), limit: PAGE_SIZE },
       {
+        enabled: valid,
         getNextPageParam: (page) => page.nextCursor,
         refetchInterval: 2_000,
         retry: false,
@@ -163,7 +225,7 @@ export function SessionsList(props: { project: string }) {
       },
     ),
   );
-  const errors = fieldErrors(list.error);
+  const errors = { ...fieldErrors(list.error), ...invalid };
   const seen = new Set<string>();
   // A session that moved up while older pages were loaded shows once.
   const sessions = (list.isError ? [] : (list.data?.pages ?? []))
@@ -189,7 +251,7 @@ export function SessionsList(props: { project: string }) {
       >
         <label>
           Agent
-          <select {...field("agent")}>
+          <select {...field("agent")} style={selectCap}>
             <option value="">All agents</option>
             {agents.data?.map((agent) => (
               <option key={agent.id} value={agent.id}>
@@ -200,7 +262,11 @@ export function SessionsList(props: { project: string }) {
         </label>
         <label>
           Goal
-          <select {...field("goal")}>
+          <select
+            {...field("goal")}
+            style={selectCap}
+            title={goals.data?.find((g) => g.id === filters.goal)?.title}
+          >
             <option value="">All goals</option>
             {goals.data?.map((goal) => (
               <option key={goal.id} value={goal.id}>
@@ -212,7 +278,11 @@ export function SessionsList(props: { project: string }) {
         </label>
         <label>
           Task
-          <select {...field("task")}>
+          <select
+            {...field("task")}
+            style={selectCap}
+            title={tasks.data?.find((t) => t.id === filters.task)?.title}
+          >
             <option value="">All tasks</option>
             {tasks.data?.map((task) => (
               <option key={task.id} value={task.id}>
@@ -307,13 +377,13 @@ export function SessionsList(props: { project: string }) {
         )}
       </form>
 
-      {list.isPending && <p className="muted">Loading sessions…</p>}
+      {list.isPending && valid && <p className="muted">Loading sessions…</p>}
       {formError(list.error) && (
         <p className="error" role="alert">
           {formError(list.error)}
         </p>
       )}
-      {list.data && !list.isError && sessions.length === 0 && (
+      {list.data && !list.isError && valid && sessions.length === 0 && (
         <p className="muted">
           {filtered
             ? "No session matches these filters."
@@ -368,7 +438,11 @@ export function SessionsList(props: { project: string }) {
                 <td>
                   <GradeCell grade={s.grade} reasons={s.gradeReasons} />
                 </td>
-                <td>
+                <td
+                  title={
+                    s.costUsd === null ? undefined : formatUsdExact(s.costUsd)
+                  }
+                >
                   {formatUsd(s.costUsd)}
                   {s.unpricedCount > 0 ? (
                     <>

@@ -36,6 +36,14 @@ const filterKeys = [
 ] as const;
 type FilterKey = (typeof filterKeys)[number];
 
+/** Long names end in an ellipsis instead of widening the filter row. */
+const selectCap = {
+  maxWidth: "14rem",
+  overflow: "hidden",
+  textOverflow: "ellipsis",
+  whiteSpace: "nowrap",
+} as const;
+
 const stackWords: Record<SpendStack, string> = {
   agent: "agent",
   model: "model",
@@ -66,6 +74,30 @@ function useSpendFilters() {
   };
 
   return { filters, setFilters };
+}
+
+/** Hourly buckets cover at most this many days (the server's limit). */
+const MAX_HOURLY_DAYS = 14;
+
+/** Local days from `from` to `to`, both counted; null while one is unknown. */
+function rangeDays(from: string, to: string): number | null {
+  if (!from || !to) return null;
+
+  return (
+    Math.round(
+      (Date.parse(`${to}T00:00Z`) - Date.parse(`${from}T00:00Z`)) / 86_400_000,
+    ) + 1
+  );
+}
+
+/** The Spend page's range without a From (the server's default). */
+const DEFAULT_RANGE_DAYS = 30;
+
+function localToday(): string {
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, "0");
+
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
 
 function daysUntilToday(from: string): number {
@@ -294,11 +326,35 @@ export function SpendPanel(props: { project: string }) {
   const { filters, setFilters } = useSpendFilters();
   const [exportError, setExportError] = useState<string | null>(null);
   const [exporting, setExporting] = useState(false);
+  // The range asked for: the URL's; without To, the server's today (from
+  // an earlier answer that had no To either, else the browser's); without
+  // From, the server's default of 30 days.
+  const serverToday = queryClient
+    .getQueryCache()
+    .findAll({
+      queryKey: trpc.observability.spendOverview.queryKey({
+        project: props.project,
+      }),
+    })
+    .filter((query) => {
+      const key = query.queryKey[1] as { input?: { to?: string } } | undefined;
+      return query.state.data !== undefined && !key?.input?.to;
+    })
+    .sort((a, b) => b.state.dataUpdatedAt - a.state.dataUpdatedAt)
+    .map((query) => (query.state.data as SpendOverview).to)[0];
+  const shownTo = filters.to || serverToday || localToday();
+  const shownDays = filters.from
+    ? rangeDays(filters.from, shownTo)
+    : DEFAULT_RANGE_DAYS;
+  // Hours are asked for only over a range the server draws them for; a
+  // longer range falls back to days instead of a request that must fail.
+  const hoursAllowed = shownDays !== null && shownDays <= MAX_HOURLY_DAYS;
+  const hoursTooLong = filters.bucket === "hour" && !hoursAllowed;
   const input = {
     project: props.project,
     ...(filters.from ? { from: filters.from } : {}),
     ...(filters.to ? { to: filters.to } : {}),
-    bucket: (["day", "hour"].includes(filters.bucket)
+    bucket: (["day", "hour"].includes(filters.bucket) && !hoursTooLong
       ? filters.bucket
       : "auto") as "day" | "hour" | "auto",
     stackBy: (["agent", "model", "goal", "task"].includes(filters.stack)
@@ -318,6 +374,18 @@ export function SpendPanel(props: { project: string }) {
   const data = overview.data;
   const from = filters.from || data?.from || "";
   const to = filters.to || data?.to || "";
+
+  /** A new From or To; a range too long for hours drops back to Auto. */
+  function setRange(change: { from: string } | { to: string }) {
+    const next = { from, to, ...change };
+    const days = rangeDays(next.from, next.to);
+    setFilters({
+      ...change,
+      ...(filters.bucket === "hour" && (days === null || days > MAX_HOURLY_DAYS)
+        ? { bucket: "" }
+        : {}),
+    });
+  }
 
   async function exportCsv() {
     setExportError(null);
@@ -365,7 +433,7 @@ export function SpendPanel(props: { project: string }) {
             name="from"
             value={from}
             max={to || undefined}
-            onChange={(e) => setFilters({ from: e.target.value })}
+            onChange={(e) => setRange({ from: e.target.value })}
           />
         </label>
         <label>
@@ -375,7 +443,7 @@ export function SpendPanel(props: { project: string }) {
             name="to"
             value={to}
             min={from || undefined}
-            onChange={(e) => setFilters({ to: e.target.value })}
+            onChange={(e) => setRange({ to: e.target.value })}
           />
         </label>
         <label>
@@ -408,13 +476,20 @@ export function SpendPanel(props: { project: string }) {
           >
             <option value="auto">Auto</option>
             <option value="day">Days</option>
-            <option value="hour">Hours</option>
+            <option
+              value="hour"
+              disabled={!hoursAllowed}
+              title={`Hours cover at most ${MAX_HOURLY_DAYS} days${hoursAllowed ? "" : ": narrow the range first"}`}
+            >
+              Hours
+            </option>
           </select>
         </label>
         <label>
           Agent
           <select
             aria-label="Agent"
+            style={selectCap}
             value={filters.agent}
             onChange={(e) => setFilters({ agent: e.target.value })}
           >
@@ -430,6 +505,7 @@ export function SpendPanel(props: { project: string }) {
           Goal
           <select
             aria-label="Goal"
+            style={selectCap}
             value={filters.goal}
             onChange={(e) => setFilters({ goal: e.target.value })}
           >
@@ -473,6 +549,12 @@ export function SpendPanel(props: { project: string }) {
 
       {backwards ? (
         <p className="error">From must be on or before To.</p>
+      ) : null}
+      {hoursTooLong ? (
+        <p className="muted" role="status">
+          Hours cover at most {MAX_HOURLY_DAYS} days; this range is shown in
+          days.
+        </p>
       ) : null}
       {overview.error ? (
         <p className="error">{overview.error.message}</p>

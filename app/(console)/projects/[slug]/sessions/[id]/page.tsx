@@ -3,6 +3,7 @@ import {
   formatCount,
   formatDuration,
   formatUsd,
+  formatUsdExact,
   formatUtc,
 } from "@/components/charts/format";
 import { ChainBadge } from "@/components/session-timeline/chain-badge";
@@ -71,7 +72,14 @@ export default async function SessionPage(props: {
         </span>
         <span>
           Cost{" "}
-          <strong data-testid="session-cost">
+          <strong
+            data-testid="session-cost"
+            title={
+              session.costUsd === null
+                ? undefined
+                : formatUsdExact(session.costUsd)
+            }
+          >
             {formatUsd(session.costUsd)}
           </strong>
           {session.unpricedCount > 0 ? (
@@ -106,6 +114,19 @@ export default async function SessionPage(props: {
         </span>
         <code className="muted">{session.externalId}</code>
       </div>
+      {grade && grade.reasons.length > 0 ? (
+        <div className="panel" aria-label="Grade reasons">
+          <strong>Why grade {grade.grade}</strong>
+          <ul
+            data-testid="grade-reasons"
+            style={{ margin: "0.25rem 0 0", paddingLeft: "1.25rem" }}
+          >
+            {grade.reasons.map((reason) => (
+              <li key={reason}>{reason}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
 
       <SessionTimeline
         project={project.slug}
