@@ -151,6 +151,9 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     );
     expect(big.status).toBe(413);
     expect(big.body.error.code).toBe("payload_too_large");
+    expect(big.body.error.message).toMatch(
+      /^Request body is \d+ bytes; the limit is 200 bytes$/,
+    );
   });
 
   it("maps domain errors through the error table and hides our own faults", async () => {
@@ -212,6 +215,9 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
       }),
     );
     expect(result.status).toBe(413);
+    expect(result.body.error.message).toBe(
+      "Request body is over 200 bytes when decompressed; the limit is 200 bytes",
+    );
   });
 
   it("names a field holding a NUL character instead of failing", async () => {

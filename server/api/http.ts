@@ -69,10 +69,12 @@ export function errorResponse(error: DomainError, headers?: HeadersInit) {
   );
 }
 
-function tooLarge(size: number | string, maxBytes: number) {
+/** `size` says how big the body is: "5000 bytes", "over 200 bytes when
+ * decompressed". */
+function tooLarge(size: string, maxBytes: number) {
   return new DomainError(
     "payload_too_large",
-    `Request body is ${size} bytes; the limit is ${maxBytes}`,
+    `Request body is ${size}; the limit is ${maxBytes} bytes`,
     { limit: maxBytes },
   );
 }
@@ -102,7 +104,7 @@ function decodeBody(request: Request, raw: Buffer, maxBytes: number): Buffer {
     return inflate(raw, { maxOutputLength: maxBytes });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ERR_BUFFER_TOO_LARGE") {
-      throw tooLarge(`over ${maxBytes} when decompressed,`, maxBytes);
+      throw tooLarge(`over ${maxBytes} bytes when decompressed`, maxBytes);
     }
     throw new DomainError(
       "invalid_input",
@@ -134,9 +136,10 @@ async function readBody(
   decoders: MediaTypes["decoders"],
 ) {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(declared, maxBytes);
+  if (declared > maxBytes) throw tooLarge(`${declared} bytes`, maxBytes);
   const raw = Buffer.from(await request.arrayBuffer());
-  if (raw.byteLength > maxBytes) throw tooLarge(raw.byteLength, maxBytes);
+  if (raw.byteLength > maxBytes)
+    throw tooLarge(`${raw.byteLength} bytes`, maxBytes);
   const decoder = decoders?.[mediaTypeOf(request)];
   if (decoder) return decoder(decodeBody(request, raw, maxBytes));
   if (raw.byteLength === 0) return undefined;

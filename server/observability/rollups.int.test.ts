@@ -115,8 +115,8 @@ describe.each(testKinds)("spend rollups on %s", (kind) => {
     expect(afterCases.totals.costUsd).toBe(0.5531735);
     expect(afterCases.totals.calls).toBe(7);
 
-    // A burst: batches of two agents at once, sharing hours and keys
-    // (each batch repeats part of another), with goal, task and no task,
+    // A burst: batches of two agents at once, sharing hours and key
+    // names (each batch repeats part of another's), with goal, task and no task,
     // and items rejected inside a batch.
     const { task } = await makeTask(handle.db, projectId, "rollup task");
     const batches = Array.from({ length: 8 }, (_, b) => ({
@@ -147,14 +147,16 @@ describe.each(testKinds)("spend rollups on %s", (kind) => {
     );
     const accepted = results.reduce((sum, r) => sum + r.accepted, 0);
     expect(results.every((r) => r.rejected === 2)).toBe(true);
-    // 8 batches of 60 overlapping by 20: keys k-0 .. k-339, each once.
+    // 8 batches of 60, each overlapping the next by 20 keys; neighbours
+    // come from different agents, and keys are each agent's own, so all
+    // 480 are stored, each once despite the concurrent duplicate batch.
     const [stored] = await queryRows<{ n: string }>(
       handle.db,
       sql`select count(*) as n from events
           where project_id = ${projectId} and event_key like 'k-%'`,
     );
-    expect(Number(stored.n)).toBe(340);
-    expect(accepted).toBe(340);
+    expect(Number(stored.n)).toBe(480);
+    expect(accepted).toBe(480);
     expect(await rollupMismatches(handle.db, projectId)).toEqual([]);
 
     // A replay of the whole burst stores nothing and adds nothing.

@@ -19,6 +19,7 @@ import { invalidInput, notFound } from "@/server/errors";
 import { parseInput } from "@/server/input";
 import { maskSecrets, maskValue } from "./flags";
 import { eventTypes, type EventType } from "./model";
+import { isoTimeWithinYears } from "./time-bounds";
 
 // One session's events a page at a time, for a timeline that must open a
 // session of tens of thousands of events quickly. Pages follow the key
@@ -128,7 +129,14 @@ export async function findProjectSession(
 // The cursor holds the last event's time to the microsecond, as the
 // database stores it, so no event is skipped or repeated at a boundary.
 const cursorTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const cursorShape = z.tuple([z.string().regex(cursorTime), z.uuid()]);
+const cursorShape = z.tuple([
+  z
+    .string()
+    .regex(cursorTime)
+    // A real moment (no month 99 or hour 25) in the years events have.
+    .refine((at) => isoTimeWithinYears(at) !== null),
+  z.uuid(),
+]);
 
 function encodeCursor(at: string, id: string): string {
   return Buffer.from(JSON.stringify([at, id])).toString("base64url");

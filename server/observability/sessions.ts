@@ -20,6 +20,7 @@ import { invalidInput } from "@/server/errors";
 import { parseInput } from "@/server/input";
 import { flagSeverities, type FlagSeverity } from "./flags";
 import { grades } from "./grade";
+import { boundedDate, isoTimeWithinYears } from "./time-bounds";
 import {
   findProjectSession,
   MAX_EVENT_PAGE,
@@ -67,8 +68,8 @@ export const listSessionsInput = z
     maxCost: cost.optional(),
     /** Sessions active in [from, to): their last event is at or after
      * `from` and they started before `to`. */
-    from: z.coerce.date({ error: "Must be a date" }).optional(),
-    to: z.coerce.date({ error: "Must be a date" }).optional(),
+    from: boundedDate.optional(),
+    to: boundedDate.optional(),
     limit: z.number().int().min(1).max(200).default(50),
     /** Where the previous page ended (its nextCursor). */
     cursor: z.string().max(200).nullish(),
@@ -175,8 +176,10 @@ function encodeCursor(row: { lastEventAt: Date; id: string }): string {
 
 function decodeCursor(cursor: string): { lastEventAt: Date; id: string } {
   const [at, id] = Buffer.from(cursor, "base64url").toString().split("|");
-  const lastEventAt = new Date(at ?? "");
-  if (Number.isNaN(lastEventAt.getTime()) || !z.uuid().safeParse(id).success) {
+  // Only a time this list writes: a real one, within the years events
+  // may have.
+  const lastEventAt = isoTimeWithinYears(at ?? "");
+  if (!lastEventAt || !z.uuid().safeParse(id).success) {
     throw invalidInput("Invalid input: cursor: not a cursor of this list", [
       { path: "cursor", message: "Not a cursor of this list" },
     ]);

@@ -8,13 +8,13 @@ import { parseInput } from "@/server/input";
 import { now } from "@/server/runtime";
 import {
   addDays,
-  isCalendarDay,
   isPartHourZone,
   localDay,
   localDaysAsHours,
   localHourLabel,
 } from "./spend-zone";
 import { findSpikes, type Spike } from "./spend-spikes";
+import { boundedDay, lastRangeDay } from "./time-bounds";
 
 // The Spend page in one read: spend over time stacked by one dimension, the
 // top spenders, cost per completed task, each budgeted goal's burn-down and
@@ -47,17 +47,12 @@ const DEFAULT_SPIKE_FLOOR: Record<SpendBucket, number> = {
   hour: 0.25,
 };
 
-const localDate = z
-  .string()
-  .trim()
-  .refine(isCalendarDay, "expected an existing date, YYYY-MM-DD");
-
 export const spendOverviewInput = z.object({
   project: z.string().min(1),
   /** First local day, inclusive; default 29 days before `to`. */
-  from: localDate.optional(),
+  from: boundedDay.optional(),
   /** Last local day, inclusive; default today in the project's zone. */
-  to: localDate.optional(),
+  to: lastRangeDay.optional(),
   bucket: z.enum([...spendBuckets, "auto"]).default("auto"),
   stackBy: z.enum(spendStacks).default("agent"),
   agent: z.uuid().optional(),

@@ -13,6 +13,7 @@ import {
   localDay,
   localDaysAsHours,
 } from "./spend-zone";
+import { dayOrTime } from "./time-bounds";
 
 // Spend: the cost and tokens of a project's priced events over a time range,
 // grouped by day, agent, model, goal or task (or two of them, for stacked
@@ -34,21 +35,13 @@ export type SpendDimension = (typeof spendDimensions)[number];
 const DEFAULT_RANGE_DAYS = 30;
 const MAX_RANGE_DAYS = 3_660;
 
-const rangeBound = z
-  .string()
-  .trim()
-  .refine(
-    (v) => dateOnly.test(v) || !Number.isNaN(Date.parse(v)),
-    "expected a date (YYYY-MM-DD) or an ISO 8601 time",
-  );
-
 export const spendInput = z.object({
   project: z.string().min(1),
   /** Start, inclusive. A date means the start of that day in the
    * project's time zone. */
-  from: rangeBound.optional(),
+  from: dayOrTime({ lastDay: false }).optional(),
   /** End. A date includes that whole local day; a time is exclusive. */
-  to: rangeBound.optional(),
+  to: dayOrTime({ lastDay: true }).optional(),
   groupBy: z
     .union([
       z.enum(spendDimensions),
