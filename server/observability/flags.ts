@@ -84,9 +84,10 @@ const secretPatterns: SecretPattern[] = [
     // NAME=value or name: value where the name ends in secret, password,
     // token or *_key (env files, shell exports, ~/.aws/credentials, YAML):
     // a value of 12 or more characters with a letter in it. Only the value
-    // is masked.
+    // is masked. The look-aheads read at most 256 characters of the value,
+    // so a long run of near-misses is scanned in linear time.
     pattern:
-      /\b[A-Za-z0-9_]*?(?:secret|password|passwd|token|api_?key|access_?key|private_?key|secret_?key)\s*[=:]\s*["']?(?=[^\s"'#,;]*[A-Za-z])(?![^\s"'#,;]*\*\*\*\*\[masked\])[^\s"'#,;$]{12,}/gi,
+      /\b[A-Za-z0-9_]*?(?:secret|password|passwd|token|api_?key|access_?key|private_?key|secret_?key)\s*[=:]\s*["']?(?=[^\s"'#,;]{0,256}[A-Za-z])(?![^\s"'#,;]{0,256}\*\*\*\*\[masked\])[^\s"'#,;$]{12,}/gi,
     mask: (match) => match.replace(/([=:]\s*["']?).*$/, "$1****[masked]"),
     fallback: true,
   },
@@ -133,7 +134,9 @@ export function maskValue(value: unknown): unknown {
 }
 
 // Where secrets sit in `text`, so an excerpt never cuts one in half (half
-// a key no longer matches its pattern and would be shown unmasked).
+// a key no longer matches its pattern and would be shown unmasked): every
+// pattern's matches, overlapping ones merged, in order. Merged spans are
+// disjoint, so one pass widens a window to cover all it touches.
 function secretSpans(text: string): [number, number][] {
   const spans: [number, number][] = [];
   for (const { pattern } of secretPatterns) {
@@ -142,23 +145,121 @@ function secretSpans(text: string): [number, number][] {
     }
   }
 
-  return spans;
+  return mergeSpans(spans);
+}
+
+function mergeSpans(spans: [number, number][]): [number, number][] {
+  spans.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [start, end] of spans) {
+    const last = merged.at(-1);
+    if (last && start < last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+
+  return merged;
+}
+
+// The first of the sorted, disjoint spans that ends after `at`.
+function firstSpanEndingAfter(spans: [number, number][], at: number): number {
+  let low = 0;
+  let high = spans.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (spans[middle][1] > at) high = middle;
+    else low = middle + 1;
+  }
+
+  return low;
+}
+
+function overlaps(spans: [number, number][], start: number, end: number) {
+  const at = firstSpanEndingAfter(spans, start);
+
+  return at < spans.length && spans[at][0] < end;
+}
+
+// An excerpt reads at most this much text. A window grows to cover the
+// secrets it touches, which can reach across a whole output (a private key
+// with no end line); past this size it is masked span by span instead.
+const MAX_WINDOW = 2048;
+
+type Excerpter = (start: number, end: number) => string;
+
+/** Excerpts of one text: its secrets are found once, however many
+ * findings it holds, and each excerpt masks only its own window. */
+function excerptsOf(text: string): Excerpter {
+  let spans: [number, number][] | null = null;
+  const maskedSpans = new Map<number, string>();
+
+  function maskedSpan(index: number, [start, end]: [number, number]) {
+    let masked = maskedSpans.get(index);
+    if (masked === undefined) {
+      masked = maskSecrets(text.slice(start, end));
+      maskedSpans.set(index, masked);
+    }
+
+    return masked;
+  }
+
+  // A window too long to mask whole: each secret span masked on its own
+  // (once per text), the text between masked as it stands, until enough
+  // is read for an excerpt.
+  function maskLongWindow(
+    spansOf: [number, number][],
+    from: number,
+    to: number,
+  ) {
+    let out = "";
+    let position = from;
+    let index = firstSpanEndingAfter(spansOf, from);
+    while (position < to && out.length < MAX_WINDOW) {
+      const span = index < spansOf.length ? spansOf[index] : null;
+      const gapEnd = span && span[0] < to ? span[0] : to;
+      if (position < gapEnd) {
+        const room = MAX_WINDOW - out.length;
+        out += maskSecrets(
+          text.slice(position, Math.min(gapEnd, position + room)),
+        );
+        position = Math.min(gapEnd, position + room);
+        continue;
+      }
+      if (!span) break;
+      out += maskedSpan(index, span).slice(0, MAX_WINDOW - out.length);
+      position = span[1];
+      index += 1;
+    }
+
+    return { masked: out, cut: position < to };
+  }
+
+  return (start, end) => {
+    spans ??= secretSpans(text);
+    let from = Math.max(0, start - EXCERPT_RADIUS);
+    let to = Math.min(text.length, end + EXCERPT_RADIUS);
+    const first = firstSpanEndingAfter(spans, from);
+    if (first < spans.length && spans[first][0] < to) {
+      from = Math.min(from, spans[first][0]);
+      let last = first;
+      while (last + 1 < spans.length && spans[last + 1][0] < to) last += 1;
+      to = Math.max(to, spans[last][1]);
+    }
+    const { masked, cut } =
+      to - from > MAX_WINDOW
+        ? maskLongWindow(spans, from, to)
+        : { masked: maskSecrets(text.slice(from, to)), cut: false };
+    const window = masked.replace(/\s+/g, " ").trim();
+    const clipped =
+      window.length > MAX_EXCERPT || cut
+        ? `${window.slice(0, MAX_EXCERPT)}…`
+        : window;
+
+    return `${from > 0 ? "…" : ""}${clipped}${to < text.length ? "…" : ""}`;
+  };
 }
 
 function excerpt(text: string, start: number, end: number): string {
-  let from = Math.max(0, start - EXCERPT_RADIUS);
-  let to = Math.min(text.length, end + EXCERPT_RADIUS);
-  for (const [spanStart, spanEnd] of secretSpans(text)) {
-    if (spanStart < to && spanEnd > from) {
-      from = Math.min(from, spanStart);
-      to = Math.max(to, spanEnd);
-    }
-  }
-  const window = maskSecrets(text.slice(from, to)).replace(/\s+/g, " ").trim();
-  const clipped =
-    window.length > MAX_EXCERPT ? `${window.slice(0, MAX_EXCERPT)}…` : window;
-
-  return `${from > 0 ? "…" : ""}${clipped}${to < text.length ? "…" : ""}`;
+  return excerptsOf(text)(start, end);
 }
 
 // Every string inside a value, with an explicit stack (values may nest
@@ -184,22 +285,32 @@ function stringsIn(value: unknown): string[] {
 
 function secretFlags(texts: string[]): Flag[] {
   const flags: Flag[] = [];
-  const ordered = [
-    ...secretPatterns.filter((p) => !p.fallback),
-    ...secretPatterns.filter((p) => p.fallback),
-  ];
   for (const text of texts) {
+    const excerptAt = excerptsOf(text);
     const found: [number, number][] = [];
-    for (const { rule, pattern, fallback } of ordered) {
+    for (const { rule, pattern } of secretPatterns.filter((p) => !p.fallback)) {
       for (const match of text.matchAll(pattern)) {
         const start = match.index;
         const end = start + match[0].length;
-        if (fallback && found.some(([a, b]) => start < b && a < end)) continue;
         found.push([start, end]);
         flags.push({
           rule,
           severity: secretSeverity,
-          excerpt: excerpt(text, start, start + match[0].length),
+          excerpt: excerptAt(start, end),
+        });
+      }
+    }
+    // The fallback reports only what no known kind covers.
+    const known = mergeSpans(found);
+    for (const { rule, pattern } of secretPatterns.filter((p) => p.fallback)) {
+      for (const match of text.matchAll(pattern)) {
+        const start = match.index;
+        const end = start + match[0].length;
+        if (overlaps(known, start, end)) continue;
+        flags.push({
+          rule,
+          severity: secretSeverity,
+          excerpt: excerptAt(start, end),
         });
       }
     }
@@ -319,11 +430,39 @@ const commandRules: CommandRule[] = [
 ];
 
 // A download piped straight into a shell: needs the pipe, so it is matched
-// on the whole command rather than on one simple command.
-const pipeToShell =
-  /\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+)?(?:\/(?:usr\/)?bin\/)?(?:sh|bash|zsh|dash|ksh)\b/;
+// on the whole command rather than on one simple command. The downloader
+// and the pipe sit in one command (no `|;&` or newline between them).
+// Walked command by command, so a long line is read once, not once per
+// `curl` in it.
+const downloader = /\b(?:curl|wget)\b/g;
+const commandEnd = /[|;&\n]/g;
+const shellAfterPipe =
+  /\s*(?:sudo\s+)?(?:\/(?:usr\/)?bin\/)?(?:sh|bash|zsh|dash|ksh)\b/y;
+
+function pipeToShell(command: string): [number, number] | null {
+  downloader.lastIndex = 0;
+  for (
+    let found = downloader.exec(command);
+    found;
+    found = downloader.exec(command)
+  ) {
+    commandEnd.lastIndex = found.index + found[0].length;
+    const stop = commandEnd.exec(command);
+    if (!stop) return null;
+    if (stop[0] === "|") {
+      shellAfterPipe.lastIndex = stop.index + 1;
+      const shell = shellAfterPipe.exec(command);
+      if (shell) return [found.index, shellAfterPipe.lastIndex];
+    }
+    // Any other downloader before `stop` ends at the same place.
+    downloader.lastIndex = stop.index + 1;
+  }
+
+  return null;
+}
 
 function shellFlags(command: string): Flag[] {
+  const excerptAt = excerptsOf(command);
   const flags: Flag[] = [];
   const seen = new Set<string>();
   for (const words of simpleCommands(command)) {
@@ -334,16 +473,16 @@ function shellFlags(command: string): Flag[] {
       flags.push({
         rule: rule.rule,
         severity: rule.severity,
-        excerpt: excerpt(command, at, at + words.join(" ").length),
+        excerpt: excerptAt(at, at + words.join(" ").length),
       });
     }
   }
-  const piped = pipeToShell.exec(command);
+  const piped = pipeToShell(command);
   if (piped) {
     flags.push({
       rule: "shell.pipe-to-shell",
       severity: "high",
-      excerpt: excerpt(command, piped.index, piped.index + piped[0].length),
+      excerpt: excerptAt(piped[0], piped[1]),
     });
   }
 
@@ -356,6 +495,7 @@ const sqlStatement =
   /\b(DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE(?:\s+TABLE)?\s+(?!-)[\w."]+|DELETE\s+FROM\s+[\w."]+|UPDATE\s+[\w."]+\s+SET)\b(?:'[^'\n]*'|[^;\n'])*/gi;
 
 function sqlFlags(command: string): Flag[] {
+  const excerptAt = excerptsOf(command);
   const flags: Flag[] = [];
   for (const match of command.matchAll(sqlStatement)) {
     const head = match[1].toUpperCase();
@@ -376,7 +516,7 @@ function sqlFlags(command: string): Flag[] {
       flags.push({
         rule,
         severity,
-        excerpt: excerpt(command, match.index, match.index + statement.length),
+        excerpt: excerptAt(match.index, match.index + statement.length),
       });
     }
   }

@@ -340,14 +340,22 @@ export interface PriceOverride extends Rates {
 /** A glob over model ids: * is any run of characters, the rest is taken
  * literally; the whole id must match, ignoring case. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob
+  const parts = glob
     .trim()
     .toLowerCase()
     .split("*")
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))
-    .join(".*");
+    .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"));
+  if (parts.length === 1) return new RegExp(`^${parts[0]}$`);
+  // Each inner part is taken at its first place after the one before: a
+  // look-ahead never backtracks, and taking the earliest place leaves the
+  // most room for the rest. So `*-*-*-x` reads a long id once per part
+  // rather than trying every way to split it.
+  const inner = parts
+    .slice(1, -1)
+    .map((part, i) => `(?=(.*?${part}))\\${i + 1}`)
+    .join("");
 
-  return new RegExp(`^${body}$`);
+  return new RegExp(`^${parts[0]}${inner}.*${parts.at(-1)}$`);
 }
 
 // Ingest prices every event against every override of its project, so
