@@ -135,6 +135,31 @@ describe.each(testKinds)("agent activity in session traces on %s", (kind) => {
     ]);
   });
 
+  it("never puts an action in a session that began after it", async () => {
+    const { db, project, agent, task } = await setup();
+    await task("Early task");
+    // The claim waits in the queue while a new session starts.
+    await claimTasks(db, agent.actor, {});
+    await ingestEvents(db, agent.actor, {
+      events: [
+        {
+          id: "later-1",
+          sessionId: "later",
+          type: "message",
+          name: "user prompt",
+          time: new Date(Date.now() + 1000).toISOString(),
+        },
+      ],
+    });
+    await flushActivity();
+
+    const later = await trace(project.id, "later");
+    expect(later.rows.map((r) => r.name)).toEqual(["user prompt"]);
+    const day = new Date().toISOString().slice(0, 10);
+    const api = await trace(project.id, `flotilla-api-${day}`);
+    expect(api.rows.map((r) => r.name)).toEqual(["task.claimed"]);
+  });
+
   it("records context lookups with what they served", async () => {
     const { db, project, agent } = await setup();
     await indexDocuments(db, cli, {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt } from "drizzle-orm";
+import { and, desc, eq, gt, lte } from "drizzle-orm";
 import type { Database } from "@/db/client";
 import { agentSessions } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
@@ -46,6 +46,9 @@ async function activitySession(
     .where(
       and(
         eq(agentSessions.agentId, actor.agentId),
+        // Written a moment later: a session begun after the action is not
+        // the one it happened in.
+        lte(agentSessions.startedAt, at),
         gt(
           agentSessions.lastEventAt,
           new Date(at.getTime() - ACTIVE_WINDOW_MS),

@@ -14,7 +14,7 @@ import {
 import { chainLink, eventDigest } from "./chain";
 import { flagEvent, prepareFlagRules, type Flag } from "./flags";
 import { enabledFlagRules } from "./flag-rules";
-import { gradeSession, isAttempt, landsWork } from "./grade";
+import { gradeSession, isAttempt, landsWork, type GradeInputs } from "./grade";
 import { notifyCriticalFlags } from "./flag-notices";
 import { checkEvent } from "./limits";
 import {
@@ -145,16 +145,16 @@ export async function storeEvents(
     if (checked.ok) items.push({ index, event: checked.event });
     else rejections.push({ index, reason: checked.reason });
   }
-  const links = await linkTasks(db, actor, items, rejections);
-  const receivedAt = now();
-  // The project's own prices, read once for the whole batch.
-  const overrides =
-    items.length === 0 ? [] : await projectPriceOverrides(db, actor.projectId);
-  // The project's own rules, read once for the whole batch.
-  const customRules =
+  // Tasks the items name or the agent held, and the project's own prices
+  // and red-flag rules, read once for the whole batch and side by side.
+  const [links, overrides, customRules] = await Promise.all([
+    linkTasks(db, actor, items, rejections),
+    items.length === 0 ? [] : projectPriceOverrides(db, actor.projectId),
     items.length === 0
       ? []
-      : prepareFlagRules(await enabledFlagRules(db, actor.projectId));
+      : enabledFlagRules(db, actor.projectId).then(prepareFlagRules),
+  ]);
+  const receivedAt = now();
 
   const rows: EventRow[] = [];
   const flags = new Map<string, Flag[]>();
@@ -418,12 +418,17 @@ async function upsertSessions(
       externalId: agentSessions.externalId,
       head: agentSessions.chainHead,
       length: agentSessions.chainLength,
+      attemptCount: agentSessions.attemptCount,
+      failedCount: agentSessions.errorCount,
+      landedCount: agentSessions.landedCount,
+      highFlagCount: agentSessions.highFlagCount,
+      criticalFlagCount: agentSessions.criticalFlagCount,
     });
   const ids = new Map<string, string>();
   const chains = new Map<string, Chain>();
-  for (const row of stored) {
-    ids.set(row.externalId, row.id);
-    chains.set(row.id, { head: row.head, length: row.length });
+  for (const { id, externalId, head, length, ...counts } of stored) {
+    ids.set(externalId, id);
+    chains.set(id, { head, length, counts });
   }
 
   return { ids, chains };
@@ -454,6 +459,8 @@ type StoredEvent = Pick<
 interface Chain {
   head: string | null;
   length: number;
+  /** The session's grade counters as the batch found them (locked). */
+  counts?: GradeInputs;
 }
 
 function digestOf(row: EventRow): string {
@@ -710,9 +717,24 @@ async function addToSessionTotals(
   for (const [sessionId, total] of totals) {
     const s = agentSessions;
     const chain = chains.get(sessionId);
+    // The grade from the counters as they will be: the row is locked
+    // since the session upsert, so no other batch moves them meanwhile.
+    const before = chain?.counts;
+    const graded = before
+      ? gradeSession({
+          attemptCount: before.attemptCount + total.attempts,
+          failedCount: before.failedCount + total.errors,
+          landedCount: before.landedCount + total.landed,
+          highFlagCount: before.highFlagCount + total.high,
+          criticalFlagCount: before.criticalFlagCount + total.critical,
+        })
+      : null;
     const [counts] = await db
       .update(s)
       .set({
+        ...(graded
+          ? { grade: graded.grade, gradeReasons: graded.reasons }
+          : {}),
         eventCount: sql`${s.eventCount} + ${total.count}`,
         errorCount: sql`${s.errorCount} + ${total.errors}`,
         attemptCount: sql`${s.attemptCount} + ${total.attempts}`,
@@ -739,11 +761,11 @@ async function addToSessionTotals(
         highFlagCount: s.highFlagCount,
         criticalFlagCount: s.criticalFlagCount,
       });
-    if (!counts) continue;
-    const graded = gradeSession(counts);
+    if (!counts || graded) continue;
+    const regraded = gradeSession(counts);
     await db
       .update(s)
-      .set({ grade: graded.grade, gradeReasons: graded.reasons })
+      .set({ grade: regraded.grade, gradeReasons: regraded.reasons })
       .where(sql`${s.id} = ${sessionId}`);
   }
 }
