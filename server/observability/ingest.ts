@@ -460,7 +460,7 @@ interface Chain {
   head: string | null;
   length: number;
   /** The session's grade counters as the batch found them (locked). */
-  counts?: GradeInputs;
+  counts: GradeInputs;
 }
 
 function digestOf(row: EventRow): string {
@@ -493,7 +493,9 @@ function digestOf(row: EventRow): string {
 // arrival) and moves the chain's head past it.
 function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
   for (const row of rows) {
-    const chain = chains.get(row.sessionId) ?? { head: null, length: 0 };
+    // upsertSessions returned every session of the batch, locked.
+    const chain = chains.get(row.sessionId);
+    if (!chain) throw new Error(`session ${row.sessionId} was not upserted`);
     chain.length += 1;
     chain.head = chainLink(chain.head, digestOf(row));
     row.chainSeq = chain.length;
@@ -717,24 +719,22 @@ async function addToSessionTotals(
   for (const [sessionId, total] of totals) {
     const s = agentSessions;
     const chain = chains.get(sessionId);
+    if (!chain) throw new Error(`session ${sessionId} was not upserted`);
     // The grade from the counters as they will be: the row is locked
     // since the session upsert, so no other batch moves them meanwhile.
-    const before = chain?.counts;
-    const graded = before
-      ? gradeSession({
-          attemptCount: before.attemptCount + total.attempts,
-          failedCount: before.failedCount + total.errors,
-          landedCount: before.landedCount + total.landed,
-          highFlagCount: before.highFlagCount + total.high,
-          criticalFlagCount: before.criticalFlagCount + total.critical,
-        })
-      : null;
-    const [counts] = await db
+    const before = chain.counts;
+    const graded = gradeSession({
+      attemptCount: before.attemptCount + total.attempts,
+      failedCount: before.failedCount + total.errors,
+      landedCount: before.landedCount + total.landed,
+      highFlagCount: before.highFlagCount + total.high,
+      criticalFlagCount: before.criticalFlagCount + total.critical,
+    });
+    await db
       .update(s)
       .set({
-        ...(graded
-          ? { grade: graded.grade, gradeReasons: graded.reasons }
-          : {}),
+        grade: graded.grade,
+        gradeReasons: graded.reasons,
         eventCount: sql`${s.eventCount} + ${total.count}`,
         errorCount: sql`${s.errorCount} + ${total.errors}`,
         attemptCount: sql`${s.attemptCount} + ${total.attempts}`,
@@ -743,7 +743,8 @@ async function addToSessionTotals(
         criticalFlagCount: sql`${s.criticalFlagCount} + ${total.critical}`,
         unpricedCount: sql`${s.unpricedCount} + ${total.unpriced}`,
         flagCount: sql`${s.flagCount} + ${flagCounts.get(sessionId) ?? 0}`,
-        ...(chain ? { chainHead: chain.head, chainLength: chain.length } : {}),
+        chainHead: chain.head,
+        chainLength: chain.length,
         costUsd: sql`${s.costUsd} + ${fromHundredMillionths(total.cost)}::numeric`,
         startedAt: sql`least(${s.startedAt}, ${total.first.toISOString()}::timestamptz)`,
         lastEventAt: sql`greatest(${s.lastEventAt}, ${total.last.toISOString()}::timestamptz)`,
@@ -753,19 +754,6 @@ async function addToSessionTotals(
             }
           : {}),
       })
-      .where(sql`${s.id} = ${sessionId}`)
-      .returning({
-        attemptCount: s.attemptCount,
-        failedCount: s.errorCount,
-        landedCount: s.landedCount,
-        highFlagCount: s.highFlagCount,
-        criticalFlagCount: s.criticalFlagCount,
-      });
-    if (!counts || graded) continue;
-    const regraded = gradeSession(counts);
-    await db
-      .update(s)
-      .set({ grade: regraded.grade, gradeReasons: regraded.reasons })
       .where(sql`${s.id} = ${sessionId}`);
   }
 }

@@ -53,15 +53,7 @@ export async function ensureEventPartitions(
   }
   if (needed.size === 0) return;
 
-  const existing = await queryRows<{ name: string }>(
-    db,
-    sql`select c.relname as name
-        from pg_inherits i
-        join pg_class c on c.oid = i.inhrelid
-        join pg_class p on p.oid = i.inhparent
-        where p.relname = 'events'`,
-  );
-  for (const { name } of existing) names.add(name);
+  for (const { name } of await listEventPartitions(db)) names.add(name);
   const missing = [...needed.values()].filter((p) => !names.has(p.name));
   if (missing.length === 0) return;
 
