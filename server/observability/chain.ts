@@ -7,7 +7,7 @@ import type { Actor } from "@/server/identity/actor";
 import { requireProjectRole } from "@/server/identity/access";
 import { notFound } from "@/server/errors";
 import { parseInput } from "@/server/input";
-import { canonicalJson } from "./normalize/claude-code-hook";
+import { canonicalJson } from "./canonical-json";
 
 // Tamper evidence: each session's events form a hash chain in order of
 // arrival. A link is sha256(previous link + digest of the event), where the
@@ -65,39 +65,83 @@ const chainedColumns = {
 };
 
 function sha256(text: string): string {
-  return crypto.createHash("sha256").update(text).digest("hex");
+  return crypto.hash("sha256", text, "hex");
 }
 
-/** The digest of one event: the same for the row as written and as read
- * back (keys sorted, so jsonb's key order does not matter). */
-export function eventDigest(event: ChainedContent): string {
-  return sha256(
-    canonicalJson({
-      key: event.eventKey,
-      source: event.source,
-      type: event.type,
-      name: event.name,
-      status: event.status,
-      at: event.occurredAt.toISOString(),
-      durationMs: event.durationMs,
-      traceId: event.traceId,
-      spanId: event.spanId,
-      parentSpanId: event.parentSpanId,
-      toolName: event.toolName,
-      model: event.model,
-      provider: event.provider,
-      tokens: [
+/** Canonical JSON texts of an event's input, output and attributes, made
+ * once at ingest for both its digest and the jsonb it stores. */
+export interface ContentJson {
+  input: string;
+  output: string;
+  attributes: string;
+}
+
+export function contentJson(event: {
+  input?: unknown;
+  output?: unknown;
+  attributes?: unknown;
+}): ContentJson {
+  return {
+    input: canonicalJson(event.input ?? null),
+    output: canonicalJson(event.output ?? null),
+    attributes: canonicalJson(event.attributes ?? null),
+  };
+}
+
+// The text a digest is taken of: canonicalJson of an object with these
+// members, written directly in their sorted order so the event's content
+// is serialised once. A member whose value is undefined is left out, as
+// canonicalJson leaves it out.
+function digestText(event: ChainedContent, json: ContentJson): string {
+  const members: [string, string | undefined][] = [
+    ["at", JSON.stringify(event.occurredAt.toISOString())],
+    ["attributes", json.attributes],
+    ["durationMs", member(event.durationMs)],
+    ["input", json.input],
+    ["key", member(event.eventKey)],
+    ["model", member(event.model)],
+    ["name", member(event.name)],
+    ["output", json.output],
+    ["parentSpanId", member(event.parentSpanId)],
+    ["provider", member(event.provider)],
+    ["source", member(event.source)],
+    ["spanId", member(event.spanId)],
+    ["status", member(event.status)],
+    [
+      "tokens",
+      canonicalJson([
         event.inputTokens,
         event.outputTokens,
         event.cacheReadTokens,
         event.cacheWrite5mTokens,
         event.cacheWrite1hTokens,
-      ],
-      input: event.input ?? null,
-      output: event.output ?? null,
-      attributes: event.attributes ?? null,
-    }),
-  );
+      ]),
+    ],
+    ["toolName", member(event.toolName)],
+    ["traceId", member(event.traceId)],
+    ["type", member(event.type)],
+  ];
+  let text = "{";
+  for (const [key, value] of members) {
+    if (value === undefined) continue;
+    text += `${text.length > 1 ? "," : ""}"${key}":${value}`;
+  }
+
+  return `${text}}`;
+}
+
+function member(value: unknown): string | undefined {
+  return value === undefined ? undefined : canonicalJson(value);
+}
+
+/** The digest of one event: the same for the row as written and as read
+ * back (keys sorted, so jsonb's key order does not matter). `json` is the
+ * event's contentJson when the caller has it already. */
+export function eventDigest(
+  event: ChainedContent,
+  json: ContentJson = contentJson(event),
+): string {
+  return sha256(digestText(event, json));
 }
 
 /** The link after `previous` (null at the start of the chain). */

@@ -9,6 +9,7 @@ import { receiveClaudeCodeHook } from "./hooks";
 import { ingestEvents, type AgentActor } from "./ingest";
 import { transcriptUsageEvents } from "./normalize/claude-code-transcript";
 import { ingestOtlpLogs, ingestOtlpTraces } from "./otlp";
+import { verifySessionChain } from "./chain";
 import { getSession } from "./sessions";
 import { projectSpend, spendCsv } from "./spend";
 import {
@@ -342,6 +343,53 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
       (e) => e.model === "llama-3.1-70b",
     );
     expect(unpriced).toMatchObject({ costUsd: null, costSource: "unpriced" });
+  });
+
+  it("stores text and JSON that array literals treat specially as sent", async () => {
+    // Keys, names and content holding quotes, backslashes, braces, commas,
+    // the word NULL and non-ASCII text, beside JSON null and JSON strings.
+    const awkward = [
+      "NULL",
+      'a,b{c}"d"\\e',
+      "  spaced  ",
+      "line\nbreak\ttab",
+      "ünïcödé ☃ \u2028",
+    ];
+    const result = await ingestEvents(handle.db, agent, {
+      events: awkward.map((text, i) => ({
+        id: `${text}#${i}`,
+        sessionId: "awkward-1",
+        type: "tool_call",
+        name: text,
+        toolName: text,
+        time: `2026-11-29T11:00:0${i}Z`,
+        input: { [text]: text, list: [text, null, 1.5], nested: { q: '"' } },
+        output: i % 2 === 0 ? text : { text },
+      })),
+    });
+    expect(result).toMatchObject({ accepted: awkward.length, rejected: 0 });
+
+    const session = await sessionRow(handle, "awkward-1");
+    const stored = await eventsOf(handle, session.id);
+    expect(stored.map((e) => [e.eventKey, e.name, e.toolName])).toEqual(
+      // Event ids are trimmed as they are read; names are kept as sent.
+      awkward.map((text, i) => [`${text}#${i}`.trim(), text, text]),
+    );
+    stored.forEach((event, i) => {
+      const text = awkward[i];
+      expect(event.input).toEqual({
+        [text]: text,
+        list: [text, null, 1.5],
+        nested: { q: '"' },
+      });
+      expect(event.output).toEqual(i % 2 === 0 ? text : { text });
+    });
+    expect(
+      await verifySessionChain(handle.db, agent, {
+        project: "obs",
+        sessionId: session.id,
+      }),
+    ).toMatchObject({ verified: true, length: awkward.length });
   });
 
   it("refuses a batch over 1,000 events with payload_too_large", async () => {

@@ -1,4 +1,4 @@
-import { getTableColumns, sql } from "drizzle-orm";
+import { getTableColumns, sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database } from "@/db/client";
 import { agentSessions, eventFlags, events } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
@@ -11,8 +11,19 @@ import {
   type EventStatus,
   type EventType,
 } from "./model";
-import { chainLink, eventDigest } from "./chain";
-import { flagEvent, prepareFlagRules, type Flag } from "./flags";
+import {
+  chainLink,
+  contentJson,
+  eventDigest,
+  type ChainedContent,
+  type ContentJson,
+} from "./chain";
+import {
+  flagEvent,
+  prepareFlagRules,
+  type Flag,
+  type PreparedFlagRule,
+} from "./flags";
 import { enabledFlagRules } from "./flag-rules";
 import { gradeSession, isAttempt, landsWork, type GradeInputs } from "./grade";
 import { notifyCriticalFlags } from "./flag-notices";
@@ -147,17 +158,25 @@ export async function storeEvents(
   }
   // Tasks the items name or the agent held, and the project's own prices
   // and red-flag rules, read once for the whole batch and side by side.
-  const [links, overrides, customRules] = await Promise.all([
+  const reads = Promise.all([
     linkTasks(db, actor, items, rejections),
     items.length === 0 ? [] : projectPriceOverrides(db, actor.projectId),
     items.length === 0
       ? []
       : enabledFlagRules(db, actor.projectId).then(prepareFlagRules),
   ]);
+  // Each event's digest needs nothing from the database: it is made while
+  // the reads are on their way.
+  const [[links, overrides, customRules], content] = await whileWaiting(
+    reads,
+    () =>
+      new Map(
+        items.map(({ index, event }) => [index, contentOf(source, event)]),
+      ),
+  );
   const receivedAt = now();
 
   const rows: EventRow[] = [];
-  const flags = new Map<string, Flag[]>();
   const seen = new Set<string>();
   let duplicate = 0;
   for (const { index, event } of items) {
@@ -169,16 +188,28 @@ export async function storeEvents(
       continue;
     }
     seen.add(event.key);
-    const row = toRow(actor, source, event, link, receivedAt, overrides);
+    const row = toRow(
+      actor,
+      event,
+      link,
+      receivedAt,
+      overrides,
+      content.get(index)!,
+    );
     rows.push(row);
-    const raised = flagEvent(event, customRules);
-    if (raised.length > 0) flags.set(row.id, raised);
   }
 
   const inserted =
     rows.length === 0
       ? []
-      : await storeRows(db, actor, source, items, rows, flags, receivedAt);
+      : await storeRows(db, {
+          actor,
+          source,
+          items,
+          rows,
+          customRules,
+          receivedAt,
+        });
   duplicate += rows.length - inserted.length;
   rejections.sort((a, b) => a.index - b.index);
 
@@ -194,15 +225,8 @@ export async function storeEvents(
 // partitions they need. Should another process's retention have dropped
 // a partition this process still thought present, the batch is tried
 // once more with fresh knowledge of the partitions.
-async function storeRows(
-  db: Database,
-  actor: AgentActor,
-  source: string,
-  items: Normalized["items"],
-  rows: EventRow[],
-  flags: Map<string, Flag[]>,
-  receivedAt: Date,
-): Promise<StoredEvent[]> {
+async function storeRows(db: Database, batch: Batch): Promise<StoredEvent[]> {
+  const { rows } = batch;
   const clientSessions = new Map(rows.map((row) => [row.id, row.sessionId]));
   for (let attempt = 1; ; attempt += 1) {
     await ensureEventPartitions(
@@ -210,15 +234,7 @@ async function storeRows(
       rows.map((row) => row.occurredAt),
     );
     try {
-      return await storeRowsOnce(
-        db,
-        actor,
-        source,
-        items,
-        rows,
-        flags,
-        receivedAt,
-      );
+      return await storeRowsOnce(db, batch);
     } catch (error) {
       if (attempt > 1 || !isMissingPartition(error)) throw error;
       forgetEventPartitions(db);
@@ -228,14 +244,20 @@ async function storeRows(
   }
 }
 
+/** A batch ready to store: its rows, the items they came from, and the
+ * project's red-flag rules. */
+interface Batch {
+  actor: AgentActor;
+  source: string;
+  items: Normalized["items"];
+  rows: EventRow[];
+  customRules: readonly PreparedFlagRule[];
+  receivedAt: Date;
+}
+
 async function storeRowsOnce(
   db: Database,
-  actor: AgentActor,
-  source: string,
-  items: Normalized["items"],
-  rows: EventRow[],
-  flags: Map<string, Flag[]>,
-  receivedAt: Date,
+  { actor, source, items, rows, customRules, receivedAt }: Batch,
 ): Promise<StoredEvent[]> {
   return db.transaction(async (tx) => {
     const store = tx as unknown as Database;
@@ -253,7 +275,10 @@ async function storeRowsOnce(
     }
     const fresh = await claimKeys(store, rows);
     appendToChains(chains, fresh);
-    await insertEvents(store, fresh);
+    // Red flags are looked for while the rows are on their way.
+    const [, flags] = await whileWaiting(insertEvents(store, fresh), () =>
+      flagRows(fresh, customRules),
+    );
     const stored = fresh.map(storedFrom);
     const flagCounts = await storeFlags(
       store,
@@ -314,33 +339,26 @@ async function linkTasks(
   return links;
 }
 
-type EventRow = typeof events.$inferInsert & { id: string };
+type EventRow = typeof events.$inferInsert & {
+  id: string;
+  /** The event the row was made from. */
+  event: EventInput;
+} & Omit<Content, "columns">;
 
-function toRow(
-  actor: AgentActor,
-  source: string,
-  event: EventInput,
-  link: TaskLink | null,
-  receivedAt: Date,
-  overrides: readonly PriceOverride[],
-): EventRow {
-  const cost = priceEvent({
-    model: event.model,
-    usage: event.usage,
-    reportedCostUsd: event.reportedCostUsd,
-    at: event.occurredAt,
-    overrides,
-  });
+/** What an event's chain link is made from, made once per event. */
+interface Content {
+  columns: ChainedContent;
+  /** Canonical JSON of input, output and attributes: digested, and
+   * stored as they are. */
+  json: ContentJson;
+  digest: string;
+}
+
+// The columns of an event's row that its chain link covers.
+function chainedColumns(source: string, event: EventInput): ChainedContent {
   const usage = event.usage;
 
   return {
-    id: newId(),
-    projectId: actor.projectId,
-    // Holds the client's session id until the session rows exist.
-    sessionId: event.sessionId,
-    agentId: actor.agentId,
-    taskId: link?.taskId ?? null,
-    goalId: link?.goalId ?? null,
     eventKey: event.key,
     source,
     type: event.type,
@@ -359,12 +377,51 @@ function toRow(
     cacheReadTokens: usage ? usage.cacheRead : null,
     cacheWrite5mTokens: usage ? usage.cacheWrite5m : null,
     cacheWrite1hTokens: usage ? usage.cacheWrite1h : null,
-    costUsd: cost.costUsd,
-    costSource: cost.costSource,
     input: event.input ?? null,
     output: event.output ?? null,
     attributes: event.attributes ?? null,
+  };
+}
+
+function contentOf(source: string, event: EventInput): Content {
+  const columns = chainedColumns(source, event);
+  const json = contentJson(columns);
+
+  return { columns, json, digest: eventDigest(columns, json) };
+}
+
+function toRow(
+  actor: AgentActor,
+  event: EventInput,
+  link: TaskLink | null,
+  receivedAt: Date,
+  overrides: readonly PriceOverride[],
+  { columns, json, digest }: Content,
+): EventRow {
+  const cost = priceEvent({
+    model: event.model,
+    usage: event.usage,
+    reportedCostUsd: event.reportedCostUsd,
+    at: event.occurredAt,
+    overrides,
+  });
+
+  return {
+    id: newId(),
+    projectId: actor.projectId,
+    // Holds the client's session id until the session rows exist.
+    sessionId: event.sessionId,
+    agentId: actor.agentId,
+    taskId: link?.taskId ?? null,
+    goalId: link?.goalId ?? null,
+    ...columns,
+    attributes: columns.attributes as Record<string, unknown> | null,
+    costUsd: cost.costUsd,
+    costSource: cost.costSource,
     receivedAt,
+    event,
+    json,
+    digest,
   };
 }
 
@@ -463,32 +520,6 @@ interface Chain {
   counts: GradeInputs;
 }
 
-function digestOf(row: EventRow): string {
-  return eventDigest({
-    eventKey: row.eventKey,
-    source: row.source,
-    type: row.type,
-    name: row.name,
-    status: row.status ?? "ok",
-    occurredAt: row.occurredAt,
-    durationMs: row.durationMs ?? null,
-    traceId: row.traceId ?? null,
-    spanId: row.spanId ?? null,
-    parentSpanId: row.parentSpanId ?? null,
-    toolName: row.toolName ?? null,
-    model: row.model ?? null,
-    provider: row.provider ?? null,
-    inputTokens: row.inputTokens ?? null,
-    outputTokens: row.outputTokens ?? null,
-    cacheReadTokens: row.cacheReadTokens ?? null,
-    cacheWrite5mTokens: row.cacheWrite5mTokens ?? null,
-    cacheWrite1hTokens: row.cacheWrite1hTokens ?? null,
-    input: row.input,
-    output: row.output,
-    attributes: row.attributes,
-  });
-}
-
 // Links each row to its session's chain in batch order (the order of
 // arrival) and moves the chain's head past it.
 function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
@@ -497,11 +528,38 @@ function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
     const chain = chains.get(row.sessionId);
     if (!chain) throw new Error(`session ${row.sessionId} was not upserted`);
     chain.length += 1;
-    chain.head = chainLink(chain.head, digestOf(row));
+    chain.head = chainLink(chain.head, row.digest);
     row.chainSeq = chain.length;
     row.chainHash = chain.head;
     chains.set(row.sessionId, chain);
   }
+}
+
+function flagRows(
+  rows: EventRow[],
+  customRules: readonly PreparedFlagRule[],
+): Map<string, Flag[]> {
+  const flags = new Map<string, Flag[]>();
+  for (const row of rows) {
+    const raised = flagEvent(row.event, customRules);
+    if (raised.length > 0) flags.set(row.id, raised);
+  }
+
+  return flags;
+}
+
+/** Runs `work` while `pending` is on its way to the database (once the
+ * event loop has sent it) and returns both results; a failure of
+ * `pending` still reaches the caller. */
+async function whileWaiting<T, W>(
+  pending: Promise<T>,
+  work: () => W,
+): Promise<[T, W]> {
+  pending.catch(() => {});
+  await new Promise((resolve) => setImmediate(resolve));
+  const done = work();
+
+  return [await pending, done];
 }
 
 async function storeFlags(
@@ -536,35 +594,77 @@ async function storeFlags(
   return counts;
 }
 
-// PostgreSQL array literal text for unnest(): one parameter per column
-// instead of one per value, so a batch is one short statement whatever its
-// size, and drizzle builds no per-value placeholders.
-function arrayLiteral(values: unknown[], json: boolean): string {
-  const items = values.map((value) => {
-    if (value === null || value === undefined) return "NULL";
-    const text = json
-      ? JSON.stringify(value)
+// A batch goes to PostgreSQL as one array literal per column, expanded by
+// unnest(): one parameter per column instead of one per value, so a batch
+// is one short statement whatever its size, and drizzle builds no
+// per-value placeholders.
+
+/** One element of an array literal. Text and JSON are quoted; uuids,
+ * numbers and ISO timestamps hold no character an array literal treats
+ * specially, so they go bare. */
+function arrayElement(value: unknown, quoted: boolean): string {
+  if (value === null || value === undefined) return "NULL";
+  const text =
+    typeof value === "string"
+      ? value
       : value instanceof Date
         ? value.toISOString()
         : String(value);
+  if (!quoted) return text;
 
-    return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-  });
-
-  return `{${items.join(",")}}`;
+  return text.includes('"') || text.includes("\\")
+    ? `"${text.replace(/[\\"]/g, "\\$&")}"`
+    : `"${text}"`;
 }
 
+/** The array literal of `values`; `{}` when every one is null, which
+ * unnest() pads with nulls to the length of the longest array. */
+function arrayLiteral(values: readonly unknown[], quoted: boolean): string {
+  const elements = new Array<string>(values.length);
+  let filled = false;
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    if (value !== null && value !== undefined) filled = true;
+    elements[i] = arrayElement(value, quoted);
+  }
+
+  return filled ? `{${elements.join(",")}}` : "{}";
+}
+
+type JsonColumn = keyof ContentJson;
+
 const eventColumns = Object.entries(getTableColumns(events)).map(
-  ([key, column]) => ({
-    key: key as keyof EventRow,
-    name: column.name,
+  ([key, column]) => {
     // numeric(16, 8)[] is written numeric[]; the column keeps its scale.
-    type: column.getSQLType().replace(/\(.*\)$/, ""),
-  }),
+    const type = column.getSQLType().replace(/\(.*\)$/, "");
+
+    return {
+      key: key as keyof typeof events.$inferInsert,
+      name: column.name,
+      type,
+      json: type === "jsonb",
+      quoted: type === "text" || type === "jsonb",
+      // Columns every row of a batch shares (one actor, one source, one
+      // arrival time) are sent once.
+      shared: ["projectId", "agentId", "source", "receivedAt"].includes(key),
+    };
+  },
 );
 const eventColumnList = sql.raw(
   eventColumns.map((c) => `"${c.name}"`).join(", "),
 );
+
+// A column's values; JSON columns as the canonical text the digest was
+// taken of (null stays SQL null).
+function columnValues(
+  rows: EventRow[],
+  column: (typeof eventColumns)[number],
+): unknown[] {
+  if (!column.json) return rows.map((row) => row[column.key]);
+  const key = column.key as JsonColumn;
+
+  return rows.map((row) => (row[key] == null ? null : row.json[key]));
+}
 
 // What the rest of the transaction needs of a row it stored.
 function storedFrom(row: EventRow): StoredEvent {
@@ -604,22 +704,16 @@ function byKey(a: EventRow, b: EventRow): number {
 async function claimKeys(db: Database, rows: EventRow[]): Promise<EventRow[]> {
   if (rows.length === 0) return [];
   const sorted = [...rows].sort(byKey);
+  // One batch is one agent's, in one project.
+  const { projectId, agentId } = rows[0];
   const claimed = await queryRows<{ event_id: string }>(
     db,
     sql`insert into event_keys
           (project_id, agent_id, event_key, event_id, occurred_at)
-        select * from unnest(
-          ${arrayLiteral(
-            sorted.map((r) => r.projectId),
-            false,
-          )}::uuid[],
-          ${arrayLiteral(
-            sorted.map((r) => r.agentId),
-            false,
-          )}::uuid[],
+        select ${projectId}::uuid, ${agentId}::uuid, k.* from unnest(
           ${arrayLiteral(
             sorted.map((r) => r.eventKey),
-            false,
+            true,
           )}::text[],
           ${arrayLiteral(
             sorted.map((r) => r.id),
@@ -628,7 +722,7 @@ async function claimKeys(db: Database, rows: EventRow[]): Promise<EventRow[]> {
           ${arrayLiteral(
             sorted.map((r) => r.occurredAt),
             false,
-          )}::timestamptz[])
+          )}::timestamptz[]) as k
         on conflict do nothing
         returning event_id`,
   );
@@ -639,16 +733,28 @@ async function claimKeys(db: Database, rows: EventRow[]): Promise<EventRow[]> {
 
 async function insertEvents(db: Database, rows: EventRow[]): Promise<void> {
   if (rows.length === 0) return;
-  const arrays = eventColumns.map(
-    ({ key, type }) =>
-      sql`${arrayLiteral(
-        rows.map((row) => row[key]),
-        type === "jsonb",
-      )}::${sql.raw(type)}[]`,
-  );
+  const selected: SQL[] = [];
+  const arrays: SQL[] = [];
+  const names: string[] = [];
+  for (const column of eventColumns) {
+    const type = sql.raw(column.type);
+    if (column.shared) {
+      const value = rows[0][column.key];
+      selected.push(
+        sql`${value instanceof Date ? value.toISOString() : value}::${type}`,
+      );
+      continue;
+    }
+    arrays.push(
+      sql`${arrayLiteral(columnValues(rows, column), column.quoted)}::${type}[]`,
+    );
+    names.push(`"${column.name}"`);
+    selected.push(sql.raw(`u."${column.name}"`));
+  }
   await db.execute(
     sql`insert into events (${eventColumnList})
-        select * from unnest(${sql.join(arrays, sql`, `)})`,
+        select ${sql.join(selected, sql`, `)}
+        from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(names.join(", "))})`,
   );
 }
 

@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import { z } from "zod";
+import { canonicalJson } from "../canonical-json";
 import type { EventInput } from "../ingest";
 import type { EventStatus, EventType } from "../model";
 
@@ -41,21 +42,6 @@ function digest(body: HookBody): string {
     .update(canonicalJson(body))
     .digest("hex")
     .slice(0, 32);
-}
-
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-
-    return `{${entries
-      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
-      .join(",")}}`;
-  }
-
-  return JSON.stringify(value) ?? "null";
 }
 
 /** The event's identity: the session, the hook event and what the event

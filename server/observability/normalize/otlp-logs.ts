@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import type { EventInput, Normalized } from "../ingest";
 import { MAX_JSON_DEPTH, PayloadTooDeep } from "../limits";
 import { usageFromAnthropic } from "../prices";
-import { canonicalJson } from "./claude-code-hook";
+import { canonicalJson } from "../canonical-json";
 import {
   attributeMap,
   anyValue,
