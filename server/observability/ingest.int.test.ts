@@ -392,6 +392,57 @@ describe.each(testKinds)("observability ingest on %s", (kind) => {
     ).toMatchObject({ verified: true, length: awkward.length });
   });
 
+  it("chains only the new events of a batch that repeats some earlier ones", async () => {
+    const event = (id: string, second: number) => ({
+      id,
+      sessionId: "replay-mix",
+      type: "tool_call",
+      name: "Bash",
+      time: `2026-11-29T12:00:${String(second).padStart(2, "0")}Z`,
+      input: { command: `echo ${id}` },
+    });
+    const first = await ingestEvents(handle.db, agent, {
+      events: [event("m-b", 1), event("m-d", 2)],
+    });
+    expect(first).toMatchObject({ accepted: 2, duplicate: 0 });
+    // Keys sort around the replayed ones: a, b (replay), c, d (replay), e.
+    const second = await ingestEvents(handle.db, agent, {
+      events: [
+        event("m-e", 5),
+        event("m-b", 1),
+        event("m-a", 3),
+        event("m-d", 2),
+        event("m-c", 4),
+      ],
+    });
+    expect(second).toMatchObject({ accepted: 3, duplicate: 2 });
+    const replay = await ingestEvents(handle.db, agent, {
+      events: [event("m-a", 3), event("m-e", 5)],
+    });
+    expect(replay).toMatchObject({ accepted: 0, duplicate: 2 });
+
+    const session = await sessionRow(handle, "replay-mix");
+    expect(session).toMatchObject({ eventCount: 5, chainLength: 5 });
+    const stored = await eventsOf(handle, session.id);
+    // Arrival order: the first batch, then the new events of the second in
+    // the order they were sent.
+    const bySeq = [...stored].sort((a, b) => a.chainSeq! - b.chainSeq!);
+    expect(bySeq.map((e) => [e.chainSeq, e.eventKey])).toEqual([
+      [1, "m-b"],
+      [2, "m-d"],
+      [3, "m-e"],
+      [4, "m-a"],
+      [5, "m-c"],
+    ]);
+    expect(session.chainHead).toBe(bySeq[4].chainHash);
+    expect(
+      await verifySessionChain(handle.db, agent, {
+        project: "obs",
+        sessionId: session.id,
+      }),
+    ).toMatchObject({ verified: true, length: 5 });
+  });
+
   it("refuses a batch over 1,000 events with payload_too_large", async () => {
     const events = Array.from({ length: 1001 }, (_, i) => ({ id: `big-${i}` }));
     const error = await ingestEvents(handle.db, agent, { events }).catch(

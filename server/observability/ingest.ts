@@ -37,7 +37,7 @@ import { fromNativeItems } from "./normalize/native";
 import { priceEvent, type PriceOverride, type TokenUsage } from "./prices";
 import { projectPriceOverrides } from "./price-overrides";
 import {
-  addToRollups,
+  rollupUpserts,
   fromHundredMillionths,
   toHundredMillionths,
 } from "./rollups";
@@ -273,12 +273,23 @@ async function storeRowsOnce(
     for (const row of rows) {
       row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
     }
-    const fresh = await claimKeys(store, rows);
-    appendToChains(chains, fresh);
-    // Red flags are looked for while the rows are on their way.
-    const [, flags] = await whileWaiting(insertEvents(store, fresh), () =>
-      flagRows(fresh, customRules),
+    // Linked as if every row were new, which a batch almost always is;
+    // red flags are looked for while the rows are on their way.
+    const locked = new Map([...chains].map(([id, c]) => [id, { ...c }]));
+    appendToChains(chains, rows);
+    const [inserted, flags] = await whileWaiting(
+      insertNewEvents(store, rows),
+      () => flagRows(rows, customRules),
     );
+    let fresh = rows;
+    if (inserted < rows.length) {
+      // Some rows were replays: the chains skip them.
+      fresh = inserted === 0 ? [] : await claimedRows(store, rows);
+      chains.clear();
+      for (const [id, chain] of locked) chains.set(id, chain);
+      appendToChains(chains, fresh);
+      await rewriteChainLinks(store, fresh);
+    }
     const stored = fresh.map(storedFrom);
     const flagCounts = await storeFlags(
       store,
@@ -293,9 +304,12 @@ async function storeRowsOnce(
       stored,
       flags,
     });
-    await addToSessionTotals(store, stored, chains, flagCounts, flags);
-    // Only rows this transaction inserted: a replay adds nothing.
-    await addToRollups(store, stored);
+    // Only rows this transaction inserted: a replay adds nothing. Session
+    // totals and hourly rollups move in one statement.
+    await runTogether(store, [
+      ...sessionTotalUpdates(store, stored, chains, flagCounts, flags),
+      ...rollupUpserts(store, stored),
+    ]);
 
     return stored;
   });
@@ -535,6 +549,20 @@ function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
   }
 }
 
+/** Runs data-changing statements as one statement, each in a WITH clause
+ * of its own; they touch different rows. */
+async function runTogether(db: Database, statements: SQL[]) {
+  if (statements.length === 0) return;
+  await db.execute(
+    sql`with ${sql.join(
+      statements.map(
+        (statement, i) => sql`${sql.raw(`w${i}`)} as (${statement})`,
+      ),
+      sql`, `,
+    )} select 1`,
+  );
+}
+
 function flagRows(
   rows: EventRow[],
   customRules: readonly PreparedFlagRule[],
@@ -694,82 +722,139 @@ function byKey(a: EventRow, b: EventRow): number {
   return a.eventKey < b.eventKey ? -1 : a.eventKey > b.eventKey ? 1 : 0;
 }
 
-// Claims each row's key in event_keys (keys are the reporting agent's
-// own) and returns the rows whose key this transaction claimed, in batch
-// order. A key stored before, or by a batch
-// that committed meanwhile, is not claimed: its row is a replay, left out
-// before the chain is extended. A claimed key stays this transaction's
-// until commit, so every claimed row is stored. Claimed in key order so two
-// batches never wait on each other's keys in opposite orders.
-async function claimKeys(db: Database, rows: EventRow[]): Promise<EventRow[]> {
-  if (rows.length === 0) return [];
+// Stores the rows whose key is new in one statement: each row's key is
+// claimed in event_keys (keys are the reporting agent's own), and only the
+// rows whose key this statement claimed are inserted. A key stored before,
+// or by a batch that committed meanwhile, is not claimed: its row is a
+// replay. A claimed key stays this transaction's until commit. Rows go in
+// key order, so two batches never wait on each other's keys in opposite
+// orders. Returns how many rows were inserted.
+async function insertNewEvents(
+  db: Database,
+  rows: EventRow[],
+): Promise<number> {
+  if (rows.length === 0) return 0;
   const sorted = [...rows].sort(byKey);
-  // One batch is one agent's, in one project.
-  const { projectId, agentId } = rows[0];
-  const claimed = await queryRows<{ event_id: string }>(
-    db,
-    sql`insert into event_keys
-          (project_id, agent_id, event_key, event_id, occurred_at)
-        select ${projectId}::uuid, ${agentId}::uuid, k.* from unnest(
-          ${arrayLiteral(
-            sorted.map((r) => r.eventKey),
-            true,
-          )}::text[],
-          ${arrayLiteral(
-            sorted.map((r) => r.id),
-            false,
-          )}::uuid[],
-          ${arrayLiteral(
-            sorted.map((r) => r.occurredAt),
-            false,
-          )}::timestamptz[]) as k
-        on conflict do nothing
-        returning event_id`,
-  );
-  const ids = new Set(claimed.map((row) => row.event_id));
-
-  return rows.filter((row) => ids.has(row.id));
-}
-
-async function insertEvents(db: Database, rows: EventRow[]): Promise<void> {
-  if (rows.length === 0) return;
   const selected: SQL[] = [];
   const arrays: SQL[] = [];
   const names: string[] = [];
   for (const column of eventColumns) {
     const type = sql.raw(column.type);
+    if (column.key === "sessionId") {
+      // A batch holds few sessions: each row names its own by position.
+      const sessions = [...new Set(sorted.map((row) => row.sessionId))];
+      const positions = new Map(sessions.map((id, i) => [id, i + 1]));
+      arrays.push(
+        sql`${arrayLiteral(
+          sorted.map((row) => positions.get(row.sessionId)),
+          false,
+        )}::integer[]`,
+      );
+      names.push("session_position");
+      selected.push(
+        sql`(${arrayLiteral(sessions, false)}::uuid[])[u.session_position]`,
+      );
+      continue;
+    }
     if (column.shared) {
-      const value = rows[0][column.key];
+      const value = sorted[0][column.key];
       selected.push(
         sql`${value instanceof Date ? value.toISOString() : value}::${type}`,
       );
       continue;
     }
     arrays.push(
-      sql`${arrayLiteral(columnValues(rows, column), column.quoted)}::${type}[]`,
+      sql`${arrayLiteral(columnValues(sorted, column), column.quoted)}::${type}[]`,
     );
     names.push(`"${column.name}"`);
     selected.push(sql.raw(`u."${column.name}"`));
   }
+  // One batch is one agent's, in one project.
+  const { projectId, agentId } = sorted[0];
+  const [result] = await queryRows<{ inserted: number }>(
+    db,
+    sql`with u as materialized (
+          select * from unnest(${sql.join(arrays, sql`, `)})
+            as u(${sql.raw(names.join(", "))})
+        ), claimed as (
+          insert into event_keys
+            (project_id, agent_id, event_key, event_id, occurred_at)
+          select ${projectId}::uuid, ${agentId}::uuid, u.event_key, u.id,
+            u.occurred_at
+          from u
+          on conflict do nothing
+          returning event_id
+        ), inserted as (
+          insert into events (${eventColumnList})
+          select ${sql.join(selected, sql`, `)}
+          from u where u.id in (select event_id from claimed)
+          returning 1
+        )
+        select count(*)::int as inserted from inserted`,
+  );
+
+  return Number(result.inserted);
+}
+
+// The rows whose key this transaction claimed, in batch order.
+async function claimedRows(
+  db: Database,
+  rows: EventRow[],
+): Promise<EventRow[]> {
+  const { projectId, agentId } = rows[0];
+  const claimed = await queryRows<{ event_id: string }>(
+    db,
+    sql`select event_id from event_keys
+        where project_id = ${projectId} and agent_id = ${agentId}
+          and event_key = any(${arrayLiteral(
+            rows.map((r) => r.eventKey),
+            true,
+          )}::text[])`,
+  );
+  const ids = new Set(claimed.map((row) => row.event_id));
+
+  return rows.filter((row) => ids.has(row.id));
+}
+
+// Writes the chain positions of stored rows again, after their chains were
+// worked out anew without the replayed rows of their batch.
+async function rewriteChainLinks(db: Database, rows: EventRow[]) {
+  if (rows.length === 0) return;
   await db.execute(
-    sql`insert into events (${eventColumnList})
-        select ${sql.join(selected, sql`, `)}
-        from unnest(${sql.join(arrays, sql`, `)}) as u(${sql.raw(names.join(", "))})`,
+    sql`update events e set chain_seq = u.seq, chain_hash = u.hash
+        from unnest(
+          ${arrayLiteral(
+            rows.map((r) => r.id),
+            false,
+          )}::uuid[],
+          ${arrayLiteral(
+            rows.map((r) => r.occurredAt),
+            false,
+          )}::timestamptz[],
+          ${arrayLiteral(
+            rows.map((r) => r.chainSeq),
+            false,
+          )}::integer[],
+          ${arrayLiteral(
+            rows.map((r) => r.chainHash),
+            true,
+          )}::text[]) as u(id, occurred_at, seq, hash)
+        where e.id = u.id and e.occurred_at = u.occurred_at`,
   );
 }
 
-// Adds the newly stored events to their sessions' totals. Increments (not
-// recounts) keep totals right when two batches for one session commit at
-// the same time. The session grade (grade.ts) is then recomputed from the
-// updated counts; the session row stays locked until commit, so no other
-// batch grades it in between.
-async function addToSessionTotals(
+// The statements that add the newly stored events to their sessions'
+// totals. Increments (not recounts) keep totals right when two batches for
+// one session commit at the same time. The session grade (grade.ts) is
+// recomputed from the updated counts; the session row stays locked until
+// commit, so no other batch grades it in between.
+function sessionTotalUpdates(
   db: Database,
   stored: StoredEvent[],
   chains: Map<string, Chain>,
   flagCounts: Map<string, number>,
   flags: Map<string, Flag[]>,
-) {
+): SQL[] {
   const totals = new Map<
     string,
     {
@@ -822,6 +907,7 @@ async function addToSessionTotals(
     totals.set(event.sessionId, total);
   }
 
+  const updates: SQL[] = [];
   for (const [sessionId, total] of totals) {
     const s = agentSessions;
     const chain = chains.get(sessionId);
@@ -836,7 +922,7 @@ async function addToSessionTotals(
       highFlagCount: before.highFlagCount + total.high,
       criticalFlagCount: before.criticalFlagCount + total.critical,
     });
-    await db
+    const update = db
       .update(s)
       .set({
         grade: graded.grade,
@@ -861,5 +947,8 @@ async function addToSessionTotals(
           : {}),
       })
       .where(sql`${s.id} = ${sessionId}`);
+    updates.push(update.getSQL());
   }
+
+  return updates;
 }

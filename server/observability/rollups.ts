@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database } from "@/db/client";
 import { spendHourly } from "@/db/schema";
 
@@ -48,13 +48,14 @@ export function startOfHour(at: Date): Date {
   return new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
 }
 
-/** Adds stored events to their hourly rollups with increments, so two
- * transactions adding to one row both count (the second waits on the
- * first's row, then adds to it). */
-export async function addToRollups(
+/** The statements that add stored events to their hourly rollups, with
+ * increments, so two transactions adding to one row both count (the
+ * second waits on the first's row, then adds to it). Ingest runs them in
+ * the statement that adds to its sessions' totals. */
+export function rollupUpserts(
   db: Database,
   stored: SpendContribution[],
-): Promise<void> {
+): SQL[] {
   const buckets = new Map<string, Bucket>();
   for (const event of stored) {
     if (event.costSource === "none") continue;
@@ -119,8 +120,9 @@ export async function addToRollups(
       cacheWriteTokens: b.cacheWrite,
     }));
   const r = spendHourly;
+  const statements: SQL[] = [];
   for (let start = 0; start < rows.length; start += UPSERT_CHUNK) {
-    await db
+    const upsert = db
       .insert(r)
       .values(rows.slice(start, start + UPSERT_CHUNK))
       .onConflictDoUpdate({
@@ -136,7 +138,10 @@ export async function addToRollups(
           cacheWriteTokens: sql`${r.cacheWriteTokens} + excluded.cache_write_tokens`,
         },
       });
+    statements.push(upsert.getSQL());
   }
+
+  return statements;
 }
 
 /** A rollup row that differs from the sum of its raw events. */
@@ -224,4 +229,14 @@ export function fromHundredMillionths(value: bigint): string {
   const digits = (negative ? -value : value).toString().padStart(9, "0");
 
   return `${negative ? "-" : ""}${digits.slice(0, -8)}.${digits.slice(-8)}`;
+}
+
+/** Adds stored events to their hourly rollups on their own. */
+export async function addToRollups(
+  db: Database,
+  stored: SpendContribution[],
+): Promise<void> {
+  for (const statement of rollupUpserts(db, stored)) {
+    await db.execute(statement);
+  }
 }
