@@ -141,30 +141,41 @@ function zoneLiteral(timeZone: string): SQL {
 // Each dimension: the columns it selects, what it groups by and the name
 // table it needs. Rows come from the source `s` built by spendSource; a
 // day is the local day of `s.at` in the project's time zone.
+// Each dimension of a report: the raw column it is grouped by (`group`,
+// selected as `key`), and how the grouped row names it (`select`, over the
+// grouped rows `g`, with the `join` that brings in the name). Summing by
+// raw ids first and naming the few groups after keeps the join out of the
+// pass over every rollup row.
 const dimensionSql = (
   timeZone: string,
-): Record<SpendDimension, { select: SQL; group: SQL; join?: SQL }> => ({
+): Record<
+  SpendDimension,
+  { group: SQL; key: string; select: SQL; join?: SQL }
+> => ({
   day: {
-    select: sql`to_char(s.at at time zone ${zoneLiteral(timeZone)},
-      'YYYY-MM-DD') as day`,
     group: sql`to_char(s.at at time zone ${zoneLiteral(timeZone)},
       'YYYY-MM-DD')`,
+    key: "day",
+    select: sql`g.day as day`,
   },
   agent: {
-    select: sql`s.agent_id as "agentId", a.name as agent`,
-    group: sql`s.agent_id, a.name`,
-    join: sql`join agents a on a.id = s.agent_id`,
+    group: sql`s.agent_id`,
+    key: "agent_id",
+    select: sql`g.agent_id as "agentId", a.name as agent`,
+    join: sql`left join agents a on a.id = g.agent_id`,
   },
-  model: { select: sql`s.model as model`, group: sql`s.model` },
+  model: { group: sql`s.model`, key: "model", select: sql`g.model as model` },
   goal: {
-    select: sql`s.goal_id as "goalId", g.title as goal`,
-    group: sql`s.goal_id, g.title`,
-    join: sql`left join goals g on g.id = s.goal_id`,
+    group: sql`s.goal_id`,
+    key: "goal_id",
+    select: sql`g.goal_id as "goalId", gl.title as goal`,
+    join: sql`left join goals gl on gl.id = g.goal_id`,
   },
   task: {
-    select: sql`s.task_id as "taskId", t.title as task`,
-    group: sql`s.task_id, t.title`,
-    join: sql`left join tasks t on t.id = s.task_id`,
+    group: sql`s.task_id`,
+    key: "task_id",
+    select: sql`g.task_id as "taskId", t.title as task`,
+    join: sql`left join tasks t on t.id = g.task_id`,
   },
 });
 
@@ -318,20 +329,36 @@ export async function projectSpend(
 
   const source = spendSource(project.id, range);
   const dimensions = dimensionSql(project.timeZone);
-  const joins = groupBy.flatMap((d) => dimensions[d].join ?? []);
-  const selects = groupBy.map((d) => dimensions[d].select);
-  const groups = groupBy.map((d) => dimensions[d].group);
+  const keys = groupBy.map((d) => dimensions[d]);
+  const groups = sql.join(
+    keys.map((k) => k.group),
+    sql`, `,
+  );
   const orderBy = groupBy.includes("day")
-    ? sql`order by day, cost_usd desc nulls last`
-    : sql`order by cost_usd desc nulls last`;
+    ? sql`order by g.day, g.cost_usd desc nulls last`
+    : sql`order by g.cost_usd desc nulls last`;
 
   // The empty grouping set adds the totals row in the same pass.
   const grouped = await queryRows<RawSpendRow & { total_row: number }>(
     db,
-    sql`select ${sql.join(selects, sql`, `)}, ${measures},
-          grouping(${sql.join(groups, sql`, `)}) as total_row
-        from ${source} ${sql.join(joins, sql` `)}
-        group by grouping sets ((${sql.join(groups, sql`, `)}), ())
+    sql`with grouped as (
+          select ${sql.join(
+            keys.map((k) => sql`${k.group} as ${sql.raw(k.key)}`),
+            sql`, `,
+          )}, ${measures}, grouping(${groups}) as total_row
+          from ${source}
+          group by grouping sets ((${groups}), ())
+        )
+        select ${sql.join(
+          keys.map((k) => k.select),
+          sql`, `,
+        )}, g.cost_usd, g.calls, g.unpriced_calls, g.input_tokens,
+          g.output_tokens, g.cache_read_tokens, g.cache_write_tokens,
+          g.total_row
+        from grouped g ${sql.join(
+          keys.flatMap((k) => k.join ?? []),
+          sql` `,
+        )}
         ${orderBy}`,
   );
   const rows: SpendRow[] = [];
