@@ -46,7 +46,20 @@ function useLoadedEvent(
   return id ? found : null;
 }
 
-export function ChainBadge(props: { project: string; sessionId: string }) {
+/** While a chain grows, it is checked again at most once per this many
+ * milliseconds per event it holds: a check reads every event (about a
+ * second for 20,000 on embedded PGlite), so a long session is checked
+ * every minute or so rather than on every new event. */
+const RECHECK_MS_PER_EVENT = 3;
+const MIN_RECHECK_MS = 1_000;
+
+export function ChainBadge(props: {
+  project: string;
+  sessionId: string;
+  /** The session's chain length as the page last read it; when it grows
+   * past what was checked, the chain is checked again. */
+  length: number;
+}) {
   const trpc = useTRPC();
   const chain = useQuery(
     trpc.observability.sessions.chain.queryOptions(
@@ -54,6 +67,21 @@ export function ChainBadge(props: { project: string; sessionId: string }) {
       { staleTime: 60_000, refetchOnWindowFocus: false },
     ),
   );
+  const checked = chain.data?.length;
+  const checkedAt = chain.dataUpdatedAt;
+  const { refetch, isFetching } = chain;
+  useEffect(() => {
+    if (checked === undefined || isFetching || props.length <= checked) {
+      return;
+    }
+    const gap = Math.max(MIN_RECHECK_MS, checked * RECHECK_MS_PER_EVENT);
+    const timer = setTimeout(
+      () => void refetch(),
+      Math.max(0, checkedAt + gap - Date.now()),
+    );
+
+    return () => clearTimeout(timer);
+  }, [checked, checkedAt, isFetching, props.length, refetch]);
   const brokenId =
     chain.data && !chain.data.verified ? chain.data.eventId : null;
   const event = useLoadedEvent(props.project, props.sessionId, brokenId);

@@ -3,6 +3,7 @@
 import {
   useCallback,
   useEffect,
+  useLayoutEffect,
   useMemo,
   useRef,
   useState,
@@ -12,6 +13,7 @@ import { useInfiniteQuery } from "@tanstack/react-query";
 import { formatCount, formatDuration } from "@/components/charts/format";
 import { useTRPC } from "@/components/trpc";
 import type {
+  ArrivedEvent,
   SessionEventPage,
   TimelineEvent,
 } from "@/server/observability/session-events";
@@ -32,6 +34,11 @@ import styles from "./timeline.module.css";
 // the DOM, and the next page is fetched as the reader nears the end of
 // what is loaded, so a session of tens of thousands of events opens as
 // fast as one of ten.
+//
+// Events that arrive while the page is open join the rows in time order.
+// The reader's place is kept: rows added above the view push the scroll
+// position down by as much, a reader at the bottom follows new rows, and
+// one reading elsewhere gets a button that counts them and goes to them.
 
 const ROW_HEIGHT = 34;
 /** Rows rendered above and below the visible ones. */
@@ -49,6 +56,9 @@ interface Filters {
   flaggedOnly: boolean;
   failuresOnly: boolean;
 }
+
+const noArrivals: ArrivedEvent[] = [];
+const noIds: ReadonlySet<string> = new Set();
 
 const noFilters: Filters = {
   type: "",
@@ -74,6 +84,58 @@ export function timelineInput(
     flaggedOnly: filters.flaggedOnly,
     failuresOnly: filters.failuresOnly,
   };
+}
+
+function matchesFilters(event: TimelineEvent, filters: Filters): boolean {
+  if (filters.type && event.type !== filters.type) return false;
+  if (filters.flaggedOnly && event.flags.length === 0) return false;
+  if (filters.failuresOnly && event.status === "ok") return false;
+
+  return true;
+}
+
+/** The order of the pages: by time, then by id. */
+function comesBefore(a: TimelineEvent, b: TimelineEvent): boolean {
+  const byTime = a.occurredAt.getTime() - b.occurredAt.getTime();
+
+  return byTime < 0 || (byTime === 0 && a.id < b.id);
+}
+
+/**
+ * The loaded pages with the events that arrived since merged in by time.
+ * While pages remain to be read, an arrived event later than the last
+ * loaded row waits for its page, so no row shows ahead of ones not read.
+ */
+function mergeArrived(
+  loaded: TimelineEvent[],
+  arrived: ArrivedEvent[],
+  filters: Filters,
+  complete: boolean,
+): TimelineEvent[] {
+  if (arrived.length === 0) return loaded;
+  const ids = new Set(loaded.map((event) => event.id));
+  const frontier = loaded.at(-1);
+  const extra = arrived
+    .filter(
+      (event) =>
+        !ids.has(event.id) &&
+        matchesFilters(event, filters) &&
+        (complete || (frontier && !comesBefore(frontier, event))),
+    )
+    .sort((a, b) => (comesBefore(a, b) ? -1 : 1));
+  if (extra.length === 0) return loaded;
+
+  const merged: TimelineEvent[] = [];
+  let next = 0;
+  for (const event of loaded) {
+    while (next < extra.length && comesBefore(extra[next], event)) {
+      merged.push(extra[next++]);
+    }
+    merged.push(event);
+  }
+  for (; next < extra.length; next++) merged.push(extra[next]);
+
+  return merged;
 }
 
 /** A session within one UTC day shows times; a longer one, dates too. */
@@ -191,7 +253,11 @@ export function SessionTimeline(props: {
   /** The first events, read with the page so rows show at once. */
   firstPage: SessionEventPage;
   span: { start: Date; end: Date } | null;
+  /** Events that arrived after the first page was read, in order of
+   * arrival (see LiveSession). */
+  arrived?: ArrivedEvent[];
 }) {
+  const arrived = props.arrived ?? noArrivals;
   const trpc = useTRPC();
   const [filters, setFilters] = useState<Filters>(noFilters);
   const unfiltered =
@@ -212,12 +278,25 @@ export function SessionTimeline(props: {
     ),
   );
   const pages = query.data?.pages;
-  const events = useMemo(
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+  const loaded = useMemo(
     () => pages?.flatMap((page) => page.events) ?? [],
     [pages],
   );
-  const total = pages?.[0]?.total ?? 0;
-  const { hasNextPage, isFetchingNextPage, fetchNextPage } = query;
+  const events = useMemo(
+    () => mergeArrived(loaded, arrived, filters, !hasNextPage),
+    [loaded, arrived, filters, hasNextPage],
+  );
+  // The first page counted the events up to its position; those that
+  // arrived later are added as they come.
+  const counted = pages?.[0];
+  const total = counted
+    ? counted.total +
+      arrived.filter(
+        (event) =>
+          event.chainSeq > counted.position && matchesFilters(event, filters),
+      ).length
+    : 0;
 
   const span = useMemo(() => {
     const start = props.span?.start.getTime() ?? 0;
@@ -234,11 +313,16 @@ export function SessionTimeline(props: {
   // resize (one update per frame).
   const bodyRef = useRef<HTMLDivElement>(null);
   const [view, setView] = useState({ top: 0, height: INITIAL_VIEWPORT });
+  /** Whether the reader is at the bottom of the rows. */
+  const following = useRef(true);
   useEffect(() => {
     const body = bodyRef.current;
     if (!body) return;
     let frame = 0;
     const measure = () => {
+      following.current =
+        body.scrollTop + body.clientHeight >=
+        body.scrollHeight - ROW_HEIGHT / 2;
       cancelAnimationFrame(frame);
       frame = requestAnimationFrame(() =>
         setView({ top: body.scrollTop, height: body.clientHeight }),
@@ -256,11 +340,81 @@ export function SessionTimeline(props: {
     };
   }, []);
 
+  // When rows arrive: keep the row at the top of the view where it is, or
+  // follow the newest rows from the bottom; arrived rows out of view are
+  // counted as new until the reader sees them.
+  const shown = useRef(events);
+  const [unseen, setUnseen] = useState<ReadonlySet<string>>(noIds);
+  useLayoutEffect(() => {
+    const before = shown.current;
+    shown.current = events;
+    const body = bodyRef.current;
+    if (!body || before === events || arrived.length === 0) return;
+    const arrivedIds = new Set(arrived.map((event) => event.id));
+    const beforeIds = new Set(before.map((event) => event.id));
+    const added = events.filter(
+      (event) => arrivedIds.has(event.id) && !beforeIds.has(event.id),
+    );
+    if (added.length === 0) return;
+
+    if (following.current && !hasNextPage) {
+      body.scrollTop = body.scrollHeight;
+    } else {
+      const topIndex = Math.floor(body.scrollTop / ROW_HEIGHT);
+      const anchor = before[topIndex];
+      const moved = anchor
+        ? events.findIndex((event) => event.id === anchor.id)
+        : -1;
+      if (moved > topIndex) body.scrollTop += (moved - topIndex) * ROW_HEIGHT;
+      setUnseen((current) => {
+        const next = new Set(current);
+        for (const event of added) next.add(event.id);
+
+        return next;
+      });
+    }
+    setView({ top: body.scrollTop, height: body.clientHeight });
+  }, [events, arrived, hasNextPage]);
+
   const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(
     events.length,
     Math.ceil((view.top + view.height) / ROW_HEIGHT) + OVERSCAN,
   );
+
+  // Arrived rows the reader has not had in view, by position.
+  const unseenRows = useMemo(() => {
+    const rows: number[] = [];
+    if (unseen.size === 0) return rows;
+    events.forEach((event, index) => {
+      if (unseen.has(event.id)) rows.push(index);
+    });
+
+    return rows;
+  }, [events, unseen]);
+  useEffect(() => {
+    if (unseenRows.length === 0) return;
+    const inView = (index: number) =>
+      index * ROW_HEIGHT >= view.top - ROW_HEIGHT / 2 &&
+      (index + 1) * ROW_HEIGHT <= view.top + view.height + ROW_HEIGHT / 2;
+    const seen = unseenRows.filter(inView);
+    if (seen.length === 0 && !following.current) return;
+    setUnseen((current) => {
+      if (following.current) return noIds;
+      const next = new Set(current);
+      for (const index of seen) next.delete(events[index].id);
+
+      return next;
+    });
+  }, [view, unseenRows, events]);
+
+  function showUnseen() {
+    const body = bodyRef.current;
+    const target = unseenRows[0];
+    if (!body || target === undefined) return;
+    body.scrollTop = Math.max(0, (target - 1) * ROW_HEIGHT);
+    setUnseen(noIds);
+  }
 
   useEffect(() => {
     if (
@@ -476,6 +630,18 @@ export function SessionTimeline(props: {
             ) : null}
           </div>
         </div>
+        {unseenRows.length > 0 ? (
+          <button
+            type="button"
+            className={styles.newEvents}
+            onClick={showUnseen}
+            data-testid="new-events"
+          >
+            {formatCount(unseenRows.length)} new event
+            {unseenRows.length === 1 ? "" : "s"}{" "}
+            {unseenRows[0] * ROW_HEIGHT < view.top ? "↑" : "↓"}
+          </button>
+        ) : null}
         {selected ? (
           <EventDetail
             project={props.project}

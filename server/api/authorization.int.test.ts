@@ -259,6 +259,10 @@ const expected: Record<string, Row> = {
     "viewer",
     (fx) => ({ project: fx.project, sessionId: missing }),
   ],
+  "observability.sessions.updates": [
+    "viewer",
+    (fx) => ({ project: fx.project, sessionId: missing, after: 0 }),
+  ],
   "observability.sessions.chain": [
     "viewer",
     (fx) => ({ project: fx.project, sessionId: missing }),

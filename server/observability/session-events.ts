@@ -4,7 +4,9 @@ import {
   count,
   eq,
   exists,
+  gt,
   inArray,
+  lte,
   ne,
   or,
   sql,
@@ -99,6 +101,15 @@ export interface SessionEventPage {
   nextCursor: string | null;
   /** Events in the session that match the filters, on every page. */
   total: number;
+  /** The session's chain length when `total` was counted: later events
+   * (listSessionUpdates after this position) are not in it. */
+  position: number;
+}
+
+/** An event as the live session page receives it, with its place in the
+ * order of arrival. */
+export interface ArrivedEvent extends TimelineEvent {
+  chainSeq: number;
 }
 
 const uuidPattern =
@@ -216,8 +227,13 @@ export async function readEventPage(
 ): Promise<SessionEventPage> {
   const after = cursor ? decodeCursor(cursor) : null;
   const conditions = filterConditions(db, session.id, filters);
-  const [{ total }] = await db
-    .select({ total: count() })
+  // One statement, so the count and the chain length are of one moment.
+  const [{ total, position }] = await db
+    .select({
+      total: count(),
+      position: sql<number>`(select ${agentSessions.chainLength}
+        from ${agentSessions} where ${agentSessions.id} = ${session.id})`,
+    })
     .from(events)
     .where(and(...conditions));
   const keyset = after
@@ -241,31 +257,93 @@ export async function readEventPage(
       ? encodeCursor(last.cursorAt, last.id)
       : null;
 
+  return {
+    events: await describeEvents(
+      db,
+      session,
+      page.map(({ cursorAt: _at, ...row }) => row),
+    ),
+    nextCursor,
+    total,
+    position: Number(position ?? 0),
+  };
+}
+
+/**
+ * The session's events that arrived after chain position `after`, up to
+ * `through`, in order of arrival: what a live timeline has not seen yet.
+ * The caller has checked access. `more` is true when `limit` cut the list.
+ */
+export async function readArrivedEvents(
+  db: Database,
+  session: { id: string; flagCount: number },
+  range: { after: number; through: number; limit: number },
+): Promise<{ events: ArrivedEvent[]; more: boolean }> {
+  if (range.through <= range.after) return { events: [], more: false };
+  const rows = await db
+    .select({ ...eventColumns, chainSeq: events.chainSeq })
+    .from(events)
+    .leftJoin(tasks, eq(tasks.id, events.taskId))
+    .leftJoin(goals, eq(goals.id, events.goalId))
+    .where(
+      and(
+        eq(events.sessionId, session.id),
+        gt(events.chainSeq, range.after),
+        lte(events.chainSeq, range.through),
+      ),
+    )
+    .orderBy(asc(events.chainSeq))
+    .limit(range.limit + 1);
+  const arrived = rows.slice(0, range.limit);
+  const described = await describeEvents(
+    db,
+    session,
+    arrived.map(({ chainSeq: _seq, ...row }) => row),
+  );
+
+  return {
+    // The range holds only chained events, so every seq is set.
+    events: described.map((event, i) => ({
+      ...event,
+      chainSeq: arrived[i].chainSeq ?? range.after,
+    })),
+    more: rows.length > range.limit,
+  };
+}
+
+/** An event row as read, before describeEvents. */
+type EventRow = Omit<TimelineEvent, "depth" | "costUsd" | "flags"> & {
+  costUsd: string | null;
+};
+
+/** Rows as readers see them: depth in the span tree, red flags, secrets
+ * masked. */
+async function describeEvents(
+  db: Database,
+  session: { id: string; flagCount: number },
+  rows: EventRow[],
+): Promise<TimelineEvent[]> {
   const [flagsByEvent, depthOf] = await Promise.all([
     session.flagCount > 0
       ? flagsFor(
           db,
-          page.map((row) => row.id),
+          rows.map((row) => row.id),
         )
       : new Map<string, EventFlag[]>(),
-    spanDepths(db, session.id, page),
+    spanDepths(db, session.id, rows),
   ]);
 
-  return {
-    events: page.map(({ cursorAt: _at, ...row }) => ({
-      ...row,
-      depth: depthOf(row),
-      costUsd: row.costUsd === null ? null : Number(row.costUsd),
-      input: maskValue(row.input),
-      output: maskValue(row.output),
-      attributes: row.attributes
-        ? (maskValue(row.attributes) as Record<string, unknown>)
-        : null,
-      flags: flagsByEvent.get(row.id) ?? [],
-    })),
-    nextCursor,
-    total,
-  };
+  return rows.map((row) => ({
+    ...row,
+    depth: depthOf(row),
+    costUsd: row.costUsd === null ? null : Number(row.costUsd),
+    input: maskValue(row.input),
+    output: maskValue(row.output),
+    attributes: row.attributes
+      ? (maskValue(row.attributes) as Record<string, unknown>)
+      : null,
+    flags: flagsByEvent.get(row.id) ?? [],
+  }));
 }
 
 const eventColumns = {

@@ -9,6 +9,7 @@ import {
   isNull,
   lte,
   min,
+  or,
   sql,
 } from "drizzle-orm";
 import { z } from "zod";
@@ -320,6 +321,14 @@ export async function listSessions(
   };
 }
 
+export interface TokenTotals {
+  input: number;
+  output: number;
+  cacheRead: number;
+  /** Cache writes of both lifetimes (5 minutes and 1 hour). */
+  cacheWrite: number;
+}
+
 /** An event as the session's readers see it (secrets masked). */
 export type SessionEvent = TimelineEvent;
 export type { EventFlag };
@@ -331,12 +340,17 @@ export interface SessionDetail {
   /** From the first event's start to the end of the last one to finish;
    * null while the session has no events. */
   span: { start: Date; end: Date } | null;
+  /** Tokens of all the session's events, by kind. */
+  tokens: TokenTotals;
   /** The first `limit` events in time order. */
   events: SessionEvent[];
   /** True when the session has more events than were returned. */
   truncated: boolean;
   /** Where listSessionEvents continues after `events`; null at the end. */
   nextCursor: string | null;
+  /** The chain length the totals count up to: events that arrive later
+   * come from listSessionUpdates after this position. */
+  position: number;
 }
 
 export async function getSession(
@@ -351,24 +365,30 @@ export async function getSession(
   } = parseInput(sessionDetailInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   const { id } = await findProjectSession(db, project.id, sessionId);
-  const [{ grade, gradeReasons, ...session }] = await db
-    .select({
-      ...summaryColumns,
-      grade: agentSessions.grade,
-      gradeReasons: agentSessions.gradeReasons,
-    })
-    .from(agentSessions)
-    .innerJoin(agents, eq(agents.id, agentSessions.agentId))
-    .where(eq(agentSessions.id, id));
+  const { session, grade, chainLength } = await readSessionHeader(db, id);
   const [span] = await db
     .select({
       start: min(events.occurredAt),
       // The end of the last event to finish, not the last to start.
       end: sql<Date | string | null>`max(${events.occurredAt}
         + coalesce(${events.durationMs}, 0) * interval '1 millisecond')`,
+      input: sql<string | null>`sum(${events.inputTokens})`,
+      output: sql<string | null>`sum(${events.outputTokens})`,
+      cacheRead: sql<string | null>`sum(${events.cacheReadTokens})`,
+      cacheWrite: sql<
+        string | null
+      >`sum(coalesce(${events.cacheWrite5mTokens}, 0)
+        + coalesce(${events.cacheWrite1hTokens}, 0))`,
     })
     .from(events)
-    .where(eq(events.sessionId, id));
+    // Only events up to the header's position: later ones reach a live
+    // page through listSessionUpdates, which adds them itself.
+    .where(
+      and(
+        eq(events.sessionId, id),
+        or(isNull(events.chainSeq), lte(events.chainSeq, chainLength)),
+      ),
+    );
 
   // The read API may ask for more than a page; those are read page by
   // page like the console's timeline does.
@@ -377,7 +397,7 @@ export async function getSession(
   while (loaded.length < limit) {
     const page = await readEventPage(
       db,
-      session,
+      { id, flagCount: session.flagCount },
       { limit: Math.min(MAX_EVENT_PAGE, limit - loaded.length) },
       nextCursor,
     );
@@ -387,14 +407,49 @@ export async function getSession(
   }
 
   return {
-    session: toSummary(session),
-    grade: grade ? { grade, reasons: gradeReasons ?? [] } : null,
+    session,
+    grade,
     span:
       span?.start && span.end
         ? { start: span.start, end: new Date(span.end) }
         : null,
+    tokens: {
+      input: Number(span?.input ?? 0),
+      output: Number(span?.output ?? 0),
+      cacheRead: Number(span?.cacheRead ?? 0),
+      cacheWrite: Number(span?.cacheWrite ?? 0),
+    },
     events: loaded,
     truncated: limit === 0 ? session.eventCount > 0 : nextCursor !== null,
     nextCursor,
+    position: chainLength,
+  };
+}
+
+/** A session's totals and grade, read in one statement with its chain
+ * length, so eventCount counts exactly the events up to that position. */
+export async function readSessionHeader(
+  db: Database,
+  id: string,
+): Promise<{
+  session: SessionSummary;
+  grade: SessionDetail["grade"];
+  chainLength: number;
+}> {
+  const [{ grade, gradeReasons, chainLength, ...row }] = await db
+    .select({
+      ...summaryColumns,
+      grade: agentSessions.grade,
+      gradeReasons: agentSessions.gradeReasons,
+      chainLength: agentSessions.chainLength,
+    })
+    .from(agentSessions)
+    .innerJoin(agents, eq(agents.id, agentSessions.agentId))
+    .where(eq(agentSessions.id, id));
+
+  return {
+    session: toSummary(row),
+    grade: grade ? { grade, reasons: gradeReasons ?? [] } : null,
+    chainLength,
   };
 }

@@ -10,6 +10,10 @@ import {
   sessionEventsInput,
 } from "@/server/observability/session-events";
 import {
+  listSessionUpdates,
+  sessionUpdatesInput,
+} from "@/server/observability/session-updates";
+import {
   verifyChainInput,
   verifySessionChain,
 } from "@/server/observability/chain";
@@ -63,6 +67,11 @@ export const observabilityRouter = router({
     events: projectProcedure("viewer")
       .input(sessionEventsInput)
       .query(({ ctx, input }) => listSessionEvents(ctx.db, ctx.actor, input)),
+    /** Events that arrived after a chain position, with fresh totals:
+     * what keeps an open session page live. */
+    updates: projectProcedure("viewer")
+      .input(sessionUpdatesInput)
+      .query(({ ctx, input }) => listSessionUpdates(ctx.db, ctx.actor, input)),
     /** Whether the session's hash chain still verifies. */
     chain: projectProcedure("viewer")
       .input(verifyChainInput)
