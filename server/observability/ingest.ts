@@ -176,7 +176,7 @@ export async function storeEvents(
   );
   const receivedAt = now();
 
-  const rows: EventRow[] = [];
+  const accepted: Accepted[] = [];
   const seen = new Set<string>();
   let duplicate = 0;
   for (const { index, event } of items) {
@@ -188,29 +188,22 @@ export async function storeEvents(
       continue;
     }
     seen.add(event.key);
-    const row = toRow(
-      actor,
-      event,
-      link,
-      receivedAt,
-      overrides,
-      content.get(index)!,
-    );
-    rows.push(row);
+    accepted.push({ event, link, content: content.get(index)! });
   }
 
   const inserted =
-    rows.length === 0
+    accepted.length === 0
       ? []
       : await storeRows(db, {
           actor,
           source,
           items,
-          rows,
+          accepted,
+          overrides,
           customRules,
           receivedAt,
         });
-  duplicate += rows.length - inserted.length;
+  duplicate += accepted.length - inserted.length;
   rejections.sort((a, b) => a.index - b.index);
 
   return {
@@ -226,49 +219,62 @@ export async function storeEvents(
 // a partition this process still thought present, the batch is tried
 // once more with fresh knowledge of the partitions.
 async function storeRows(db: Database, batch: Batch): Promise<StoredEvent[]> {
-  const { rows } = batch;
-  const clientSessions = new Map(rows.map((row) => [row.id, row.sessionId]));
   for (let attempt = 1; ; attempt += 1) {
     await ensureEventPartitions(
       db,
-      rows.map((row) => row.occurredAt),
+      batch.accepted.map(({ event }) => event.occurredAt),
     );
     try {
       return await storeRowsOnce(db, batch);
     } catch (error) {
       if (attempt > 1 || !isMissingPartition(error)) throw error;
       forgetEventPartitions(db);
-      // The failed attempt replaced client session ids with stored ones.
-      for (const row of rows) row.sessionId = clientSessions.get(row.id)!;
     }
   }
 }
 
-/** A batch ready to store: its rows, the items they came from, and the
- * project's red-flag rules. */
+/** An event ingest will store unless its key was stored before. */
+interface Accepted {
+  event: EventInput;
+  link: TaskLink | null;
+  content: Content;
+}
+
+/** A batch ready to store: the events to store, every item they came
+ * from, and the project's prices and red-flag rules. */
 interface Batch {
   actor: AgentActor;
   source: string;
   items: Normalized["items"];
-  rows: EventRow[];
+  accepted: Accepted[];
+  overrides: readonly PriceOverride[];
   customRules: readonly PreparedFlagRule[];
   receivedAt: Date;
 }
 
 async function storeRowsOnce(
   db: Database,
-  { actor, source, items, rows, customRules, receivedAt }: Batch,
+  batch: Batch,
 ): Promise<StoredEvent[]> {
+  const { actor, source, items, accepted, customRules, receivedAt } = batch;
+
   return db.transaction(async (tx) => {
     const store = tx as unknown as Database;
     // The upsert locks each session row until commit, so batches of one
-    // session append to its chain one after the other.
-    const { ids: sessionIds, chains } = await upsertSessions(
-      store,
-      actor,
-      source,
-      items,
-      rows,
+    // session append to its chain one after the other. The rows are made
+    // (and priced) while it is on its way.
+    const [{ ids: sessionIds, chains }, rows] = await whileWaiting(
+      upsertSessions(
+        store,
+        actor,
+        source,
+        items,
+        accepted.map(({ event }) => event),
+      ),
+      () =>
+        accepted.map(({ event, link, content }) =>
+          toRow(actor, event, link, receivedAt, batch.overrides, content),
+        ),
     );
     for (const row of rows) {
       row.sessionId = sessionIds.get(row.sessionId) ?? row.sessionId;
@@ -444,7 +450,7 @@ async function upsertSessions(
   actor: AgentActor,
   source: string,
   items: Normalized["items"],
-  rows: (typeof events.$inferInsert)[],
+  accepted: EventInput[],
 ): Promise<{ ids: Map<string, string>; chains: Map<string, Chain> }> {
   const titles = new Map<string, string>();
   for (const { event } of items) {
@@ -453,10 +459,10 @@ async function upsertSessions(
     }
   }
   const firstSeen = new Map<string, Date>();
-  for (const row of rows) {
-    const earlier = firstSeen.get(row.sessionId);
-    if (!earlier || row.occurredAt < earlier) {
-      firstSeen.set(row.sessionId, row.occurredAt);
+  for (const event of accepted) {
+    const earlier = firstSeen.get(event.sessionId);
+    if (!earlier || event.occurredAt < earlier) {
+      firstSeen.set(event.sessionId, event.occurredAt);
     }
   }
   // Sorted so two batches lock the same sessions in the same order.
