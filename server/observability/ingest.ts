@@ -27,7 +27,7 @@ import {
 import { enabledFlagRules } from "./flag-rules";
 import { gradeSession, isAttempt, landsWork, type GradeInputs } from "./grade";
 import { notifyCriticalFlags } from "./flag-notices";
-import { checkEvent } from "./limits";
+import { checkEvent, MAX_BATCH_MONTHS } from "./limits";
 import {
   ensureEventPartitions,
   forgetEventPartitions,
@@ -151,10 +151,27 @@ export async function storeEvents(
   // Cleaned before grouping: ids equal after cleaning are one session or
   // one event, never two rows fighting over one key.
   const items: Normalized["items"] = [];
+  // Each month of events is a partition made when its first event comes:
+  // a batch may reach only so many, so one request cannot make hundreds.
+  const months = new Set<string>();
   for (const { index, event } of normalized.items) {
     const checked = checkEvent(event);
-    if (checked.ok) items.push({ index, event: checked.event });
-    else rejections.push({ index, reason: checked.reason });
+    if (!checked.ok) {
+      rejections.push({ index, reason: checked.reason });
+      continue;
+    }
+    const month = checked.event.occurredAt.toISOString().slice(0, 7);
+    if (!months.has(month) && months.size >= MAX_BATCH_MONTHS) {
+      rejections.push({
+        index,
+        reason:
+          `time: a batch may hold events of at most ${MAX_BATCH_MONTHS} ` +
+          `different months; send the events of ${month} in another batch`,
+      });
+      continue;
+    }
+    months.add(month);
+    items.push({ index, event: checked.event });
   }
   // Tasks the items name or the agent held, and the project's own prices
   // and red-flag rules, read once for the whole batch and side by side.
@@ -315,6 +332,7 @@ async function storeRowsOnce(
     await runTogether(store, [
       ...sessionTotalUpdates(store, stored, chains, flagCounts, flags),
       ...rollupUpserts(store, stored),
+      ...emptySessionDeletes(chains, stored),
     ]);
 
     return stored;
@@ -482,17 +500,19 @@ async function upsertSessions(
   const stored = await db
     .insert(agentSessions)
     .values(values)
+    // Updated to nothing new, only to lock the row: a title is added with
+    // the batch's new events (sessionTotalUpdates), so a replay sets none.
     .onConflictDoUpdate({
       target: [agentSessions.projectId, agentSessions.externalId],
-      set: {
-        title: sql`coalesce(${agentSessions.title}, excluded.title)`,
-      },
+      set: { title: sql`${agentSessions.title}` },
     })
     // After on conflict do update, the row is locked and these are its
     // values as of the lock: the chain as the last batch left it.
     .returning({
       id: agentSessions.id,
       externalId: agentSessions.externalId,
+      // Made by this statement rather than found.
+      created: sql<boolean>`(xmax = 0)`,
       head: agentSessions.chainHead,
       length: agentSessions.chainLength,
       attemptCount: agentSessions.attemptCount,
@@ -503,9 +523,15 @@ async function upsertSessions(
     });
   const ids = new Map<string, string>();
   const chains = new Map<string, Chain>();
-  for (const { id, externalId, head, length, ...counts } of stored) {
+  for (const { id, externalId, created, head, length, ...counts } of stored) {
     ids.set(externalId, id);
-    chains.set(id, { head, length, counts });
+    chains.set(id, {
+      head,
+      length,
+      counts,
+      created,
+      title: titles.get(externalId) ?? null,
+    });
   }
 
   return { ids, chains };
@@ -538,6 +564,10 @@ interface Chain {
   length: number;
   /** The session's grade counters as the batch found them (locked). */
   counts: GradeInputs;
+  /** Whether this batch made the session row. */
+  created: boolean;
+  /** A title the batch gives the session, if it has none yet. */
+  title: string | null;
 }
 
 // Links each row to its session's chain in batch order (the order of
@@ -553,6 +583,24 @@ function appendToChains(chains: Map<string, Chain>, rows: EventRow[]) {
     row.chainHash = chain.head;
     chains.set(row.sessionId, chain);
   }
+}
+
+// A session this batch made for events that all turned out to be replays
+// (sent again under another session id) holds nothing: it is not kept.
+function emptySessionDeletes(
+  chains: Map<string, Chain>,
+  stored: StoredEvent[],
+): SQL[] {
+  const used = new Set(stored.map((event) => event.sessionId));
+  const empty = [...chains]
+    .filter(([id, chain]) => chain.created && !used.has(id))
+    .map(([id]) => id);
+  if (empty.length === 0) return [];
+
+  return [
+    sql`delete from agent_sessions
+        where id = any(${arrayLiteral(empty, false)}::uuid[])`,
+  ];
 }
 
 /** Runs data-changing statements as one statement, each in a WITH clause
@@ -943,6 +991,9 @@ function sessionTotalUpdates(
         flagCount: sql`${s.flagCount} + ${flagCounts.get(sessionId) ?? 0}`,
         chainHead: chain.head,
         chainLength: chain.length,
+        ...(chain.title
+          ? { title: sql`coalesce(${s.title}, ${chain.title})` }
+          : {}),
         costUsd: sql`${s.costUsd} + ${fromHundredMillionths(total.cost)}::numeric`,
         startedAt: sql`least(${s.startedAt}, ${total.first.toISOString()}::timestamptz)`,
         lastEventAt: sql`greatest(${s.lastEventAt}, ${total.last.toISOString()}::timestamptz)`,

@@ -8,6 +8,11 @@ import type { TokenUsage } from "./prices";
 
 /** Session ids are stored in a unique index, which has a row size limit. */
 export const MAX_SESSION_ID_LENGTH = 300;
+/** Models are part of the spend rollups' unique index. */
+export const MAX_MODEL_LENGTH = 300;
+/** Months one batch may hold events of: each month is a partition of the
+ * events table, made when its first event arrives. */
+export const MAX_BATCH_MONTHS = 24;
 /** An event's identity (native `id`, hook or OTLP key), also indexed. */
 export const MAX_EVENT_KEY_LENGTH = 512;
 /** traceId, spanId and parentSpanId. */
@@ -68,6 +73,14 @@ export function cleanText(value: string): string {
   return value.replaceAll("\u0000", "\uFFFD").toWellFormed();
 }
 
+// An event's text columns (ids, names, models) are also cleaned of byte
+// order marks at their start: an encoding artefact, which the embedded
+// database would drop when reading the value back, so the value read
+// would differ from the value hashed into the session's chain.
+function cleanColumn(value: string): string {
+  return cleanText(value).replace(/^\uFEFF+/, "");
+}
+
 /** A JSON value with every string and key cleaned. Throws PayloadTooDeep
  * past `maxDepth`; the recursion never goes further than that. */
 export function cleanJson(
@@ -87,7 +100,13 @@ export function cleanJson(
     // Two keys that differ only by a NUL or a broken surrogate must not
     // overwrite each other.
     while (Object.hasOwn(out, name)) name += "\uFFFD";
-    out[name] = cleanJson(item, maxDepth - 1);
+    // Defined, not assigned: a key named __proto__ is kept as a key.
+    Object.defineProperty(out, name, {
+      value: cleanJson(item, maxDepth - 1),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
 
   return out;
@@ -144,16 +163,22 @@ export function checkEvent(event: EventInput): CheckedEvent {
       return fail(field, tooLong(field, value, MAX_TRACE_ID_LENGTH));
     }
   }
-  const key = cleanText(event.key);
+  const key = cleanColumn(event.key);
   if (key.length > MAX_EVENT_KEY_LENGTH) {
     return fail("key", tooLong("event id", key, MAX_EVENT_KEY_LENGTH));
   }
-  const sessionId = cleanText(event.sessionId);
+  if (key.length === 0) return fail("key", "event id is empty");
+  const sessionId = cleanColumn(event.sessionId);
   if (sessionId.length > MAX_SESSION_ID_LENGTH) {
     return fail(
       "sessionId",
       tooLong("session id", sessionId, MAX_SESSION_ID_LENGTH),
     );
+  }
+  if (sessionId.length === 0) return fail("sessionId", "session id is empty");
+  const model = cleanOrNull(event.model);
+  if (model !== null && model.length > MAX_MODEL_LENGTH) {
+    return fail("model", tooLong("model", model, MAX_MODEL_LENGTH));
   }
 
   const at = event.occurredAt.getTime();
@@ -209,14 +234,14 @@ export function checkEvent(event: EventInput): CheckedEvent {
     sessionId,
     // Cut before cleaning: a cut between a surrogate pair is then mended.
     sessionTitle: event.sessionTitle
-      ? cleanText(event.sessionTitle.slice(0, 200))
+      ? cleanColumn(event.sessionTitle.slice(0, 200))
       : null,
-    name: cleanText(event.name),
+    name: cleanColumn(event.name),
     traceId: cleanOrNull(event.traceId),
     spanId: cleanOrNull(event.spanId),
     parentSpanId: cleanOrNull(event.parentSpanId),
     toolName: cleanOrNull(event.toolName),
-    model: cleanOrNull(event.model),
+    model,
     provider: cleanOrNull(event.provider),
   };
   for (const field of ["input", "output", "attributes"] as const) {
@@ -242,5 +267,5 @@ export function checkEvent(event: EventInput): CheckedEvent {
 }
 
 function cleanOrNull(value: string | null | undefined): string | null {
-  return value === undefined || value === null ? null : cleanText(value);
+  return value === undefined || value === null ? null : cleanColumn(value);
 }

@@ -131,6 +131,9 @@ export async function findProjectSession(
     .select({ id: agentSessions.id, flagCount: agentSessions.flagCount })
     .from(agentSessions)
     .where(and(eq(agentSessions.projectId, projectId), byId))
+    // Flotilla's own id first, should a client have chosen the same text
+    // as its id for another session.
+    .orderBy(sql`(${agentSessions.id}::text = ${sessionId}) desc`)
     .limit(1);
   if (!session) throw notFound("Session", sessionId);
 

@@ -29,7 +29,14 @@ export function fromNativeItems(items: unknown[]): Normalized {
 
       return;
     }
-    normalized.items.push({ index, event: fromNative(parsed.data) });
+    const event = fromNative(parsed.data);
+    // The schema checked the attributes are an object, but its copy drops
+    // a key named __proto__: the object as sent is kept.
+    if (event.attributes) {
+      event.attributes = (item as { attributes: Record<string, unknown> })
+        .attributes;
+    }
+    normalized.items.push({ index, event });
   });
 
   return normalized;

@@ -28,6 +28,7 @@ import {
   encodeTraceAnswer,
 } from "./otlp-protobuf";
 import { fromOtlpTraces } from "./otlp-traces";
+import { WireReader, WireWriter } from "./protobuf-wire";
 
 // The protobuf decoder against the OpenTelemetry JavaScript SDK's own
 // serializers: the same spans and log records, serialized once as protobuf
@@ -542,5 +543,14 @@ describe("OTLP protobuf export answers", () => {
     expect(
       ProtobufTraceSerializer.deserializeResponse(new Uint8Array(0)),
     ).toEqual({});
+  });
+});
+
+describe("protobuf strings", () => {
+  it("keeps a leading U+FEFF, as JSON.parse keeps it", () => {
+    const bytes = new WireWriter().string(1, "\ufeffbom").finish();
+    const reader = new WireReader(bytes);
+    expect(reader.next()).toMatchObject({ number: 1 });
+    expect(reader.string()).toBe("\ufeffbom");
   });
 });

@@ -59,7 +59,14 @@ export function attributeMap(
   if (!Array.isArray(list)) return out;
   for (const item of list as OtlpKeyValue[]) {
     if (item && typeof item.key === "string") {
-      out[item.key] = anyValue(item.value, depth);
+      // Defined, not assigned: a key named __proto__ is an attribute like
+      // any other, not the object's prototype.
+      Object.defineProperty(out, item.key, {
+        value: anyValue(item.value, depth),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
 

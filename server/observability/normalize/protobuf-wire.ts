@@ -33,7 +33,8 @@ export interface Field {
   offset: number;
 }
 
-const utf8 = new TextDecoder("utf-8");
+// A string that starts with U+FEFF keeps it, as JSON.parse keeps it.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Reads the fields of one message from `bytes[start, end)`. */
 export class WireReader {
