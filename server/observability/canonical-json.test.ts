@@ -1,6 +1,12 @@
+import crypto from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "./canonical-json";
-import { chainLink, contentJson, eventDigest } from "./chain";
+import {
+  chainLink,
+  contentJson,
+  eventDigest,
+  type ChainedContent,
+} from "./chain";
 
 // The text every stored chain was hashed from. Written the plain way (sort
 // the entries, recurse): what canonicalJson must keep producing.
@@ -37,9 +43,7 @@ function generator(seed: number) {
       case 1:
         return next() < 0.5;
       case 2:
-        return [0, -0, 1.5, -3, 1e21, 1e-7, Number.NaN][
-          Math.floor(next() * 7)
-        ];
+        return [0, -0, 1.5, -3, 1e21, 1e-7, Number.NaN][Math.floor(next() * 7)];
       case 3:
         return strings[Math.floor(next() * strings.length)];
       case 4:
@@ -64,6 +68,37 @@ function generator(seed: number) {
   };
 
   return value;
+}
+
+// The digest as first defined: sha256 of the canonical JSON of this object.
+function referenceDigest(e: ChainedContent): string {
+  const text = reference({
+    key: e.eventKey,
+    source: e.source,
+    type: e.type,
+    name: e.name,
+    status: e.status,
+    at: e.occurredAt.toISOString(),
+    durationMs: e.durationMs,
+    traceId: e.traceId,
+    spanId: e.spanId,
+    parentSpanId: e.parentSpanId,
+    toolName: e.toolName,
+    model: e.model,
+    provider: e.provider,
+    tokens: [
+      e.inputTokens,
+      e.outputTokens,
+      e.cacheReadTokens,
+      e.cacheWrite5mTokens,
+      e.cacheWrite1hTokens,
+    ],
+    input: e.input ?? null,
+    output: e.output ?? null,
+    attributes: e.attributes ?? null,
+  });
+
+  return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 const event = {
@@ -119,6 +154,28 @@ describe("canonical JSON", () => {
     );
     expect(eventDigest(event, contentJson(event))).toBe(eventDigest(event));
     expect(chainLink(null, eventDigest(event))).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("digests any event as first defined, with or without every member", () => {
+    for (let seed = 1; seed <= 200; seed += 1) {
+      const value = generator(seed);
+      const random: ChainedContent = {
+        ...event,
+        name: seed % 7 === 0 ? 'a "quoted" name' : event.name,
+        model: seed % 3 === 0 ? null : "claude-sonnet-4-5",
+        inputTokens: seed % 2 === 0 ? seed * 1000 : null,
+        input: value(1),
+        output: value(2),
+        attributes: seed % 5 === 0 ? null : { n: value(1) },
+      };
+      expect(eventDigest(random), `seed ${seed}`).toBe(referenceDigest(random));
+      // A member left undefined is left out of the text, as before.
+      const partial = { ...random, provider: undefined, durationMs: undefined };
+      expect(
+        eventDigest(partial as unknown as ChainedContent),
+        `seed ${seed}`,
+      ).toBe(referenceDigest(partial as unknown as ChainedContent));
+    }
   });
 
   it("digests an event the same whatever the key order of its content", () => {

@@ -91,47 +91,92 @@ export function contentJson(event: {
 // The text a digest is taken of: canonicalJson of an object with these
 // members, written directly in their sorted order so the event's content
 // is serialised once. A member whose value is undefined is left out, as
-// canonicalJson leaves it out.
+// canonicalJson leaves it out (rows never hold undefined: null is kept).
 function digestText(event: ChainedContent, json: ContentJson): string {
-  const members: [string, string | undefined][] = [
-    ["at", JSON.stringify(event.occurredAt.toISOString())],
+  const e = event;
+  const tokens = `[${number(e.inputTokens)},${number(e.outputTokens)},${number(
+    e.cacheReadTokens,
+  )},${number(e.cacheWrite5mTokens)},${number(e.cacheWrite1hTokens)}]`;
+  const plain = [
+    e.durationMs,
+    e.eventKey,
+    e.model,
+    e.name,
+    e.parentSpanId,
+    e.provider,
+    e.source,
+    e.spanId,
+    e.status,
+    e.toolName,
+    e.traceId,
+    e.type,
+  ];
+  if (plain.includes(undefined as never)) return digestTextLeavingOut(e, json);
+
+  return (
+    `{"at":"${e.occurredAt.toISOString()}","attributes":${json.attributes},` +
+    `"durationMs":${canonicalJson(e.durationMs)},"input":${json.input},` +
+    `"key":${canonicalJson(e.eventKey)},"model":${canonicalJson(e.model)},` +
+    `"name":${canonicalJson(e.name)},"output":${json.output},` +
+    `"parentSpanId":${canonicalJson(e.parentSpanId)},` +
+    `"provider":${canonicalJson(e.provider)},` +
+    `"source":${canonicalJson(e.source)},"spanId":${canonicalJson(e.spanId)},` +
+    `"status":${canonicalJson(e.status)},"tokens":${tokens},` +
+    `"toolName":${canonicalJson(e.toolName)},` +
+    `"traceId":${canonicalJson(e.traceId)},"type":${canonicalJson(e.type)}}`
+  );
+}
+
+// A token count as canonicalJson writes it inside an array.
+function number(value: number | null): string {
+  return canonicalJson(value);
+}
+
+// The same text when some member is undefined, for callers outside ingest.
+function digestTextLeavingOut(
+  event: ChainedContent,
+  json: ContentJson,
+): string {
+  const members: [string, unknown][] = [
+    ["at", event.occurredAt.toISOString()],
     ["attributes", json.attributes],
-    ["durationMs", member(event.durationMs)],
+    ["durationMs", event.durationMs],
     ["input", json.input],
-    ["key", member(event.eventKey)],
-    ["model", member(event.model)],
-    ["name", member(event.name)],
+    ["key", event.eventKey],
+    ["model", event.model],
+    ["name", event.name],
     ["output", json.output],
-    ["parentSpanId", member(event.parentSpanId)],
-    ["provider", member(event.provider)],
-    ["source", member(event.source)],
-    ["spanId", member(event.spanId)],
-    ["status", member(event.status)],
+    ["parentSpanId", event.parentSpanId],
+    ["provider", event.provider],
+    ["source", event.source],
+    ["spanId", event.spanId],
+    ["status", event.status],
     [
       "tokens",
-      canonicalJson([
+      [
         event.inputTokens,
         event.outputTokens,
         event.cacheReadTokens,
         event.cacheWrite5mTokens,
         event.cacheWrite1hTokens,
-      ]),
+      ],
     ],
-    ["toolName", member(event.toolName)],
-    ["traceId", member(event.traceId)],
-    ["type", member(event.type)],
+    ["toolName", event.toolName],
+    ["traceId", event.traceId],
+    ["type", event.type],
   ];
-  let text = "{";
-  for (const [key, value] of members) {
-    if (value === undefined) continue;
-    text += `${text.length > 1 ? "," : ""}"${key}":${value}`;
-  }
+  const texts = members.flatMap(([key, value]) => {
+    if (value === undefined) return [];
+    // input, output and attributes arrive as canonical text already.
+    const text =
+      key === "input" || key === "output" || key === "attributes"
+        ? (value as string)
+        : canonicalJson(value);
 
-  return `${text}}`;
-}
+    return [`"${key}":${text}`];
+  });
 
-function member(value: unknown): string | undefined {
-  return value === undefined ? undefined : canonicalJson(value);
+  return `{${texts.join(",")}}`;
 }
 
 /** The digest of one event: the same for the row as written and as read

@@ -300,40 +300,48 @@ async function storeRowsOnce(
     // red flags are looked for while the rows are on their way.
     const locked = new Map([...chains].map(([id, c]) => [id, { ...c }]));
     appendToChains(chains, rows);
-    const [inserted, flags] = await whileWaiting(
+    // Only rows this transaction inserted count: a replay adds nothing.
+    // Session totals and hourly rollups move in one statement, made ready
+    // for every row while the rows are on their way.
+    const afterInsert = (fresh: EventRow[]) => {
+      const stored = fresh.map(storedFrom);
+
+      return {
+        stored,
+        totals: [
+          ...sessionTotalUpdates(store, stored, chains, flags),
+          ...rollupUpserts(store, stored),
+          ...emptySessionDeletes(chains, stored),
+        ],
+      };
+    };
+    const flags = new Map<string, Flag[]>();
+    const [inserted, ready] = await whileWaiting(
       insertNewEvents(store, rows),
-      () => flagRows(rows, customRules),
+      () => {
+        flagRows(rows, customRules, flags);
+
+        return afterInsert(rows);
+      },
     );
-    let fresh = rows;
+    let { stored, totals } = ready;
     if (inserted < rows.length) {
       // Some rows were replays: the chains skip them.
-      fresh = inserted === 0 ? [] : await claimedRows(store, rows);
+      const fresh = inserted === 0 ? [] : await claimedRows(store, rows);
       chains.clear();
       for (const [id, chain] of locked) chains.set(id, chain);
       appendToChains(chains, fresh);
       await rewriteChainLinks(store, fresh);
+      ({ stored, totals } = afterInsert(fresh));
     }
-    const stored = fresh.map(storedFrom);
-    const flagCounts = await storeFlags(
-      store,
-      actor.projectId,
-      stored,
-      flags,
-      receivedAt,
-    );
+    await storeFlags(store, actor.projectId, stored, flags, receivedAt);
     await notifyCriticalFlags(store, {
       projectId: actor.projectId,
       agentName: actor.agentName,
       stored,
       flags,
     });
-    // Only rows this transaction inserted: a replay adds nothing. Session
-    // totals and hourly rollups move in one statement.
-    await runTogether(store, [
-      ...sessionTotalUpdates(store, stored, chains, flagCounts, flags),
-      ...rollupUpserts(store, stored),
-      ...emptySessionDeletes(chains, stored),
-    ]);
+    await runTogether(store, totals);
 
     return stored;
   });
@@ -617,17 +625,17 @@ async function runTogether(db: Database, statements: SQL[]) {
   );
 }
 
+// Looks for red flags on each row; what is raised goes into `flags` by
+// row id.
 function flagRows(
   rows: EventRow[],
   customRules: readonly PreparedFlagRule[],
-): Map<string, Flag[]> {
-  const flags = new Map<string, Flag[]>();
+  flags: Map<string, Flag[]>,
+) {
   for (const row of rows) {
     const raised = flagEvent(row.event, customRules);
     if (raised.length > 0) flags.set(row.id, raised);
   }
-
-  return flags;
 }
 
 /** Runs `work` while `pending` is on its way to the database (once the
@@ -650,8 +658,7 @@ async function storeFlags(
   stored: StoredEvent[],
   flags: Map<string, Flag[]>,
   createdAt: Date,
-): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+): Promise<void> {
   const rows: (typeof eventFlags.$inferInsert)[] = [];
   for (const event of stored) {
     for (const flag of flags.get(event.id) ?? []) {
@@ -666,14 +673,11 @@ async function storeFlags(
         excerpt: flag.excerpt,
         createdAt,
       });
-      counts.set(event.sessionId, (counts.get(event.sessionId) ?? 0) + 1);
     }
   }
   for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
     await db.insert(eventFlags).values(rows.slice(start, start + INSERT_CHUNK));
   }
-
-  return counts;
 }
 
 // A batch goes to PostgreSQL as one array literal per column, expanded by
@@ -906,7 +910,6 @@ function sessionTotalUpdates(
   db: Database,
   stored: StoredEvent[],
   chains: Map<string, Chain>,
-  flagCounts: Map<string, number>,
   flags: Map<string, Flag[]>,
 ): SQL[] {
   const totals = new Map<
@@ -916,6 +919,7 @@ function sessionTotalUpdates(
       errors: number;
       attempts: number;
       landed: number;
+      flags: number;
       high: number;
       critical: number;
       unpriced: number;
@@ -931,6 +935,7 @@ function sessionTotalUpdates(
       errors: 0,
       attempts: 0,
       landed: 0,
+      flags: 0,
       high: 0,
       critical: 0,
       unpriced: 0,
@@ -944,6 +949,7 @@ function sessionTotalUpdates(
     if (isAttempt(event)) total.attempts += 1;
     if (landsWork(event)) total.landed += 1;
     for (const flag of flags.get(event.id) ?? []) {
+      total.flags += 1;
       if (flag.severity === "high") total.high += 1;
       if (flag.severity === "critical") total.critical += 1;
     }
@@ -988,7 +994,7 @@ function sessionTotalUpdates(
         highFlagCount: sql`${s.highFlagCount} + ${total.high}`,
         criticalFlagCount: sql`${s.criticalFlagCount} + ${total.critical}`,
         unpricedCount: sql`${s.unpricedCount} + ${total.unpriced}`,
-        flagCount: sql`${s.flagCount} + ${flagCounts.get(sessionId) ?? 0}`,
+        flagCount: sql`${s.flagCount} + ${total.flags}`,
         chainHead: chain.head,
         chainLength: chain.length,
         ...(chain.title

@@ -100,16 +100,27 @@ export function cleanJson(
     // Two keys that differ only by a NUL or a broken surrogate must not
     // overwrite each other.
     while (Object.hasOwn(out, name)) name += "\uFFFD";
-    // Defined, not assigned: a key named __proto__ is kept as a key.
-    Object.defineProperty(out, name, {
-      value: cleanJson(item, maxDepth - 1),
+    setOwn(out, name, cleanJson(item, maxDepth - 1));
+  }
+
+  return out;
+}
+
+/** Sets a member of a plain object; a key named __proto__ is defined as
+ * a member like any other instead of replacing the object's prototype. */
+export function setOwn(
+  out: Record<string, unknown>,
+  key: string,
+  value: unknown,
+) {
+  if (key === "__proto__") {
+    Object.defineProperty(out, key, {
+      value,
       enumerable: true,
       writable: true,
       configurable: true,
     });
-  }
-
-  return out;
+  } else out[key] = value;
 }
 
 export type CheckedEvent =

@@ -1,5 +1,10 @@
 import type { Rejection } from "../ingest";
-import { MAX_JSON_DEPTH, nestedDeeperThan, PayloadTooDeep } from "../limits";
+import {
+  MAX_JSON_DEPTH,
+  nestedDeeperThan,
+  PayloadTooDeep,
+  setOwn,
+} from "../limits";
 
 // OTLP/HTTP JSON building blocks: AnyValue, attribute lists and the
 // nanosecond timestamps, which exporters write as strings or as numbers.
@@ -59,14 +64,7 @@ export function attributeMap(
   if (!Array.isArray(list)) return out;
   for (const item of list as OtlpKeyValue[]) {
     if (item && typeof item.key === "string") {
-      // Defined, not assigned: a key named __proto__ is an attribute like
-      // any other, not the object's prototype.
-      Object.defineProperty(out, item.key, {
-        value: anyValue(item.value, depth),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(out, item.key, anyValue(item.value, depth));
     }
   }
 
