@@ -82,17 +82,51 @@ function cleanColumn(value: string): string {
 }
 
 /** A JSON value with every string and key cleaned. Throws PayloadTooDeep
- * past `maxDepth`; the recursion never goes further than that. */
+ * past `maxDepth`; the recursion never goes further than that. A value
+ * that needs no cleaning (almost every one) is returned as it is. */
 export function cleanJson(
   value: unknown,
   maxDepth = MAX_STORED_JSON_DEPTH,
 ): unknown {
+  return isClean(value, maxDepth) ? value : cleanCopy(value, maxDepth);
+}
+
+// NUL, or any UTF-16 surrogate (a paired one is fine, but rare enough to
+// leave to the copy).
+const uncleanText = /[\u0000\ud800-\udfff]/;
+
+// Whether cleanCopy would return an equal value: plain JSON with no text
+// to clean, no undefined, no holes and no key named __proto__.
+function isClean(value: unknown, maxDepth: number): boolean {
+  if (value === undefined) return false;
+  if (typeof value === "string") return !uncleanText.test(value);
+  if (value === null || typeof value !== "object") return true;
+  if (maxDepth <= 0) throw new PayloadTooDeep();
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) {
+      if (!(i in value) || !isClean(value[i], maxDepth - 1)) return false;
+    }
+
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key of Object.keys(value)) {
+    if (key === "__proto__" || uncleanText.test(key)) return false;
+    if (!isClean((value as Record<string, unknown>)[key], maxDepth - 1)) {
+      return false;
+    }
+  }
+
+  return true;
+}
+
+function cleanCopy(value: unknown, maxDepth: number): unknown {
   if (value === undefined) return null;
   if (typeof value === "string") return cleanText(value);
   if (value === null || typeof value !== "object") return value;
   if (maxDepth <= 0) throw new PayloadTooDeep();
   if (Array.isArray(value)) {
-    return value.map((item: unknown) => cleanJson(item, maxDepth - 1));
+    return value.map((item: unknown) => cleanCopy(item, maxDepth - 1));
   }
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
@@ -100,7 +134,7 @@ export function cleanJson(
     // Two keys that differ only by a NUL or a broken surrogate must not
     // overwrite each other.
     while (Object.hasOwn(out, name)) name += "\uFFFD";
-    setOwn(out, name, cleanJson(item, maxDepth - 1));
+    setOwn(out, name, cleanCopy(item, maxDepth - 1));
   }
 
   return out;
