@@ -1,16 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 
-// The real-shaped inputs in ../shared/cases, read as an agent would send
+// The real-shaped inputs in tests/cases, read as an agent would send
 // them.
 
-const casesDir = path.resolve(
-  import.meta.dirname,
-  "..",
-  "..",
-  "shared",
-  "cases",
-);
+const casesDir = path.resolve(import.meta.dirname, "..", "tests", "cases");
 
 export const corpusDir = path.resolve(
   import.meta.dirname,

@@ -11,7 +11,15 @@ import type { AgentActor } from "./ingest";
 // Rows and inputs the observability tests share. Each test file makes its
 // own project so suites never see each other's data.
 
-export const casesDir = path.resolve(process.cwd(), "..", "shared", "cases");
+// Real-shaped inputs (Claude Code hook bodies and transcript lines, OTLP
+// payloads), kept with the tests so they run from any clone.
+export const casesDir = path.resolve(
+  import.meta.dirname,
+  "..",
+  "..",
+  "tests",
+  "cases",
+);
 
 export function readCase(relative: string): string {
   return fs.readFileSync(path.join(casesDir, relative), "utf8");
