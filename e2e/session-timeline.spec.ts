@@ -145,6 +145,10 @@ test("children sit under their span and open in the detail panel", async () => {
       .evaluate((cell) => parseFloat(getComputedStyle(cell).paddingLeft));
   expect(await indent(child)).toBeGreaterThan(await indent(parent));
 
+  // A tool call's row names what it touched, without opening it.
+  await expect(eventRows().filter({ hasText: "step 2" }).first()).toContainText(
+    "Read step 2src/module-2.ts",
+  );
   await eventRows().filter({ hasText: "step 2" }).first().click();
   const detail = page.getByRole("complementary", { name: "Event detail" });
   await expect(detail).toContainText("src/module-2.ts");

@@ -81,9 +81,13 @@ export function SessionHeader(props: {
           Cost{" "}
           <strong
             data-testid="session-cost"
-            title={formatUsdExact(session.costUsd)}
+            title={
+              session.priced
+                ? formatUsdExact(session.costUsd)
+                : "No priced events"
+            }
           >
-            {formatUsd(session.costUsd)}
+            {session.priced ? formatUsd(session.costUsd) : "—"}
           </strong>
           {session.unpricedCount > 0 ? (
             <>

@@ -26,6 +26,7 @@ import {
   TypeBadge,
 } from "./cells";
 import { EventDetail } from "./event-detail";
+import { toolSummary } from "./tool-summary";
 import styles from "./timeline.module.css";
 
 // A session's events as a waterfall: one fixed-height row per event, its
@@ -43,6 +44,8 @@ import styles from "./timeline.module.css";
 const ROW_HEIGHT = 34;
 /** Rows rendered above and below the visible ones. */
 const OVERSCAN = 12;
+/** The narrowest waterfall bar, so an instant event still shows. */
+const MIN_BAR_PX = 3;
 /** Fetch the next page when this many loaded rows are left below view. */
 const LOAD_AHEAD = 150;
 const PAGE_SIZE = 500;
@@ -94,11 +97,15 @@ function matchesFilters(event: TimelineEvent, filters: Filters): boolean {
   return true;
 }
 
-/** The order of the pages: by time, then by id. */
+/** The order of the pages: by time, then by order of arrival, then by id.
+ * Times compare to the millisecond here; the server orders by the
+ * microsecond, so loaded rows keep their page order among themselves. */
 function comesBefore(a: TimelineEvent, b: TimelineEvent): boolean {
   const byTime = a.occurredAt.getTime() - b.occurredAt.getTime();
+  if (byTime !== 0) return byTime < 0;
+  const bySeq = (a.chainSeq ?? 0) - (b.chainSeq ?? 0);
 
-  return byTime < 0 || (byTime === 0 && a.id < b.id);
+  return bySeq < 0 || (bySeq === 0 && a.id < b.id);
 }
 
 /**
@@ -155,6 +162,9 @@ function Waterfall(props: {
   const offset = event.occurredAt.getTime() - span.start;
   const left = Math.min(Math.max(offset / span.length, 0), 1) * 100;
   const width = ((event.durationMs ?? 0) / span.length) * 100;
+  // Every event keeps a visible mark: at least MIN_BAR_PX wide, moved left
+  // when it starts at the very end, so it stays inside the track.
+  const shown = Math.min(width, 100 - left);
   const tone =
     event.status === "error"
       ? styles.barError
@@ -169,8 +179,8 @@ function Waterfall(props: {
       <div
         className={`${styles.bar} ${tone}`}
         style={{
-          left: `${left}%`,
-          width: `${Math.min(width, 100 - left)}%`,
+          left: `min(${left}%, calc(100% - ${MIN_BAR_PX}px))`,
+          width: `max(${shown}%, ${MIN_BAR_PX}px)`,
         }}
       />
     </div>
@@ -188,6 +198,7 @@ function TimelineRow(props: {
   const { event, index } = props;
   const indent = Math.min(event.depth, MAX_INDENT);
   const title = event.toolName ?? event.name;
+  const summary = event.toolName ? toolSummary(event.input) : null;
 
   return (
     <div
@@ -224,6 +235,11 @@ function TimelineRow(props: {
           <span className="muted"> {event.name}</span>
         ) : null}
         {event.model ? <span className="muted"> · {event.model}</span> : null}
+        {summary ? (
+          <code className={styles.summary} title={summary}>
+            {summary}
+          </code>
+        ) : null}
       </div>
       <div role="cell">
         <StatusBadge status={event.status} />

@@ -23,8 +23,8 @@ function at(seconds: number): string {
   return new Date(start + seconds * 1000).toISOString();
 }
 
-// Three events share each second, and they arrive out of order, so the
-// pages must break ties by id rather than by arrival.
+// Three events share each second, and they arrive in reverse, so the
+// pages must order each second's events by arrival, not by key or id.
 function bigSession() {
   const list = Array.from({ length: BIG }, (_, i) => ({
     id: `big-${i}`,
@@ -36,6 +36,20 @@ function bigSession() {
   }));
 
   return list.reverse();
+}
+
+// A session whose events all carry one timestamp: they show in the
+// order they arrived, session_start first.
+function tiedSession() {
+  const types = ["session_start", "message", "llm_call", "tool_call"];
+
+  return Array.from({ length: 7 }, (_, i) => ({
+    id: `tied-${i}`,
+    sessionId: "tied",
+    type: types[Math.min(i, 3)],
+    name: `tied ${i}`,
+    time: at(30),
+  }));
 }
 
 function treeSession() {
@@ -107,6 +121,12 @@ describe.each(testKinds)("session timeline pages on %s", (kind) => {
       events: treeSession(),
     });
     expect(tree.accepted).toBe(10);
+    // Seven events of one moment, sent in two batches.
+    const tied = tiedSession();
+    for (const batch of [tied.slice(0, 4), tied.slice(4)]) {
+      const result = await ingestEvents(handle.db, agent, { events: batch });
+      expect(result.accepted).toBe(batch.length);
+    }
     // The same span id in another session is not a parent here.
     await ingestEvents(handle.db, agent, {
       events: [
@@ -159,15 +179,30 @@ describe.each(testKinds)("session timeline pages on %s", (kind) => {
       const after = events[i];
       const order =
         before.occurredAt.getTime() - after.occurredAt.getTime() ||
-        (before.id < after.id ? -1 : 1);
+        (before.chainSeq ?? 0) - (after.chainSeq ?? 0);
       expect(order).toBeLessThan(0);
     }
-    // Ties are broken by id, so the keys of one second come in any order,
-    // but every second's three events are together.
-    const seconds = events.map((e) => Number(e.eventKey.slice(4)) / 3);
-    expect(seconds.map(Math.floor)).toEqual(
-      Array.from({ length: BIG }, (_, i) => Math.floor(i / 3)),
-    );
+    // Each second's three events arrived last key first, and show so.
+    expect(events.slice(0, 6).map((e) => e.eventKey)).toEqual([
+      "big-2",
+      "big-1",
+      "big-0",
+      "big-5",
+      "big-4",
+      "big-3",
+    ]);
+  });
+
+  it("keeps events of one moment in order of arrival across pages", async () => {
+    for (const limit of [1, 2, 3, 6, 7]) {
+      const { events, pages } = await readAll({ sessionId: "tied", limit });
+
+      expect(pages).toBe(Math.ceil(7 / limit));
+      expect(events.map((e) => e.eventKey)).toEqual(
+        tiedSession().map((e) => e.id),
+      );
+      expect(events[0].type).toBe("session_start");
+    }
   });
 
   it("pages of one event still meet at their boundaries", async () => {

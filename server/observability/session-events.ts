@@ -67,6 +67,9 @@ export interface TimelineEvent {
   name: string;
   status: string;
   occurredAt: Date;
+  /** Position in the order of arrival; orders events of one moment.
+   * Null only for rows written outside ingest. */
+  chainSeq: number | null;
   durationMs: number | null;
   traceId: string | null;
   spanId: string | null;
@@ -140,8 +143,10 @@ export async function findProjectSession(
   return session;
 }
 
-// The cursor holds the last event's time to the microsecond, as the
-// database stores it, so no event is skipped or repeated at a boundary.
+// Pages run by time, then by position in the order of arrival, then by
+// id. The cursor holds all three for the last event, its time to the
+// microsecond as the database stores it, so no event is skipped or
+// repeated at a boundary.
 const cursorTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const cursorShape = z.tuple([
   z
@@ -149,14 +154,15 @@ const cursorShape = z.tuple([
     .regex(cursorTime)
     // A real moment (no month 99 or hour 25) in the years events have.
     .refine((at) => isoTimeWithinYears(at) !== null),
+  z.number().int().min(0).max(2_147_483_647),
   z.uuid(),
 ]);
 
-function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString("base64url");
+function encodeCursor(at: string, seq: number, id: string): string {
+  return Buffer.from(JSON.stringify([at, seq, id])).toString("base64url");
 }
 
-function decodeCursor(cursor: string): { at: string; id: string } {
+function decodeCursor(cursor: string): { at: string; seq: number; id: string } {
   let parsed: unknown = null;
   try {
     parsed = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
@@ -171,7 +177,7 @@ function decodeCursor(cursor: string): { at: string; id: string } {
     ]);
   }
 
-  return { at: checked.data[0], id: checked.data[1] };
+  return { at: checked.data[0], seq: checked.data[1], id: checked.data[2] };
 }
 
 /** Which events a page holds and how many. */
@@ -239,8 +245,10 @@ export async function readEventPage(
     })
     .from(events)
     .where(and(...conditions));
+  // Rows without a chain position sort first among events of one moment.
+  const seq = sql`coalesce(${events.chainSeq}, 0)`;
   const keyset = after
-    ? sql`(${events.occurredAt}, ${events.id}) > (${after.at}::timestamptz, ${after.id}::uuid)`
+    ? sql`(${events.occurredAt}, ${seq}, ${events.id}) > (${after.at}::timestamptz, ${after.seq}::integer, ${after.id}::uuid)`
     : undefined;
   const rows = await db
     .select({
@@ -251,13 +259,13 @@ export async function readEventPage(
     .leftJoin(tasks, eq(tasks.id, events.taskId))
     .leftJoin(goals, eq(goals.id, events.goalId))
     .where(and(...conditions, keyset))
-    .orderBy(asc(events.occurredAt), asc(events.id))
+    .orderBy(asc(events.occurredAt), asc(seq), asc(events.id))
     .limit(filters.limit + 1);
   const page = rows.slice(0, filters.limit);
   const last = page.at(-1);
   const nextCursor =
     rows.length > filters.limit && last
-      ? encodeCursor(last.cursorAt, last.id)
+      ? encodeCursor(last.cursorAt, last.chainSeq ?? 0, last.id)
       : null;
 
   return {
@@ -284,7 +292,7 @@ export async function readArrivedEvents(
 ): Promise<{ events: ArrivedEvent[]; more: boolean }> {
   if (range.through <= range.after) return { events: [], more: false };
   const rows = await db
-    .select({ ...eventColumns, chainSeq: events.chainSeq })
+    .select(eventColumns)
     .from(events)
     .leftJoin(tasks, eq(tasks.id, events.taskId))
     .leftJoin(goals, eq(goals.id, events.goalId))
@@ -298,11 +306,7 @@ export async function readArrivedEvents(
     .orderBy(asc(events.chainSeq))
     .limit(range.limit + 1);
   const arrived = rows.slice(0, range.limit);
-  const described = await describeEvents(
-    db,
-    session,
-    arrived.map(({ chainSeq: _seq, ...row }) => row),
-  );
+  const described = await describeEvents(db, session, arrived);
 
   return {
     // The range holds only chained events, so every seq is set.
@@ -357,6 +361,7 @@ const eventColumns = {
   name: events.name,
   status: events.status,
   occurredAt: events.occurredAt,
+  chainSeq: events.chainSeq,
   durationMs: events.durationMs,
   traceId: events.traceId,
   spanId: events.spanId,

@@ -263,6 +263,27 @@ describe.each(testKinds)("the sessions list on %s", (kind) => {
     );
   });
 
+  it("tells a session with no priced event from one that cost $0", async () => {
+    await ingestEvents(handle.db, beta, {
+      events: [event("b-free", "f1", "07:00", { costUsd: 0 })],
+    });
+    const { sessions } = await listSessions(handle.db, person, {
+      project: slug,
+      to: "2026-12-01T09:30:00Z",
+    });
+    const byId = new Map(sessions.map((s) => [s.externalId, s]));
+
+    // b-plain has only a message: nothing priced, so no cost to show.
+    expect(byId.get("b-plain")).toMatchObject({ priced: false, costUsd: 0 });
+    // b-free reported a cost of zero: a real $0.00.
+    expect(byId.get("b-free")).toMatchObject({ priced: true, costUsd: 0 });
+    const risky = await listSessions(handle.db, person, {
+      project: slug,
+      flagRule: "shell.force-push",
+    });
+    expect(risky.sessions[0]).toMatchObject({ priced: true, costUsd: 2 });
+  });
+
   it.each<[Record<string, unknown>, string]>([
     [{ minCost: 5, maxCost: 1 }, "maxCost"],
     [{ minCost: -1 }, "minCost"],

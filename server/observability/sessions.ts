@@ -124,6 +124,9 @@ export interface SessionSummary {
   errorCount: number;
   /** Sum of priced events; see unpricedCount for events with no price. */
   costUsd: number;
+  /** Whether any event has a cost (computed or reported): without one,
+   * costUsd is 0 for want of prices, not because the work was free. */
+  priced: boolean;
   unpricedCount: number;
   /** Red flags raised on the session's events. */
   flagCount: number;
@@ -144,6 +147,9 @@ const summaryColumns = {
   costUsd: agentSessions.costUsd,
   unpricedCount: agentSessions.unpricedCount,
   flagCount: agentSessions.flagCount,
+  priced: sql<boolean>`exists (select 1 from ${events}
+    where ${events.sessionId} = ${agentSessions.id}
+    and ${events.costSource} in ('computed', 'reported'))`,
 };
 
 type SummaryRow = Omit<SessionSummary, "costUsd"> & { costUsd: string };

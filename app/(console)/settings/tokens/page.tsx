@@ -9,8 +9,11 @@ export default async function PersonalTokensPage() {
     <AccountShell email={actor.email}>
       <h1>Personal access tokens</h1>
       <p className="muted">
-        A personal token lets scripts read this instance's API as you, with your
-        roles. Send it as <code>Authorization: Bearer flt_…</code>.
+        A personal token lets scripts act as you through the HTTP API, with your
+        roles in each project: create agents and goals (as{" "}
+        <code>flotilla simulate</code> does), read spend and session timelines,
+        and export the audit log. Send it as{" "}
+        <code>Authorization: Bearer flt_…</code>.
       </p>
       <PersonalTokensPanel />
     </AccountShell>

@@ -188,8 +188,22 @@ export function Board(props: { project: string; canOperate: boolean }) {
                       · priority {task.priority}
                     </div>
                     {task.scope.length > 0 && (
-                      <div style={{ fontSize: "0.8rem" }}>
-                        <code>{task.scope.join(", ")}</code>
+                      // One path a line, broken where needed to stay
+                      // inside the card.
+                      <div style={{ fontSize: "0.8rem", minWidth: 0 }}>
+                        {task.scope.map((path) => (
+                          <code
+                            key={path}
+                            title={path}
+                            style={{
+                              display: "block",
+                              whiteSpace: "normal",
+                              overflowWrap: "anywhere",
+                            }}
+                          >
+                            {path}
+                          </code>
+                        ))}
                       </div>
                     )}
                     {task.capabilities.length > 0 && (

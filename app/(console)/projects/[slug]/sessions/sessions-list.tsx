@@ -440,10 +440,10 @@ export function SessionsList(props: { project: string }) {
                 </td>
                 <td
                   title={
-                    s.costUsd === null ? undefined : formatUsdExact(s.costUsd)
+                    s.priced ? formatUsdExact(s.costUsd) : "No priced events"
                   }
                 >
-                  {formatUsd(s.costUsd)}
+                  {s.priced ? formatUsd(s.costUsd) : "—"}
                   {s.unpricedCount > 0 ? (
                     <>
                       {" "}
