@@ -643,15 +643,28 @@ async function completedTaskCosts(
              and t.completed_at >= ${at(start)}
              and t.completed_at < ${at(end)}
              ${ctx.filters.goal ? sql`and t.goal_id = ${ctx.filters.goal}::uuid` : sql``}
+        ), sums as (
+          -- Summed by task id alone first; the done tasks' names join the
+          -- few sums after, not every rollup row.
+          select r.task_id, ${measures}
+            from spend_hourly r
+           where r.project_id = ${ctx.projectId}
+             and r.task_id in (select id from done)
+             ${sql.join(join, sql` `)}
+           group by r.task_id
         ), costs as (
           select d.id as task_id, d.title, d.goal_id::text as goal_id, d.goal,
-                 d.completed_at, ${measures}
+                 d.completed_at, s.cost_usd,
+                 coalesce(s.calls, 0) as calls,
+                 coalesce(s.unpriced_calls, 0) as unpriced_calls,
+                 coalesce(s.input_tokens, 0) as input_tokens,
+                 coalesce(s.output_tokens, 0) as output_tokens,
+                 coalesce(s.cache_read_tokens, 0) as cache_read_tokens,
+                 coalesce(s.cache_write_tokens, 0) as cache_write_tokens
             from done d
-            left join spend_hourly r on r.project_id = ${ctx.projectId}
-              and r.task_id = d.id
-              ${sql.join(join, sql` `)}
-           group by d.id, d.title, d.goal_id, d.goal, d.completed_at
-           ${narrowed ? sql`having coalesce(sum(r.calls), 0) > 0` : sql``}
+            ${narrowed ? sql`join` : sql`left join`} sums s
+              on s.task_id = d.id
+           ${narrowed ? sql`where s.calls > 0` : sql``}
         )
         select *, count(*) over () as task_count,
                sum(cost_usd::numeric) over ()::text as total_cost,
