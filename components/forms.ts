@@ -34,3 +34,13 @@ export function formatTime(value: Date | string | null | undefined): string {
 
   return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }
+
+/** Style for a select in a filter row: a long option (goal, task or agent
+ * name) ends in an ellipsis instead of widening the row; the open list
+ * still shows it whole. */
+export const selectCap = {
+  maxWidth: "14rem",
+  overflow: "hidden",
+  textOverflow: "ellipsis",
+  whiteSpace: "nowrap",
+} as const;

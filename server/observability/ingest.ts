@@ -273,7 +273,8 @@ async function storeRowsOnce(
   db: Database,
   batch: Batch,
 ): Promise<StoredEvent[]> {
-  const { actor, source, items, accepted, customRules, receivedAt } = batch;
+  const { actor, source, items, accepted, overrides, customRules, receivedAt } =
+    batch;
 
   return db.transaction(async (tx) => {
     const store = tx as unknown as Database;
@@ -290,7 +291,7 @@ async function storeRowsOnce(
       ),
       () =>
         accepted.map(({ event, link, content }) =>
-          toRow(actor, event, link, receivedAt, batch.overrides, content),
+          toRow(actor, event, link, receivedAt, overrides, content),
         ),
     );
     for (const row of rows) {
@@ -300,6 +301,7 @@ async function storeRowsOnce(
     // red flags are looked for while the rows are on their way.
     const locked = new Map([...chains].map(([id, c]) => [id, { ...c }]));
     appendToChains(chains, rows);
+    const flags = new Map<string, Flag[]>();
     // Only rows this transaction inserted count: a replay adds nothing.
     // Session totals and hourly rollups move in one statement, made ready
     // for every row while the rows are on their way.
@@ -315,7 +317,6 @@ async function storeRowsOnce(
         ],
       };
     };
-    const flags = new Map<string, Flag[]>();
     const [inserted, ready] = await whileWaiting(
       insertNewEvents(store, rows),
       () => {

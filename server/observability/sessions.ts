@@ -147,9 +147,13 @@ const summaryColumns = {
   costUsd: agentSessions.costUsd,
   unpricedCount: agentSessions.unpricedCount,
   flagCount: agentSessions.flagCount,
-  priced: sql<boolean>`exists (select 1 from ${events}
-    where ${events.sessionId} = ${agentSessions.id}
-    and ${events.costSource} in ('computed', 'reported'))`,
+  // A cost above zero answers at once (and stays true after retention has
+  // pruned the session's events); only a zero total looks for a priced
+  // event that really cost nothing.
+  priced: sql<boolean>`case when ${agentSessions.costUsd} > 0 then true
+    else exists (select 1 from ${events}
+      where ${events.sessionId} = ${agentSessions.id}
+      and ${events.costSource} in ('computed', 'reported')) end`,
 };
 
 type SummaryRow = Omit<SessionSummary, "costUsd"> & { costUsd: string };

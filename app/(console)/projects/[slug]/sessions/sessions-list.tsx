@@ -13,7 +13,7 @@ import {
   formatUsdExact,
   formatUtc,
 } from "@/components/charts/format";
-import { fieldErrors, formError } from "@/components/forms";
+import { fieldErrors, formError, selectCap } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { builtInRules, flagSeverities } from "@/server/observability/flags";
 import { grades } from "@/server/observability/grade";
@@ -40,15 +40,6 @@ type FilterKey = (typeof filterKeys)[number];
 type Filters = Record<FilterKey, string>;
 
 const PAGE_SIZE = 50;
-
-/** Long goal or task titles end in an ellipsis instead of widening the
- * filter row; the open list still shows them whole. */
-const selectCap = {
-  maxWidth: "14rem",
-  overflow: "hidden",
-  textOverflow: "ellipsis",
-  whiteSpace: "nowrap",
-} as const;
 
 function useListFilters() {
   const pathname = usePathname();

@@ -12,6 +12,7 @@ import { formatCount, formatUsd } from "@/components/charts/format";
 import { SpendStackChart } from "@/components/charts/spend-stack-chart";
 import { BurnDownChart } from "@/components/charts/burn-down-chart";
 import { SavingsChart } from "@/components/charts/savings-chart";
+import { selectCap } from "@/components/forms";
 import type {
   GoalBurnDown,
   SpendOverview,
@@ -35,14 +36,6 @@ const filterKeys = [
   "model",
 ] as const;
 type FilterKey = (typeof filterKeys)[number];
-
-/** Long names end in an ellipsis instead of widening the filter row. */
-const selectCap = {
-  maxWidth: "14rem",
-  overflow: "hidden",
-  textOverflow: "ellipsis",
-  whiteSpace: "nowrap",
-} as const;
 
 const stackWords: Record<SpendStack, string> = {
   agent: "agent",
