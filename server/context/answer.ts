@@ -1,3 +1,4 @@
+import { asksAboutChange, isChangeDocument } from "./change-docs";
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Database } from "@/db/client";
@@ -8,7 +9,7 @@ import { now } from "@/server/runtime";
 import { assertAgentActive } from "@/server/guardrails/agents";
 import { parseInput } from "@/server/input";
 import { compareVersions } from "./status";
-import { questionTerms } from "./question";
+import { namedWords, questionTerms } from "./question";
 import {
   singleLexeme,
   weighLexemes,
@@ -106,6 +107,9 @@ export const answerThresholds = {
   maxUnknownShare: 0.3,
   /** Share of the known words' weight the best section must match. */
   minCoverage: 0.35,
+  /** A name the question writes ("Sentry", "GraphQL") that at most this
+   * share of sections mention must be mentioned by the section served. */
+  rareNameShare: 0.01,
 };
 
 /** Score factor of a stale, duplicate or superseded section. */
@@ -115,6 +119,10 @@ const statusWeight = 0.85;
  * candidates: when older releases may answer, the newer copy still wins. */
 const versionWeight = 0.95;
 
+/** Score factor of an upgrade, migration or legacy document when the
+ * question asks about no change (./change-docs.ts). */
+const changeDocumentWeight = 0.8;
+
 /** Trigram similarity (0..1) a heading word needs to stand in for a
  * question word no document contains; "revalidatTag" to "revalidatetag"
  * is 0.69, "middlware" to "middleware" 0.62, "grpc" to "rpc" 0.29. */
@@ -122,7 +130,7 @@ const minCorrection = 0.5;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-interface CandidateRow {
+export interface CandidateRow {
   id: string;
   document_id: string;
   path: string;
@@ -344,6 +352,7 @@ function scoreCandidates(
   rows: CandidateRow[],
   knownIdf: number,
   identifierCount: number,
+  asksChange: boolean,
 ) {
   const newer = newerVersions(rows);
 
@@ -371,12 +380,20 @@ function scoreCandidates(
       // When stale documents or older releases may answer, a current one
       // that answers about as well still wins.
       const status = row.status === "canonical" ? 1 : statusWeight;
-      const score = relevance * status * versionWeight ** newer(row);
+      const kind =
+        !asksChange && isChangeDocument(row.path, row.document_title)
+          ? changeDocumentWeight
+          : 1;
+      const score = relevance * status * kind * versionWeight ** newer(row);
 
       return { row, coverage, score };
     })
     .sort((a, b) => b.score - a.score);
 }
+
+/** Share of its parent's coverage a subsection needs to be served in
+ * its place for naming more of the question in its heading. */
+const focusedCoverageShare = 0.8;
 
 /** Whether `child` sits under `parent` in the same document. */
 function isWithin(child: CandidateRow, parent: CandidateRow): boolean {
@@ -386,7 +403,7 @@ function isWithin(child: CandidateRow, parent: CandidateRow): boolean {
   );
 }
 
-type Scored = ReturnType<typeof scoreCandidates>[number];
+export type Scored = ReturnType<typeof scoreCandidates>[number];
 
 /** When a section and one below it both match, the one whose own heading
  * fits the question's focus answers: a subsection whose heading names
@@ -395,11 +412,14 @@ type Scored = ReturnType<typeof scoreCandidates>[number];
  * so the parent answers; a subsection whose heading names an identifier
  * of the question that the parent's heading does not (getServerSideProps
  * under "Migrating Data Fetching Methods") is what was asked, so it
- * answers. Either way the section raised must itself match enough of
- * the question to be served. The document's title section is no parent
+ * answers; so does one whose heading names more of the question's words
+ * than the parent's ("Encrypting and decrypting sessions" under "Session
+ * Management") while covering nearly as much of the question. Either way
+ * the section raised must itself match enough of the question to be
+ * served. The document's title section is no parent
  * here: its heading names the whole document, and every section sits
  * under it. */
-function preferFocusedSections(scored: Scored[], top = 5): Scored[] {
+export function preferFocusedSections(scored: Scored[], top = 5): Scored[] {
   const list = scored.map((s) => ({ ...s }));
   const raise = (winner: Scored, loser: Scored) => {
     if (winner.score <= loser.score) winner.score = loser.score * 1.001;
@@ -421,6 +441,13 @@ function preferFocusedSections(scored: Scored[], top = 5): Scored[] {
         child.row.heading_identifier_hits >
           parent.row.heading_identifier_hits &&
         child.coverage >= answerThresholds.minCoverage
+      ) {
+        raise(child, parent);
+      } else if (
+        childAdds &&
+        child.row.heading_idf > parent.row.heading_idf &&
+        child.coverage >= answerThresholds.minCoverage &&
+        child.coverage >= focusedCoverageShare * parent.coverage
       ) {
         raise(child, parent);
       } else if (
@@ -536,6 +563,36 @@ async function relatedHeadingTerms(
       },
     ];
   });
+}
+
+/** The first of the candidates whose heading path or text mentions
+ * every one of the words (whole words, any case), among those that match
+ * enough of the question to be served. */
+async function firstMentioning(
+  db: Database,
+  candidates: Scored[],
+  words: string[],
+): Promise<Scored | undefined> {
+  const servable = candidates.filter(
+    (c) => c.coverage >= answerThresholds.minCoverage,
+  );
+  if (servable.length === 0) return undefined;
+  const texts = await queryRows<{ id: string; text: string }>(
+    db,
+    sql`select id, heading_path || chr(10) || body as text
+          from context_sections
+         where id in (${sql.join(
+           servable.map((c) => sql`${c.row.id}`),
+           sql`, `,
+         )})`,
+  );
+  const byId = new Map(texts.map((t) => [t.id, t.text.toLowerCase()]));
+  const mentions = (text: string, word: string) =>
+    new RegExp(`(^|[^\\p{L}\\p{N}])${word}($|[^\\p{L}\\p{N}])`, "u").test(text);
+
+  return servable.find((c) =>
+    words.every((word) => mentions(byId.get(c.row.id) ?? "", word)),
+  );
 }
 
 /** Tokens of the three best-ranked distinct documents' whole texts. */
@@ -731,11 +788,10 @@ export async function answerQuestion(
       .join(" "),
   });
   const scored = preferFocusedSections(
-    scoreCandidates(rows, knownIdf, identifiers.length),
+    scoreCandidates(rows, knownIdf, identifiers.length, asksAboutChange(q)),
   );
   const top3Tokens = topDocumentsTokens(scored.map((s) => s.row));
 
-  const best = scored[0];
   const nearest = scored
     .slice(0, limit)
     .map(({ row, score }) => pointer(row, score));
@@ -747,7 +803,37 @@ export async function answerQuestion(
     alternatives: nearest,
   });
   let result: ContextResult;
-  if (unknownShare >= answerThresholds.maxUnknownShare && unknownIdf > 0) {
+  // Products and protocols the question names that few sections mention
+  // (or none, though a word like it exists): the section served must
+  // mention them itself.
+  const named = namedWords(q);
+  const rareNames = words.filter((word) => {
+    if (!named.has(word)) return false;
+    const term = terms.find((t) => t.word === word && !t.corrects);
+
+    return (
+      !term || term.df <= Math.max(3, sections * answerThresholds.rareNameShare)
+    );
+  });
+  const absentNames = rareNames.filter(
+    (word) => !terms.some((t) => t.word === word && t.df > 0),
+  );
+  const best =
+    rareNames.length === 0
+      ? scored[0]
+      : await firstMentioning(db, scored.slice(0, 5), rareNames);
+  const quoted = (list: string[]) => list.map((w) => `"${w}"`).join(", ");
+  if (absentNames.length > 0) {
+    // A product or protocol the question names that no document mentions.
+    result = noAnswer(`No document mentions ${quoted(absentNames)}`);
+  } else if (rareNames.length > 0 && !best) {
+    result = noAnswer(
+      `No section that matches the question mentions ${quoted(rareNames)}`,
+    );
+  } else if (
+    unknownShare >= answerThresholds.maxUnknownShare &&
+    unknownIdf > 0
+  ) {
     // The question is about something the documents never mention.
     const names = stillUnknown.map((t) => `"${t.word}"`).join(", ");
     result = noAnswer(`No document mentions ${names}`);
@@ -786,7 +872,10 @@ export async function answerQuestion(
       status: best.row.status,
       statusReason: best.row.status_reason,
       coverage: Math.round(best.coverage * 1000) / 1000,
-      alternatives: nearest.slice(1),
+      alternatives: scored
+        .filter((s) => s !== best)
+        .slice(0, limit - 1)
+        .map(({ row, score }) => pointer(row, score)),
     };
   }
   await recordLookup(db, actor, project.id, result, top3Tokens);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { questionTerms } from "./question";
+import { namedWords, questionTerms } from "./question";
 
 describe("questionTerms", () => {
   it("keeps identifiers whole and adds their parts", () => {
@@ -41,5 +41,28 @@ describe("questionTerms", () => {
   it("strips quotes and punctuation around words", () => {
     const terms = questionTerms("'use cache: private' — “really”?");
     expect(terms.words).toEqual(["use", "cache", "private"]);
+  });
+});
+
+describe("namedWords", () => {
+  it("takes capitalised words inside a sentence, inner capitals and acronyms", () => {
+    expect([
+      ...namedWords("consume messages from a Kafka topic via GraphQL or QUIC"),
+    ]).toEqual(["kafka", "graphql", "quic"]);
+  });
+
+  it("leaves out the first word of a sentence, identifiers and short words", () => {
+    expect([
+      ...namedWords(
+        "Where does basePath apply? Images use it. My OK useRouter call",
+      ),
+    ]).toEqual([]);
+  });
+
+  it("reads names through quotes and parentheses", () => {
+    expect([...namedWords('set up "Sentry" (with Docker)')]).toEqual([
+      "sentry",
+      "docker",
+    ]);
   });
 });

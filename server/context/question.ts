@@ -112,3 +112,29 @@ export function questionTerms(question: string): QuestionTerms {
 
   return { words, identifiers, joined };
 }
+
+/** Words the question writes as names: capitalised other than at the
+ * start of a sentence ("a Kafka topic"), capitalised with more capitals
+ * inside ("GraphQL", not "basePath") or all capitals ("QUIC");
+ * lowercased. A name that no document contains
+ * is what the question is about (a product, a protocol), so the documents
+ * cannot answer it however well they match the rest. */
+export function namedWords(question: string): Set<string> {
+  const names = new Set<string>();
+  let sentenceStart = true;
+  for (const raw of question.split(/\s+/)) {
+    const word = raw.replace(wrappers, "");
+    const startsSentence = sentenceStart;
+    sentenceStart = /[.!?:]["')\]]*$/.test(raw);
+    if (!/^\p{L}[\p{L}\p{N}]*$/u.test(word) || word.length < 3) continue;
+    // "GraphQL" is a name; "basePath" is an identifier the docs define.
+    const mixed =
+      /^\p{Lu}.*\p{Ll}.*\p{Lu}/u.test(word) ||
+      /^\p{Lu}.*\p{Lu}.*\p{Ll}/u.test(word);
+    const capitals = !/\p{Ll}/u.test(word) && /\p{Lu}{3}/u.test(word);
+    const capitalised = !startsSentence && /^\p{Lu}\p{Ll}+$/u.test(word);
+    if (mixed || capitals || capitalised) names.add(word.toLowerCase());
+  }
+
+  return names;
+}

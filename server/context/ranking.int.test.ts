@@ -116,6 +116,60 @@ Layouts nest by folder, and each wraps the pages below it.
 `,
 };
 
+// Upgrade guides and product names: a reference page and an upgrade guide
+// that both name cacheTag, and sections that name Sentry and Cypress.
+const namedCorpus = {
+  "api/cache-tag.md": `# cacheTag
+
+## Tagging data
+
+Call cacheTag inside a cached function to tag its data, then purge the
+tag on demand.
+`,
+  "guides/upgrading/version-9.md": `# Upgrading to version 9
+
+## \`cacheTag\`
+
+cacheTag now tags the data of a cached function; purge the tag on
+demand as before.
+`,
+  "guides/monitoring.md": `# Monitoring
+
+## Error reporting
+
+Error reporting tools such as Sentry or Bugsnag load their client early.
+`,
+  "guides/source-maps.md": `# Source maps
+
+## Disabling source maps
+
+Turn off browser source maps during the build to save memory.
+`,
+  "guides/plugins.md": `# Plugins
+
+## Loading plugins
+
+Plugins load at build time and configure the build.
+`,
+  "guides/testing.md": `# Testing
+
+## Component tests
+
+Mount one component in isolation and assert what it renders, without a
+running server.
+
+## Cypress component tests
+
+With Cypress, mount one component and assert what it renders.
+`,
+  "guides/deploying.md": `# Deploying
+
+## Servers
+
+Run the server behind a proxy.
+`,
+};
+
 const releaseText = (note: string) => `# Deploying
 
 ## Standalone output
@@ -247,6 +301,74 @@ describe.each(testKinds)("context ranking on %s", (kind) => {
       status: "canonical",
     });
     expect(both.alternatives[0].score).toBeLessThan(both.score);
+  });
+
+  /** A project of its own holding the given files; returns an asker. */
+  const corpusProject = async (files: Record<string, string>) => {
+    const project = await makeProject(handle.db);
+    await indexDocuments(handle.db, cli, {
+      project: project.slug,
+      files: Object.entries(files).map(([path, content]) => ({
+        path,
+        content,
+      })),
+    });
+
+    return (q: string) =>
+      answerQuestion(handle.db, cli, { project: project.slug, q });
+  };
+
+  it("prefers a feature's own page to an upgrade guide that repeats its name, unless asked about upgrading", async () => {
+    const ask = await corpusProject(namedCorpus);
+    const now = answered(
+      await ask("tag the data of a cached function with cacheTag"),
+    );
+    expect(now).toMatchObject({
+      path: "api/cache-tag.md",
+      heading: "Tagging data",
+    });
+    expect(now.alternatives[0]).toMatchObject({
+      path: "guides/upgrading/version-9.md",
+    });
+
+    const change = answered(
+      await ask("upgrading to version 9: what about cacheTag"),
+    );
+    expect(change).toMatchObject({ path: "guides/upgrading/version-9.md" });
+  });
+
+  it("says no answer when the product a question names is mentioned only off the point", async () => {
+    const ask = await corpusProject(namedCorpus);
+    const answer = await ask(
+      "configure Sentry to upload source maps during the build",
+    );
+    expect(answer).toMatchObject({ answered: false });
+    if (answer.answered) return;
+    expect(answer.reason).toBe(
+      'No section that matches the question mentions "sentry"',
+    );
+    expect(answer.alternatives[0]).toMatchObject({
+      path: "guides/source-maps.md",
+    });
+
+    const never = await ask("stream build logs to a Kafka topic");
+    expect(never).toMatchObject({
+      answered: false,
+      reason: 'No document mentions "kafka"',
+    });
+  });
+
+  it("serves the section that mentions the named product over a closer match that does not", async () => {
+    const ask = await corpusProject(namedCorpus);
+    const answer = answered(
+      await ask(
+        "mount one component in isolation with Cypress without a server",
+      ),
+    );
+    expect(answer).toMatchObject({ heading: "Cypress component tests" });
+    expect(answer.alternatives[0]).toMatchObject({
+      heading: "Component tests",
+    });
   });
 
   it("answers from a document indexed after a question it could not answer", async () => {

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { asksAboutChange, isChangeDocument } from "./change-docs";
+
+describe("change documents", () => {
+  it("knows upgrade, migration, codemod and legacy documents by path or title", () => {
+    for (const path of [
+      "app/guides/upgrading/version-16.md",
+      "app/guides/migrating/from-vite.md",
+      "app/guides/migrating-to-cache-components.md",
+      "pages/guides/upgrading/codemods.md",
+      "pages/api-reference/components/image-legacy.md",
+      "docs/CHANGELOG.md",
+    ]) {
+      expect(isChangeDocument(path, "Some title"), path).toBe(true);
+    }
+    expect(isChangeDocument("notes/x.md", "Upgrading to Tailwind 4")).toBe(
+      true,
+    );
+  });
+
+  it("leaves reference pages and guides that merely contain such letters alone", () => {
+    for (const [path, title] of [
+      ["app/api-reference/functions/revalidateTag.md", "revalidateTag"],
+      ["app/api-reference/components/image.md", "Image Component"],
+      ["app/guides/self-hosting.md", "How to self-host"],
+      ["app/api-reference/config/versions.md", "Version policy"],
+    ]) {
+      expect(isChangeDocument(path, title), path).toBe(false);
+    }
+  });
+
+  it("hears a question about a change", () => {
+    for (const q of [
+      "how do I upgrade to the new proxy file?",
+      "migrating from pages to app",
+      "middleware.ts got renamed, what now?",
+      "what changed in v15 for fetch caching",
+      "Next.js 16 params behaviour",
+      "is useFormState deprecated",
+      "this used to work in 14.2",
+    ]) {
+      expect(asksAboutChange(q), q).toBe(true);
+    }
+  });
+
+  it("hears no change in a question about how something works now", () => {
+    for (const q of [
+      "which Node.js version is the minimum?",
+      "parallel routes default.js",
+      "how do I tag cached data for on-demand revalidation",
+      "move the dev indicator to the top right",
+    ]) {
+      expect(asksAboutChange(q), q).toBe(false);
+    }
+  });
+});
