@@ -1,4 +1,4 @@
-import { asksAboutChange, isChangeDocument } from "./change-docs";
+import { askedKinds, documentKind, type DocumentKind } from "./document-kinds";
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { queryRows, type Database } from "@/db/client";
@@ -120,8 +120,9 @@ const statusWeight = 0.85;
 const versionWeight = 0.95;
 
 /** Score factor of an upgrade, migration or legacy document when the
- * question asks about no change (./change-docs.ts). */
-const changeDocumentWeight = 0.8;
+ * question asks about no change, and of an error explanation when it
+ * reports no error (./document-kinds.ts). */
+const unaskedKindWeight = 0.8;
 
 /** Trigram similarity (0..1) a heading word needs to stand in for a
  * question word no document contains; "revalidatTag" to "revalidatetag"
@@ -352,7 +353,7 @@ function scoreCandidates(
   rows: CandidateRow[],
   knownIdf: number,
   identifierCount: number,
-  asksChange: boolean,
+  asked: Set<DocumentKind>,
 ) {
   const newer = newerVersions(rows);
 
@@ -380,11 +381,10 @@ function scoreCandidates(
       // When stale documents or older releases may answer, a current one
       // that answers about as well still wins.
       const status = row.status === "canonical" ? 1 : statusWeight;
-      const kind =
-        !asksChange && isChangeDocument(row.path, row.document_title)
-          ? changeDocumentWeight
-          : 1;
-      const score = relevance * status * kind * versionWeight ** newer(row);
+      const kind = documentKind(row.path, row.document_title);
+      const kindWeight = kind && !asked.has(kind) ? unaskedKindWeight : 1;
+      const score =
+        relevance * status * kindWeight * versionWeight ** newer(row);
 
       return { row, coverage, score };
     })
@@ -788,7 +788,7 @@ export async function answerQuestion(
       .join(" "),
   });
   const scored = preferFocusedSections(
-    scoreCandidates(rows, knownIdf, identifiers.length, asksAboutChange(q)),
+    scoreCandidates(rows, knownIdf, identifiers.length, askedKinds(q)),
   );
   const top3Tokens = topDocumentsTokens(scored.map((s) => s.row));
 

@@ -337,6 +337,50 @@ describe.each(testKinds)("context ranking on %s", (kind) => {
     expect(change).toMatchObject({ path: "guides/upgrading/version-9.md" });
   });
 
+  it("prefers a feature's own page to an error explanation, unless the question reports an error", async () => {
+    const ask = await corpusProject({
+      "api/image-hosts.md": `# Image hosts
+
+## Allowed hosts
+
+List the remote hosts that images may load from in remotePatterns.
+`,
+      "messages/unconfigured-host.md": `# Unconfigured image host
+
+## Why This Error Occurred
+
+An image was loaded from a remote host that remotePatterns does not
+list, so images from that host are refused.
+
+## Allow remote image hosts
+
+Add the remote host to remotePatterns to allow images from it.
+`,
+      "guides/deploying.md": `# Deploying
+
+## Servers
+
+Run the server behind a proxy.
+`,
+    });
+    const how = answered(await ask("allow images from a remote host"));
+    expect(how).toMatchObject({
+      path: "api/image-hosts.md",
+      heading: "Allowed hosts",
+    });
+    expect(how.alternatives[0]).toMatchObject({
+      path: "messages/unconfigured-host.md",
+    });
+
+    const error = answered(
+      await ask("images from my remote host are refused with an error"),
+    );
+    expect(error).toMatchObject({
+      path: "messages/unconfigured-host.md",
+      heading: "Why This Error Occurred",
+    });
+  });
+
   it("says no answer when the product a question names is mentioned only off the point", async () => {
     const ask = await corpusProject(namedCorpus);
     const answer = await ask(

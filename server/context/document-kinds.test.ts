@@ -1,7 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { asksAboutChange, isChangeDocument } from "./change-docs";
+import { askedKinds, documentKind } from "./document-kinds";
 
-describe("change documents", () => {
+const isChangeDocument = (path: string, title: string) =>
+  documentKind(path, title) === "change";
+const asksAboutChange = (q: string) => askedKinds(q).has("change");
+
+describe("document kinds", () => {
   it("knows upgrade, migration, codemod and legacy documents by path or title", () => {
     for (const path of [
       "app/guides/upgrading/version-16.md",
@@ -51,6 +55,34 @@ describe("change documents", () => {
       "move the dev indicator to the top right",
     ]) {
       expect(asksAboutChange(q), q).toBe(false);
+    }
+  });
+
+  it("knows error explanations by their folder", () => {
+    expect(documentKind("messages/next-image-unconfigured-host.md", "x")).toBe(
+      "error",
+    );
+    expect(documentKind("docs/errors/E123.md", "x")).toBe("error");
+    expect(documentKind("app/guides/error-handling.md", "Error Handling")).toBe(
+      null,
+    );
+  });
+
+  it("hears a question that reports an error, and one that does not", () => {
+    for (const q of [
+      "Image with src is missing required width",
+      "why does my build fail with a hydration mismatch",
+      "window is not defined: the page throws on the server",
+      "my route returns 404 after deploying",
+    ]) {
+      expect(askedKinds(q).has("error"), q).toBe(true);
+    }
+    for (const q of [
+      "allow images only from my CDN host",
+      "parallel routes default.js",
+      "how do I set up Vitest by hand",
+    ]) {
+      expect(askedKinds(q).has("error"), q).toBe(false);
     }
   });
 });

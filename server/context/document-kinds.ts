@@ -1,0 +1,52 @@
+// Two kinds of document repeat the names of the features they touch and
+// so, on words alone, compete with each feature's own page:
+// - change documents (upgrade and migration guides, codemod lists,
+//   changelogs, legacy pages) answer what changed, or how to move off
+//   something old;
+// - error documents (a folder of error and warning explanations, or
+//   troubleshooting pages) answer what a message means and how to fix it.
+// A question that asks about neither wants the feature's own page, so the
+// ranking weighs such a document down unless the question asks about a
+// change, or reports an error. Pure: paths, titles and question text.
+
+export type DocumentKind = "change" | "error";
+
+/** A path segment or title word that marks a document as being about a
+ * change: upgrading, migrating, codemods, changelogs, legacy APIs,
+ * release-numbered guides ("version-15"). */
+const changePath =
+  /(^|[/_-])(upgrad\w*|migrat\w*|codemods?|changelog|release-notes|legacy|deprecated|version-\d+)([/._-]|$)/i;
+const changeTitle =
+  /\b(upgrad\w*|migrat\w*|codemods?|changelog|release notes|legacy|deprecated|version \d+)\b/i;
+
+/** A folder that holds error and warning explanations. */
+const errorPath = /(^|\/)(errors?|messages|troubleshooting)\//i;
+
+export function documentKind(path: string, title: string): DocumentKind | null {
+  if (changePath.test(path) || changeTitle.test(title)) return "change";
+  if (errorPath.test(path)) return "error";
+
+  return null;
+}
+
+/** Words that ask about a change: moving between versions or off an old
+ * API, something renamed, removed or deprecated, a release number
+ * ("v15", "version 14", "Next.js 16", "16.2"). "Which Node.js version"
+ * names no release, so it asks about no change. */
+const changeQuestion =
+  /\b(upgrad\w*|migrat\w*|codemods?|changelog|legacy|deprecat\w*|breaking|renamed?|removed|old|older|previous(ly)?|anymore|no longer|used to|(switch\w*|mov\w+|coming) from|v\d+(\.\d+)*|(version|release|next|next\.?js|react) \d+|\d+\.\d+(\.\d+)?)\b/i;
+
+/** Words that report something going wrong: an error, warning or
+ * failure, something undefined, refused or missing, a status code. */
+const errorQuestion =
+  /\b(errors?|warn\w*|fail\w*|exceptions?|throw\w*|crash\w*|broken|breaks?|undefined|cannot|can't|won't|doesn't|isn't|not working|invalid|unexpected|mismatch\w*|problem|issue|bug|complain\w*|refus\w*|blocked|denied|missing|wrong|stuck|hang\w*|why|4\d\d|5\d\d)\b/i;
+
+/** The kinds of document the question asks for: a change document when it
+ * asks about a change, an error document when it reports an error. */
+export function askedKinds(question: string): Set<DocumentKind> {
+  const kinds = new Set<DocumentKind>();
+  if (changeQuestion.test(question)) kinds.add("change");
+  if (errorQuestion.test(question)) kinds.add("error");
+
+  return kinds;
+}
