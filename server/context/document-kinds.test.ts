@@ -3,7 +3,15 @@ import { askedKinds, documentKind } from "./document-kinds";
 
 const isChangeDocument = (path: string, title: string) =>
   documentKind(path, title) === "change";
-const asksAboutChange = (q: string) => askedKinds(q).has("change");
+
+/** Expects each question to ask for the kind, or not. */
+const expectAsks = (
+  kind: "change" | "error",
+  asks: boolean,
+  questions: string[],
+) => {
+  for (const q of questions) expect(askedKinds(q).has(kind), q).toBe(asks);
+};
 
 describe("document kinds", () => {
   it("knows upgrade, migration, codemod and legacy documents by path or title", () => {
@@ -34,7 +42,7 @@ describe("document kinds", () => {
   });
 
   it("hears a question about a change", () => {
-    for (const q of [
+    expectAsks("change", true, [
       "how do I upgrade to the new proxy file?",
       "migrating from pages to app",
       "middleware.ts got renamed, what now?",
@@ -42,20 +50,16 @@ describe("document kinds", () => {
       "Next.js 16 params behaviour",
       "is useFormState deprecated",
       "this used to work in 14.2",
-    ]) {
-      expect(asksAboutChange(q), q).toBe(true);
-    }
+    ]);
   });
 
   it("hears no change in a question about how something works now", () => {
-    for (const q of [
+    expectAsks("change", false, [
       "which Node.js version is the minimum?",
       "parallel routes default.js",
       "how do I tag cached data for on-demand revalidation",
       "move the dev indicator to the top right",
-    ]) {
-      expect(asksAboutChange(q), q).toBe(false);
-    }
+    ]);
   });
 
   it("knows error explanations by their folder", () => {
@@ -69,20 +73,16 @@ describe("document kinds", () => {
   });
 
   it("hears a question that reports an error, and one that does not", () => {
-    for (const q of [
+    expectAsks("error", true, [
       "Image with src is missing required width",
       "why does my build fail with a hydration mismatch",
       "window is not defined: the page throws on the server",
       "my route returns 404 after deploying",
-    ]) {
-      expect(askedKinds(q).has("error"), q).toBe(true);
-    }
-    for (const q of [
+    ]);
+    expectAsks("error", false, [
       "allow images only from my CDN host",
       "parallel routes default.js",
       "how do I set up Vitest by hand",
-    ]) {
-      expect(askedKinds(q).has("error"), q).toBe(false);
-    }
+    ]);
   });
 });

@@ -318,23 +318,31 @@ describe.each(testKinds)("context ranking on %s", (kind) => {
       answerQuestion(handle.db, cli, { project: project.slug, q });
   };
 
+  /** The feature question gets the feature's page, with the other kind's
+   * document next; the question asking for that kind gets it. */
+  const expectKindYields = async (
+    ask: (q: string) => Promise<unknown>,
+    c: {
+      feature: string;
+      featureAt: { path: string; heading: string };
+      kind: string;
+      kindAt: { path: string; heading: string };
+    },
+  ) => {
+    const feature = answered(await ask(c.feature));
+    expect(feature).toMatchObject(c.featureAt);
+    expect(feature.alternatives[0]).toMatchObject({ path: c.kindAt.path });
+    expect(answered(await ask(c.kind))).toMatchObject(c.kindAt);
+  };
+
   it("prefers a feature's own page to an upgrade guide that repeats its name, unless asked about upgrading", async () => {
     const ask = await corpusProject(namedCorpus);
-    const now = answered(
-      await ask("tag the data of a cached function with cacheTag"),
-    );
-    expect(now).toMatchObject({
-      path: "api/cache-tag.md",
-      heading: "Tagging data",
+    await expectKindYields(ask, {
+      feature: "tag the data of a cached function with cacheTag",
+      featureAt: { path: "api/cache-tag.md", heading: "Tagging data" },
+      kind: "upgrading to version 9: what about cacheTag",
+      kindAt: { path: "guides/upgrading/version-9.md", heading: "`cacheTag`" },
     });
-    expect(now.alternatives[0]).toMatchObject({
-      path: "guides/upgrading/version-9.md",
-    });
-
-    const change = answered(
-      await ask("upgrading to version 9: what about cacheTag"),
-    );
-    expect(change).toMatchObject({ path: "guides/upgrading/version-9.md" });
   });
 
   it("prefers a feature's own page to an error explanation, unless the question reports an error", async () => {
@@ -363,21 +371,14 @@ Add the remote host to remotePatterns to allow images from it.
 Run the server behind a proxy.
 `,
     });
-    const how = answered(await ask("allow images from a remote host"));
-    expect(how).toMatchObject({
-      path: "api/image-hosts.md",
-      heading: "Allowed hosts",
-    });
-    expect(how.alternatives[0]).toMatchObject({
-      path: "messages/unconfigured-host.md",
-    });
-
-    const error = answered(
-      await ask("images from my remote host are refused with an error"),
-    );
-    expect(error).toMatchObject({
-      path: "messages/unconfigured-host.md",
-      heading: "Why This Error Occurred",
+    await expectKindYields(ask, {
+      feature: "allow images from a remote host",
+      featureAt: { path: "api/image-hosts.md", heading: "Allowed hosts" },
+      kind: "images from my remote host are refused with an error",
+      kindAt: {
+        path: "messages/unconfigured-host.md",
+        heading: "Why This Error Occurred",
+      },
     });
   });
 
