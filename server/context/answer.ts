@@ -124,6 +124,12 @@ const versionWeight = 0.95;
  * reports no error (./document-kinds.ts). */
 const unaskedKindWeight = 0.8;
 
+/** Score factor of a document in a top folder that mostly mirrors a
+ * larger one (pages/ beside app/: the same paths below the top folder),
+ * unless the question names that folder: docs kept for two ways of doing
+ * the same thing answer the larger, current one by default. */
+const shadowedWeight = 0.85;
+
 /** Trigram similarity (0..1) a heading word needs to stand in for a
  * question word no document contains; "revalidatTag" to "revalidatetag"
  * is 0.69, "middlware" to "middleware" 0.62, "grpc" to "rpc" 0.29. */
@@ -160,6 +166,9 @@ export interface CandidateRow {
   identifier_hits: number;
   heading_identifier_hits: number;
   in_scope: boolean;
+  /** Whether the same path below the top folder exists in a larger top
+   * folder (pages/x.md beside app/x.md). */
+  shadowed: boolean;
 }
 
 /** Which documents may answer: canonical ones, or all on request; of one
@@ -249,8 +258,28 @@ async function rankSections(
     db,
     sql`with terms(i, q, idf, selective, counted) as (values ${termValues}),
         servable_documents as materialized (
-          select d.id from context_documents d
+          select d.id, split_part(d.path, '/', 1) as tree,
+                 substr(d.path, strpos(d.path, '/') + 1) as rest
+            from context_documents d
            where d.project_id = ${projectId} and ${servable}
+        ),
+        tree_sizes as (
+          select tree, count(*) as n from servable_documents
+           where rest <> tree group by tree
+        ),
+        mirrored as (
+          select a.tree, b.tree as mirror, count(*) as n
+            from servable_documents a
+            join servable_documents b on b.rest = a.rest and b.tree <> a.tree
+           where a.rest <> a.tree
+           group by a.tree, b.tree
+        ),
+        shadowed_trees as (
+          select m.tree
+            from mirrored m
+            join tree_sizes sa on sa.tree = m.tree
+            join tree_sizes sb on sb.tree = m.mirror
+           where sb.n > sa.n and m.n * 2 >= sa.n
         ),
         hits as materialized (
           select s.id,
@@ -310,6 +339,8 @@ async function rankSections(
                n.path_hits,
                (${identifierHits})::int as identifier_hits,
                (${headingIdentifierHits})::int as heading_identifier_hits,
+               (split_part(d.path, '/', 1) in (select tree from shadowed_trees)
+                 and d.path like '%/%') as shadowed,
                (split_part(d.path, '/', 1) in (${sql.join(
                  scopes.map((w) => sql`${w}`),
                  sql`, `,
@@ -383,8 +414,9 @@ function scoreCandidates(
       const status = row.status === "canonical" ? 1 : statusWeight;
       const kind = documentKind(row.path, row.document_title);
       const kindWeight = kind && !asked.has(kind) ? unaskedKindWeight : 1;
+      const mirror = row.shadowed && !row.in_scope ? shadowedWeight : 1;
       const score =
-        relevance * status * kindWeight * versionWeight ** newer(row);
+        relevance * status * kindWeight * mirror * versionWeight ** newer(row);
 
       return { row, coverage, score };
     })

@@ -382,6 +382,49 @@ Run the server behind a proxy.
     });
   });
 
+  it("prefers the larger of two mirrored folders unless the question names the smaller", async () => {
+    const ask = await corpusProject({
+      "app/routing/links.md": `# Linking
+
+## Prefetching
+
+Links prefetch the route in the background.
+`,
+      "app/routing/redirects.md": `# Redirects
+
+## Redirecting
+
+Send the visitor to another route.
+`,
+      "app/routing/errors.md": `# Errors
+
+## Not found
+
+Show a page for missing routes.
+`,
+      "pages/routing/links.md": `# Linking
+
+## Prefetching links
+
+Links prefetch the route in the background when the link is visible.
+`,
+      "pages/routing/redirects.md": `# Redirects
+
+## Redirecting
+
+Send the visitor to another route.
+`,
+    });
+    const unscoped = answered(await ask("prefetch links in the background"));
+    expect(unscoped).toMatchObject({ path: "app/routing/links.md" });
+    expect(unscoped.alternatives[0]).toMatchObject({
+      path: "pages/routing/links.md",
+    });
+    expect(
+      answered(await ask("pages: prefetch links in the background")),
+    ).toMatchObject({ path: "pages/routing/links.md" });
+  });
+
   it("says no answer when the product a question names is mentioned only off the point", async () => {
     const ask = await corpusProject(namedCorpus);
     const answer = await ask(
