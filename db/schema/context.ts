@@ -131,8 +131,11 @@ export const contextSections = pgTable(
     line: integer("line").notNull(),
     body: text("body").notNull(),
     tokens: integer("tokens").notNull(),
+    // Heading path (A) and body (B), each with the words inside its
+    // identifiers (context_identifier_parts, migration 0011: "@vercel/otel"
+    // adds "vercel otel", "useReportWebVitals" adds "use report web vitals").
     search: tsvector("search").generatedAlwaysAs(
-      sql`setweight(to_tsvector('english', coalesce("heading_path", '')), 'A') || setweight(to_tsvector('english', coalesce("body", '')), 'B')`,
+      sql`setweight(to_tsvector('english', coalesce("heading_path", '')), 'A') || setweight(to_tsvector('english', context_identifier_parts("heading_path")), 'A') || setweight(to_tsvector('english', coalesce("body", '')), 'B') || setweight(to_tsvector('english', context_identifier_parts("body")), 'B')`,
     ),
   },
   (t) => [

@@ -298,7 +298,9 @@ async function rankSections(
         ),
         vectors as materialized (
           select h.id, s.search,
-                 to_tsvector('english', s.heading) as heading_vector,
+                 to_tsvector('english', s.heading)
+                   || to_tsvector('english', context_identifier_parts(s.heading))
+                   as heading_vector,
                  to_tsvector('english',
                    regexp_replace(translate(d.path, '/._-', '    '),
                      '([a-z0-9])([A-Z])', '\\1 \\2', 'g')) as path_vector,

@@ -425,6 +425,43 @@ Send the visitor to another route.
     ).toMatchObject({ path: "pages/routing/links.md" });
   });
 
+  it("finds an identifier's section from its words spelled out", async () => {
+    const ask = await corpusProject({
+      "api/vitals.md": `# Metrics
+
+## \`useReportWebVitals\`
+
+Call it in a client component to receive each metric as it is measured.
+`,
+      "guides/tracing.md": `# Tracing
+
+## Using \`@vercel/otel\`
+
+Install the package and register it in instrumentation.ts.
+
+## Manual setup
+
+Configure the exporter yourself.
+`,
+      "guides/deploying.md": `# Deploying
+
+## Servers
+
+Run the server behind a proxy and receive each request.
+`,
+    });
+    expect(answered(await ask("report web vitals"))).toMatchObject({
+      path: "api/vitals.md",
+      heading: "`useReportWebVitals`",
+    });
+    expect(
+      answered(await ask("tracing with the vercel otel package")),
+    ).toMatchObject({
+      path: "guides/tracing.md",
+      heading: "Using `@vercel/otel`",
+    });
+  });
+
   it("says no answer when the product a question names is mentioned only off the point", async () => {
     const ask = await corpusProject(namedCorpus);
     const answer = await ask(
