@@ -118,13 +118,23 @@ export function classifyFailure(error: unknown): DomainError | null {
   return null;
 }
 
-/** Unique-constraint violations from either driver. */
-export function isUniqueViolation(error: unknown): boolean {
+/** Whether the error, or one it wraps, carries the SQLSTATE code. */
+function hasSqlState(error: unknown, code: string): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 4; depth++) {
-    if ((current as { code?: string }).code === "23505") return true;
+    if ((current as { code?: string }).code === code) return true;
     current = (current as { cause?: unknown }).cause;
   }
 
   return false;
+}
+
+/** Unique-constraint violations from either driver. */
+export function isUniqueViolation(error: unknown): boolean {
+  return hasSqlState(error, "23505");
+}
+
+/** Foreign-key violations from either driver. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return hasSqlState(error, "23503");
 }

@@ -1,6 +1,7 @@
 import { askedKinds, documentKind, type DocumentKind } from "./document-kinds";
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
+import { invalidInput, isForeignKeyViolation } from "@/server/errors";
 import { queryRows, type Database } from "@/db/client";
 import { contextLookups } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
@@ -130,10 +131,17 @@ const unaskedKindWeight = 0.8;
  * the same thing answer the larger, current one by default. */
 const shadowedWeight = 0.85;
 
+/** Score factor of a section that is only a heading. */
+const emptySectionWeight = 0.5;
+
 /** Trigram similarity (0..1) a heading word needs to stand in for a
  * question word no document contains; "revalidatTag" to "revalidatetag"
  * is 0.69, "middlware" to "middleware" 0.62, "grpc" to "rpc" 0.29. */
 const minCorrection = 0.5;
+
+/** Words shorter than this need minShortCorrection to be corrected. */
+const minCorrectedLength = 6;
+const minShortCorrection = 0.7;
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
@@ -169,6 +177,8 @@ export interface CandidateRow {
   /** Whether the same path below the top folder exists in a larger top
    * folder (pages/x.md beside app/x.md). */
   shadowed: boolean;
+  /** Whether the section holds text beyond its heading line. */
+  has_text: boolean;
 }
 
 /** Which documents may answer: canonical ones, or all on request; of one
@@ -343,6 +353,7 @@ async function rankSections(
                (${headingIdentifierHits})::int as heading_identifier_hits,
                (split_part(d.path, '/', 1) in (select tree from shadowed_trees)
                  and d.path like '%/%') as shadowed,
+               (s.level = 0 or s.body ~ '\\n\\s*\\S') as has_text,
                (split_part(d.path, '/', 1) in (${sql.join(
                  scopes.map((w) => sql`${w}`),
                  sql`, `,
@@ -417,8 +428,16 @@ function scoreCandidates(
       const kind = documentKind(row.path, row.document_title);
       const kindWeight = kind && !asked.has(kind) ? unaskedKindWeight : 1;
       const mirror = row.shadowed && !row.in_scope ? shadowedWeight : 1;
+      // A heading with nothing under it but subsections answers nothing
+      // itself; the subsection that matches does.
+      const text = row.has_text ? 1 : emptySectionWeight;
       const score =
-        relevance * status * kindWeight * mirror * versionWeight ** newer(row);
+        relevance *
+        status *
+        kindWeight *
+        mirror *
+        text *
+        versionWeight ** newer(row);
 
       return { row, coverage, score };
     })
@@ -487,6 +506,7 @@ export function preferFocusedSections(scored: Scored[], top = 5): Scored[] {
       } else if (
         !childAdds &&
         parentTerms.size > 0 &&
+        parent.row.has_text &&
         parent.coverage >= answerThresholds.minCoverage
       ) {
         raise(parent, child);
@@ -629,6 +649,58 @@ async function firstMentioning(
   );
 }
 
+/** Why words no servable document contains leave the question without
+ * an answer; when only stale, duplicate or superseded documents mention
+ * them, says so, so the asker knows include_stale would find them. */
+async function unmentioned(
+  db: Database,
+  projectId: string,
+  words: string[],
+  includeStale: boolean | undefined,
+  source: string | undefined,
+): Promise<string> {
+  const list = (ws: string[]) => ws.map((w) => `"${w}"`).join(", ");
+  if (includeStale) return `No document mentions ${list(words)}`;
+  const { terms } = await weighTerms(
+    db,
+    projectId,
+    words.map((word) => ({ word, role: "word" as const })),
+    servableDocuments({ source, includeStale: true }),
+  );
+  const inOlder = terms.filter((t) => t.df > 0).map((t) => t.word);
+
+  return inOlder.length === 0
+    ? `No document mentions ${list(words)}`
+    : `No current document mentions ${list(words)}; stale, duplicate or ` +
+        `superseded ones mention ${list(inOlder)} (ask with include_stale ` +
+        `to search them)`;
+}
+
+/** Refuses a source the project has no documents of, naming the ones it
+ * has. */
+async function assertSourceExists(
+  db: Database,
+  projectId: string,
+  source: string,
+): Promise<void> {
+  const rows = await queryRows<{ source: string }>(
+    db,
+    sql`select distinct source from context_documents
+         where project_id = ${projectId} and deleted_at is null
+         order by source`,
+  );
+  if (rows.some((r) => r.source === source)) return;
+  const known = rows.map((r) => `"${r.source}"`).join(", ");
+  throw invalidInput(`No source named "${source}" in this project`, [
+    {
+      path: "source",
+      message: known
+        ? `no documents of source "${source}"; the project's sources are ${known}`
+        : `no documents of source "${source}"; the project has no documents yet`,
+    },
+  ]);
+}
+
 /** Tokens of the three best-ranked distinct documents' whole texts. */
 function topDocumentsTokens(rows: CandidateRow[]): number {
   const seen = new Map<string, number>();
@@ -649,7 +721,7 @@ async function recordLookup(
   answer: ContextResult,
   top3Tokens: number,
 ) {
-  await db.insert(contextLookups).values({
+  const row = {
     projectId,
     agentId: actor.kind === "agent" ? actor.agentId : null,
     userId: actor.kind === "user" ? actor.userId : null,
@@ -663,7 +735,15 @@ async function recordLookup(
     tier: answer.tier,
     servedStatus: answer.answered ? answer.status : null,
     createdAt: now(),
-  });
+  };
+  try {
+    await db.insert(contextLookups).values(row);
+  } catch (error) {
+    // The section was replaced since it was ranked (a note patched, its
+    // source re-indexed): the lookup is kept without the link.
+    if (!isForeignKeyViolation(error)) throw error;
+    await db.insert(contextLookups).values({ ...row, sectionId: null });
+  }
   // The lookup also joins the agent's session trace.
   recordActivity(db, actor, [
     {
@@ -693,12 +773,20 @@ async function tierText(
 ): Promise<{ text: string; tokens: number }> {
   if (tier === "pointer") return { text: "", tokens: 0 };
   if (tier === "section") {
-    const [section] = await queryRows<{ body: string }>(
+    // By id; or, when the section was replaced since it was ranked (its
+    // note patched, its source re-indexed), the same heading's current
+    // text in the same document.
+    const [section] = await queryRows<{ body: string; tokens: number }>(
       db,
-      sql`select body from context_sections where id = ${row.id}`,
+      sql`select body, tokens from context_sections
+           where id = ${row.id}
+              or (document_id = ${row.document_id}
+                  and heading_path = ${row.heading_path})
+           order by (id = ${row.id}) desc, ordinal
+           limit 1`,
     );
 
-    return { text: section?.body ?? "", tokens: row.tokens };
+    return { text: section?.body ?? "", tokens: section?.tokens ?? 0 };
   }
   const sections = await queryRows<{ body: string }>(
     db,
@@ -730,6 +818,7 @@ export async function answerQuestion(
   const { project } = await requireProjectRole(db, actor, slug, "viewer");
   // A paused agent is refused here as everywhere else it asks for work.
   if (actor.kind === "agent") await assertAgentActive(db, actor.agentId);
+  if (source !== undefined) await assertSourceExists(db, project.id, source);
   const { words, identifiers, joined } = questionTerms(q);
   const compound = /[^\p{L}\p{N}]/u;
   const servable = servableDocuments({ source, includeStale });
@@ -773,6 +862,14 @@ export async function answerQuestion(
     for (const [word, correction] of corrections) {
       const term = corrected.terms.find((t) => t.word === correction.word);
       if (!term || term.df === 0 || known.has(term.query)) continue;
+      // A short word is as likely another word as a typo ("pager" is
+      // not "page"): only a close match stands in for it.
+      if (
+        word.length < minCorrectedLength &&
+        correction.similarity < minShortCorrection
+      ) {
+        continue;
+      }
       known.add(term.query);
       terms = [
         ...terms,
@@ -859,7 +956,9 @@ export async function answerQuestion(
   const quoted = (list: string[]) => list.map((w) => `"${w}"`).join(", ");
   if (absentNames.length > 0) {
     // A product or protocol the question names that no document mentions.
-    result = noAnswer(`No document mentions ${quoted(absentNames)}`);
+    result = noAnswer(
+      await unmentioned(db, project.id, absentNames, includeStale, source),
+    );
   } else if (rareNames.length > 0 && !best) {
     result = noAnswer(
       `No section that matches the question mentions ${quoted(rareNames)}`,
@@ -869,8 +968,15 @@ export async function answerQuestion(
     unknownIdf > 0
   ) {
     // The question is about something the documents never mention.
-    const names = stillUnknown.map((t) => `"${t.word}"`).join(", ");
-    result = noAnswer(`No document mentions ${names}`);
+    result = noAnswer(
+      await unmentioned(
+        db,
+        project.id,
+        stillUnknown.map((t) => t.word),
+        includeStale,
+        source,
+      ),
+    );
   } else if (!best) {
     result = noAnswer(
       terms.length === 0

@@ -34,6 +34,7 @@ const row = (over: Partial<CandidateRow>): CandidateRow => ({
   heading_identifier_hits: 0,
   in_scope: false,
   shadowed: false,
+  has_text: true,
   ...over,
 });
 

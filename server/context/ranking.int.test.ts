@@ -462,6 +462,77 @@ Run the server behind a proxy and receive each request.
     });
   });
 
+  it("does not take a short unknown word for a common heading word it resembles", async () => {
+    const ask = await corpusProject({
+      "guide/pages.md": `# Pages
+
+## Page layout
+
+A page renders inside the layouts above it.
+`,
+      "guide/rotation.md": `# Rotation
+
+## Rotating keys
+
+Rotate the signing keys every month.
+`,
+    });
+    expect(await ask("pager rotation")).toMatchObject({
+      answered: false,
+      reason: 'No document mentions "pager"',
+    });
+  });
+
+  it("serves the subsection under a heading that holds no text of its own", async () => {
+    const ask = await corpusProject({
+      "api/cache-tag.md": `# cacheTag
+
+## Examples
+
+### Tagging fetched data
+
+Call cacheTag with a tag name inside a cached function.
+`,
+      "guide/other.md": `# Other
+
+## Examples of layouts
+
+Layouts wrap pages.
+`,
+    });
+    expect(answered(await ask("cacheTag examples"))).toMatchObject({
+      heading: "Tagging fetched data",
+    });
+  });
+
+  it("says when only stale documents mention the words asked about", async () => {
+    const ask = await corpusProject({
+      "ops/deploy.md": `---
+deprecated: true
+---
+# Deploying with Capistrano
+
+## Running cap production deploy
+
+Run cap production deploy from the release host.
+`,
+      "ops/current.md": `# Deploying
+
+## Containers
+
+Build an image and roll it out.
+`,
+    });
+    const answer = await ask("capistrano");
+    expect(answer).toMatchObject({ answered: false });
+    if (answer.answered) return;
+    expect(answer.reason).toBe(
+      'No current document mentions "capistrano"; stale, duplicate or ' +
+        'superseded ones mention "capistrano" (ask with include_stale to ' +
+        "search them)",
+    );
+  });
+
   it("says no answer when the product a question names is mentioned only off the point", async () => {
     const ask = await corpusProject(namedCorpus);
     const answer = await ask(

@@ -205,7 +205,20 @@ describe.each(testKinds)("context statuses on %s", (kind) => {
     const otherSource = await call(
       "?q=legacyTimeout%20segment&include_stale=1&source=elsewhere",
     );
-    expect(otherSource.body).toMatchObject({ answered: false });
+    // A source the project has no documents of is refused, naming the
+    // sources it has, rather than answered "no answer".
+    expect(otherSource.status).toBe(400);
+    expect(otherSource.body).toMatchObject({
+      error: {
+        code: "invalid_input",
+        details: [
+          {
+            path: "source",
+            message: expect.stringContaining('sources are "nextjs"'),
+          },
+        ],
+      },
+    });
     const bad = await call("?q=fonts&include_stale=maybe");
     expect(bad.status).toBe(400);
   });
