@@ -6,6 +6,7 @@ import {
   eq,
   ilike,
   isNotNull,
+  isNull,
   ne,
   or,
   sql,
@@ -164,9 +165,13 @@ export interface DocumentPage {
   documents: BrowsedDocument[];
   /** Documents matching every filter, across all pages. */
   total: number;
-  /** Documents per status under the other filters (status left out), so
-   * the counts say what picking a status would show. */
+  /** Live documents per status under the other filters (status left
+   * out), so the counts say what picking a status would show. A deleted
+   * note has no status that counts: it is in `deleted` instead. */
   statusCounts: Record<string, number>;
+  /** Deleted notes under the other filters; listed only with no status
+   * filter, marked deleted. */
+  deleted: number;
   /** Every source of the project with its versions, newest first. */
   sources: Array<{ source: string; versions: string[]; documents: number }>;
 }
@@ -201,15 +206,24 @@ export async function browseDocuments(
   ];
   const where = and(
     ...filters,
-    values.status ? eq(contextDocuments.status, values.status) : undefined,
+    ...(values.status
+      ? [
+          eq(contextDocuments.status, values.status),
+          isNull(contextDocuments.deletedAt),
+        ]
+      : []),
   );
 
   const [counts, [{ total }], sources] = await Promise.all([
     db
-      .select({ status: contextDocuments.status, n: count() })
+      .select({
+        status: sql<string>`case when ${contextDocuments.deletedAt} is null
+          then ${contextDocuments.status} else 'deleted' end`,
+        n: count(),
+      })
       .from(contextDocuments)
       .where(and(...filters))
-      .groupBy(contextDocuments.status),
+      .groupBy(sql`1`),
     db.select({ total: count() }).from(contextDocuments).where(where),
     db
       .select({
@@ -258,12 +272,15 @@ export async function browseDocuments(
     bySource.set(row.source, entry);
   }
 
+  const live = counts.filter((row) => row.status !== "deleted");
+
   return {
     documents: page,
     total: Number(total),
     statusCounts: Object.fromEntries(
-      counts.map((row) => [row.status, Number(row.n)]),
+      live.map((row) => [row.status, Number(row.n)]),
     ),
+    deleted: Number(counts.find((row) => row.status === "deleted")?.n ?? 0),
     sources: [...bySource.values()],
   };
 }
@@ -283,6 +300,7 @@ interface DocumentLink {
   title: string;
   status: string;
   statusReason: string | null;
+  deletedAt: Date | null;
 }
 
 export interface DocumentDetail extends Omit<NoteDetail, "sections"> {
@@ -314,6 +332,7 @@ const linkColumns = {
   title: contextDocuments.title,
   status: contextDocuments.status,
   statusReason: contextDocuments.statusReason,
+  deletedAt: contextDocuments.deletedAt,
 };
 
 /** A document for its console page: metadata, status and reason, its

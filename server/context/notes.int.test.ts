@@ -15,7 +15,7 @@ import type { Actor } from "@/server/identity/actor";
 import { rejection } from "@/tests/failures";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject } from "@/tests/fixtures";
-import { listDocuments } from "./documents";
+import { browseDocuments, getDocument, listDocuments } from "./documents";
 import { indexDocuments } from "./indexer";
 
 // Agents writing back what they learned, through the agent API as they
@@ -362,6 +362,100 @@ describe.each(testKinds)("writing back context on %s", (kind) => {
     expect(clash.body.error.details.canonical.id).toBe(
       replacement.body.document.id,
     );
+  });
+
+  it("never shows a deleted note as canonical or as what replaced another", async () => {
+    const d1 = await write({
+      kind: "runbook",
+      topic: "cache-purges",
+      title: "Cache purges",
+      body: "Purge the edge cache with the tamarind tool.",
+    });
+    const d2 = await write({
+      kind: "decision",
+      topic: "cache-purges",
+      title: "Cache purges, revised",
+      body: "Purge the edge cache from the console instead.",
+      supersedes: "cache-purges",
+    });
+    expect(d2.status).toBe(201);
+    const d1Id = d1.body.document.id as string;
+    const d2Id = d2.body.document.id as string;
+    expect(
+      (await call(deleteRoute, { method: "DELETE", id: d2Id })).status,
+    ).toBe(200);
+
+    // With its successor deleted and no other, D1 points at nothing.
+    const orphan = await call(getRoute, { method: "GET", id: d1Id });
+    expect(orphan.body).toMatchObject({
+      status: "superseded",
+      canonicalDocumentId: null,
+    });
+    expect(orphan.body.statusReason).not.toContain(d2Id);
+    expect(orphan.body.statusReason).toContain("deleted");
+
+    const d3 = await write({
+      kind: "note",
+      topic: "cache-purges",
+      title: "Cache purges, third",
+      body: "Purges happen on every deploy now.",
+    });
+    expect(d3.status).toBe(201);
+    const d3Id = d3.body.document.id as string;
+
+    const old = await call(getRoute, { method: "GET", id: d1Id });
+    expect(old.body).toMatchObject({
+      status: "superseded",
+      canonicalDocumentId: d3Id,
+    });
+    expect(old.body.statusReason).toContain(d3Id);
+    expect(old.body.statusReason).not.toContain(d2Id);
+    expect(
+      old.body.topicDocuments.map((d: Body) => [d.id, d.status, d.deleted]),
+    ).toEqual([
+      [d1Id, "superseded", false],
+      [d2Id, "canonical", true],
+      [d3Id, "canonical", false],
+    ]);
+
+    const page = await getDocument(handle.db, cli, {
+      project: slug,
+      documentId: d1Id,
+    });
+    expect(page.canonical).toMatchObject({ id: d3Id, deletedAt: null });
+
+    const notes = await browseDocuments(handle.db, cli, {
+      project: slug,
+      source: "agent-notes",
+      path: "cache-purges",
+    });
+    expect(notes.statusCounts).toEqual({ canonical: 1, superseded: 1 });
+    expect(notes.deleted).toBe(1);
+    expect(notes.total).toBe(3);
+    const canonical = await browseDocuments(handle.db, cli, {
+      project: slug,
+      source: "agent-notes",
+      path: "cache-purges",
+      status: "canonical",
+    });
+    expect(canonical.total).toBe(1);
+    expect(canonical.documents.map((d) => d.id)).toEqual([d3Id]);
+
+    // D2 cannot come back while D3 is canonical; the refusal names D3.
+    const refused = await call(restoreRoute, { id: d2Id });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.details).toMatchObject({
+      topic: "cache-purges",
+      canonical: { id: d3Id, path: "notes/note/cache-purges.md" },
+    });
+
+    // Restore still works: with D3 deleted the topic is free, D2 comes
+    // back as canonical and D1 points at it again.
+    await call(deleteRoute, { method: "DELETE", id: d3Id });
+    expect((await call(restoreRoute, { id: d2Id })).status).toBe(200);
+    const back = await call(getRoute, { method: "GET", id: d1Id });
+    expect(back.body).toMatchObject({ canonicalDocumentId: d2Id });
+    expect(back.body.statusReason).toContain(d2Id);
   });
 
   it("refuses to change a file indexed from a repository", async () => {

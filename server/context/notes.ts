@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import { queryRows, type Database } from "@/db/client";
 import {
@@ -32,6 +33,8 @@ import { sectionMarkdown, type MarkdownSection } from "./sectioner";
 // context_document_versions: the first write, then one row per patch.
 // Rows of one topic are told apart by the `version` column: 1 for the
 // first document of a topic, 2 for the one that superseded it, and so on.
+// Every superseded document of a topic points at the topic's live
+// canonical one, or at nothing while it has none: never at a deleted one.
 
 export const noteKinds = ["decision", "runbook", "note"] as const;
 
@@ -119,7 +122,9 @@ export interface NoteDetail extends NoteView {
   versions: NoteVersion[];
   /** Every document of the topic (the ones it superseded, and the one
    * that superseded it), oldest first. */
-  topicDocuments: Array<NotePointer & { version: string; status: string }>;
+  topicDocuments: Array<
+    NotePointer & { version: string; status: string; deleted: boolean }
+  >;
 }
 
 const noteColumns = {
@@ -213,8 +218,59 @@ function topicTaken(topic: string, current: NotePointer) {
   return conflict(
     `Topic ${topic} already has a canonical document, ${current.path} ` +
       `("${current.title}"); pass supersedes: "${current.id}" to replace it`,
-    { canonical: pointerOf(current) },
+    { topic, canonical: pointerOf(current) },
   );
+}
+
+const ofTopic = alias(contextDocuments, "of_topic");
+
+const supersededReason = (by: NoteRow) =>
+  `superseded by "${by.title}" (${by.path}, version ${by.version}, ` +
+  `document ${by.id})`;
+
+/** Points the documents superseded by any document of a topic at the
+ * topic's live canonical one, or at nothing while it has none (its
+ * canonical was deleted), so none is shown as replaced by a deleted
+ * document. Those left pointing at nothing are picked up again by the
+ * topic's next canonical. Run after every write, delete and restore. */
+async function relinkSuperseded(
+  tx: Database,
+  projectId: string,
+  topic: string,
+) {
+  const canonical = await canonicalOfTopic(tx, projectId, topic);
+  await tx
+    .update(contextDocuments)
+    .set({
+      canonicalDocumentId: canonical?.id ?? null,
+      statusReason: canonical
+        ? supersededReason(canonical)
+        : "superseded; the document that replaced it was deleted and " +
+          `topic ${topic} has no canonical document now`,
+    })
+    .where(
+      and(
+        eq(contextDocuments.projectId, projectId),
+        eq(contextDocuments.source, AGENT_NOTES_SOURCE),
+        eq(contextDocuments.status, "superseded"),
+        sql`${contextDocuments.canonicalDocumentId} is distinct from ${canonical?.id ?? null}`,
+        or(
+          and(
+            isNull(contextDocuments.canonicalDocumentId),
+            eq(contextDocuments.topic, topic),
+          ),
+          inArray(
+            contextDocuments.canonicalDocumentId,
+            tx
+              .select({ id: ofTopic.id })
+              .from(ofTopic)
+              .where(
+                and(eq(ofTopic.projectId, projectId), eq(ofTopic.topic, topic)),
+              ),
+          ),
+        ),
+      ),
+    );
 }
 
 /** Serialises writes of the given topics for the rest of the transaction,
@@ -361,12 +417,7 @@ export async function writeNote(
       if (target) {
         await tx
           .update(contextDocuments)
-          .set({
-            status: "superseded",
-            statusReason:
-              `superseded by "${doc.title}" (${path}, version ` +
-              `${version}, document ${id})`,
-          })
+          .set({ status: "superseded" })
           .where(eq(contextDocuments.id, target.id));
       }
       await tx.insert(contextDocuments).values({
@@ -380,12 +431,18 @@ export async function writeNote(
         status: "canonical",
         statusReason: null,
       });
+      const written = await loadDocument(tx, project.id, id);
       if (target) {
+        // Set here, not by topic below: the target may be of another one.
         await tx
           .update(contextDocuments)
-          .set({ canonicalDocumentId: id })
+          .set({
+            canonicalDocumentId: id,
+            statusReason: supersededReason(written),
+          })
           .where(eq(contextDocuments.id, target.id));
       }
+      await relinkSuperseded(tx, project.id, topic);
       await replaceSections(tx, project.id, [{ id, doc }]);
       await storeVersion(tx, actor, {
         projectId: project.id,
@@ -480,6 +537,7 @@ export async function getNote(
             title: contextDocuments.title,
             version: contextDocuments.version,
             status: contextDocuments.status,
+            deletedAt: contextDocuments.deletedAt,
           })
           .from(contextDocuments)
           .where(
@@ -491,7 +549,15 @@ export async function getNote(
           )
           .orderBy(asc(contextDocuments.indexedAt), asc(contextDocuments.id));
 
-  return { ...view(row), sections, versions, topicDocuments };
+  return {
+    ...view(row),
+    sections,
+    versions,
+    topicDocuments: topicDocuments.map(({ deletedAt, ...other }) => ({
+      ...other,
+      deleted: deletedAt !== null,
+    })),
+  };
 }
 
 const normaliseHeading = (text: string) =>
@@ -701,15 +767,18 @@ export async function deleteNote(
 ): Promise<{ document: NoteView }> {
   const values = parseInput(noteIdInput, input);
   const project = await startChange(db, actor, values.project);
+  const first = await loadDocument(db, project.id, values.documentId);
+  assertWritable(first);
 
   return db.transaction(async (tx) => {
+    await lockTopics(tx, project.id, [first.topic ?? ""]);
     const row = await loadDocument(tx, project.id, values.documentId);
-    assertWritable(row);
     if (row.deletedAt) return { document: view(row) };
     await tx
       .update(contextDocuments)
       .set({ deletedAt: now() })
       .where(eq(contextDocuments.id, row.id));
+    await relinkSuperseded(tx, project.id, first.topic ?? "");
     await recordAudit(tx, actor, {
       projectId: project.id,
       action: "context.note.delete",
@@ -748,6 +817,7 @@ export async function restoreNote(
         .update(contextDocuments)
         .set({ deletedAt: null })
         .where(eq(contextDocuments.id, row.id));
+      await relinkSuperseded(tx, project.id, topic);
       await recordAudit(tx, actor, {
         projectId: project.id,
         action: "context.note.restore",

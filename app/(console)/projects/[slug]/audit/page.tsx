@@ -3,6 +3,7 @@ import { formatTime } from "@/components/forms";
 import { requirePageProject } from "@/server/api/page-auth";
 import { DomainError } from "@/server/errors";
 import { auditFiltersFromQuery, auditPage } from "@/server/identity/audit";
+import { shortTargetId } from "./target-id";
 
 const PAGE_SIZE = 100;
 
@@ -165,7 +166,7 @@ export default async function AuditPage(props: {
                     <>
                       {" "}
                       <code title={row.targetId}>
-                        {row.targetId.slice(0, 8)}
+                        {shortTargetId(row.targetId)}
                       </code>
                     </>
                   )}

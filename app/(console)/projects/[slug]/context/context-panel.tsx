@@ -334,7 +334,9 @@ function UploadPanel(props: { project: string }) {
       `Indexed ${totals.indexed} files (${totals.sections} sections); ` +
         `${totals.unchanged} unchanged`,
     );
-    formElement.reset();
+    // Only the chosen files are cleared: the next upload most likely goes
+    // to the same source and version.
+    input.value = "";
     await queryClient.invalidateQueries({
       queryKey: trpc.context.browse.pathKey(),
     });

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { useState } from "react";
 import { formatCount, formatUtc } from "@/components/charts/format";
 import { useTRPC } from "@/components/trpc";
+import { documentCount } from "./labels";
 import { StatusBadge, StatusOverride } from "./status-badge";
 
 // The indexed documents, a page at a time, filtered on the server by
@@ -40,10 +41,11 @@ export function DocumentsPanel(props: {
   const data = page.data;
   const versions =
     data?.sources.find((s) => s.source === source)?.versions ?? [];
-  const total = Object.values(data?.statusCounts ?? {}).reduce(
-    (a, b) => a + b,
-    0,
-  );
+  // Every document under the other filters: live ones by status, and
+  // deleted notes, which have no status that counts.
+  const unfiltered =
+    Object.values(data?.statusCounts ?? {}).reduce((a, b) => a + b, 0) +
+    (data?.deleted ?? 0);
   // Any filter change starts again at the first page.
   const filter =
     <T,>(set: (value: T) => void) =>
@@ -78,7 +80,16 @@ export function DocumentsPanel(props: {
                 <StatusBadge status={s} /> {data.statusCounts[s] ?? 0}
               </button>
             ))}
-            <span className="muted">{formatCount(total)} documents</span>
+            {data.deleted > 0 && (
+              <span className="badge danger" title="Deleted notes">
+                deleted {data.deleted}
+              </span>
+            )}
+            <span className="muted" aria-label="Documents shown">
+              {status
+                ? documentCount(data.total, unfiltered)
+                : documentCount(data.total)}
+            </span>
           </p>
           <div className="row" style={{ alignItems: "end" }}>
             <label>
@@ -209,7 +220,7 @@ export function DocumentsPanel(props: {
             </button>
             <span className="muted">
               {data.total === 0
-                ? "0 documents"
+                ? documentCount(0)
                 : `${offset + 1}–${offset + data.documents.length} of ${data.total}`}
             </span>
             <button

@@ -5,6 +5,7 @@ import Link from "next/link";
 import { formatCount, formatUtc } from "@/components/charts/format";
 import { formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { restoreBlockedBy } from "../labels";
 import { StatusBadge, StatusOverride } from "../status-badge";
 
 // One document: where it comes from, its status and why, the documents
@@ -20,6 +21,7 @@ interface LinkedDocument {
   path: string;
   status: string;
   statusReason: string | null;
+  deletedAt?: Date | string | null;
 }
 
 function DocumentLink(props: { project: string; doc: LinkedDocument }) {
@@ -36,6 +38,27 @@ function DocumentLink(props: { project: string; doc: LinkedDocument }) {
         </span>
       )}
     </>
+  );
+}
+
+const Deleted = () => <span className="badge danger">deleted</span>;
+
+/** Why a restore failed: when the topic has another canonical document
+ * now, which one, linked, and what to do; else the error's message. */
+function RestoreError(props: { project: string; error: unknown }) {
+  const blocked = restoreBlockedBy(props.error);
+  if (!blocked) return <span className="error">{formError(props.error)}</span>;
+
+  return (
+    <span className="error" role="alert">
+      Not restored:{" "}
+      <Link href={`/projects/${props.project}/context/${blocked.canonical.id}`}>
+        <code>{blocked.canonical.path}</code>
+      </Link>{" "}
+      (&ldquo;{blocked.canonical.title}&rdquo;) is the canonical document of
+      topic {blocked.topic ?? "this topic"} now, and a topic has only one. To
+      bring this one back, delete or supersede that document first.
+    </span>
   );
 }
 
@@ -56,10 +79,17 @@ export function DocumentView(props: {
   const document = useQuery(trpc.context.document.queryOptions(key));
   const restore = useMutation(
     trpc.context.restore.mutationOptions({
+      // A restore can move which document of the topic others point at,
+      // and the list's deleted count.
       onSuccess: () =>
-        queryClient.invalidateQueries({
-          queryKey: trpc.context.document.queryKey(key),
-        }),
+        Promise.all([
+          queryClient.invalidateQueries({
+            queryKey: trpc.context.document.pathKey(),
+          }),
+          queryClient.invalidateQueries({
+            queryKey: trpc.context.browse.pathKey(),
+          }),
+        ]),
     }),
   );
   const doc = document.data;
@@ -138,6 +168,7 @@ export function DocumentView(props: {
             {doc.status === "superseded" ? "Superseded by " : "Copy of "}
             <DocumentLink project={props.project} doc={doc.canonical} />{" "}
             <StatusBadge status={doc.canonical.status} />
+            {doc.canonical.deletedAt && <Deleted />}
           </p>
         )}
         {props.canOperate && !isNote && (
@@ -158,7 +189,7 @@ export function DocumentView(props: {
               Restore
             </button>
             {restore.error && (
-              <span className="error">{formError(restore.error)}</span>
+              <RestoreError project={props.project} error={restore.error} />
             )}
           </p>
         )}
@@ -189,6 +220,7 @@ export function DocumentView(props: {
                   </td>
                   <td>
                     <StatusBadge status={copy.status} />
+                    {copy.deletedAt && <Deleted />}
                   </td>
                   <td className="muted">{copy.statusReason}</td>
                 </tr>
@@ -285,6 +317,7 @@ export function DocumentView(props: {
                     )}{" "}
                     version {other.version}{" "}
                     <StatusBadge status={other.status} />
+                    {other.deleted && <Deleted />}
                   </li>
                 ))}
               </ul>

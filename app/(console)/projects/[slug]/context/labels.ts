@@ -1,0 +1,53 @@
+import { formatCount } from "@/components/charts/format";
+
+// Wording the context pages share, kept apart from the components so it
+// can be tested without a browser.
+
+/** "1 document", "12 documents"; "3 of 12 documents" while a filter
+ * narrows what is shown. */
+export function documentCount(shown: number, of?: number): string {
+  const noun = (n: number) => (n === 1 ? "document" : "documents");
+
+  return of === undefined || of === shown
+    ? `${formatCount(shown)} ${noun(shown)}`
+    : `${formatCount(shown)} of ${formatCount(of)} ${noun(of)}`;
+}
+
+interface DocumentPointer {
+  id: string;
+  path: string;
+  title: string;
+}
+
+/** When a restore was refused because the note's topic has another
+ * canonical document now, that document, so the console can say which
+ * one it is and link to it; null for any other failure. */
+export function restoreBlockedBy(error: unknown): {
+  topic: string | null;
+  canonical: DocumentPointer;
+} | null {
+  const data = (error as { data?: unknown } | null)?.data as
+    { domainCode?: unknown; details?: unknown } | null | undefined;
+  if (data?.domainCode !== "conflict") return null;
+  const details = data.details as
+    | { topic?: unknown; canonical?: Partial<DocumentPointer> }
+    | null
+    | undefined;
+  const canonical = details?.canonical;
+  if (
+    typeof canonical?.id !== "string" ||
+    typeof canonical.path !== "string" ||
+    typeof canonical.title !== "string"
+  ) {
+    return null;
+  }
+
+  return {
+    topic: typeof details?.topic === "string" ? details.topic : null,
+    canonical: {
+      id: canonical.id,
+      path: canonical.path,
+      title: canonical.title,
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { expect, test, type Page } from "@playwright/test";
+import { createAgentToken, ensureProject, signIn } from "./support";
+
+// An operator reads what agents wrote back, and uploads markdown, through
+// the Context pages: deleted notes neither count nor show as canonical,
+// the counts follow the filter, a refused restore says which document is
+// canonical now, and the upload form keeps its source and version.
+
+test.describe.configure({ mode: "serial" });
+
+const run = Math.random().toString(36).slice(2, 8);
+const project = `notes-${run}`;
+let page: Page;
+let token = "";
+
+test.beforeAll(async ({ browser }) => {
+  page = await browser.newPage();
+  await signIn(page);
+  await ensureProject(page, project);
+  token = await createAgentToken(page, project, `scribe-${run}`);
+});
+
+test.afterAll(async () => {
+  await page.close();
+});
+
+test("a deleted note does not count or show as canonical, and restore explains a refusal", async ({
+  request,
+}) => {
+  const headers = { authorization: `Bearer ${token}` };
+  const write = async (data: Record<string, string>) => {
+    const response = await request.post("/api/agent/v1/context/docs", {
+      headers,
+      data: { topic: "deploy-rollbacks", ...data },
+    });
+    expect(response.status()).toBe(201);
+
+    return (await response.json()).document.id as string;
+  };
+  const d1 = await write({
+    kind: "runbook",
+    title: "Rollbacks",
+    body: "Roll back with the deploy tool.",
+  });
+  const d2 = await write({
+    kind: "decision",
+    title: "Rollbacks, decided",
+    body: "Roll back from the console.",
+    supersedes: "deploy-rollbacks",
+  });
+  const deleted = await request.delete(`/api/agent/v1/context/docs/${d2}`, {
+    headers,
+  });
+  expect(deleted.status()).toBe(200);
+  const d3 = await write({
+    kind: "note",
+    title: "Rollbacks, now",
+    body: "Rollbacks happen by themselves.",
+  });
+
+  await page.goto(`/projects/${project}/context`);
+  const counts = page.getByLabel("Documents per status");
+  await expect(
+    counts.getByRole("button", { name: "canonical 1" }),
+  ).toBeVisible();
+  await expect(counts.getByText("deleted 1")).toBeVisible();
+  await expect(page.getByLabel("Documents shown")).toHaveText("3 documents");
+  await counts.getByRole("button", { name: "superseded 1" }).click();
+  await expect(page.getByLabel("Documents shown")).toHaveText(
+    "1 of 3 documents",
+  );
+
+  await page.goto(`/projects/${project}/context/${d1}`);
+  const document = page.getByRole("region", { name: "Document" });
+  await expect(document).toContainText(
+    "Superseded by notes/note/deploy-rollbacks.md",
+  );
+  await expect(
+    document.getByRole("link", { name: "notes/note/deploy-rollbacks.md" }),
+  ).toHaveAttribute("href", `/projects/${project}/context/${d3}`);
+  await expect(
+    page.getByRole("listitem").filter({ hasText: "version 2" }),
+  ).toContainText("deleted");
+
+  await page.goto(`/projects/${project}/context/${d2}`);
+  await page.getByRole("button", { name: "Restore" }).click();
+  const refusal = page.getByRole("alert").filter({ hasText: "Not restored" });
+  await expect(refusal).toContainText("is the canonical document of topic");
+  await expect(refusal).not.toContainText("supersedes:");
+  await expect(
+    refusal.getByRole("link", { name: "notes/note/deploy-rollbacks.md" }),
+  ).toHaveAttribute("href", `/projects/${project}/context/${d3}`);
+});
+
+test("the upload form keeps its source and version for the next upload", async () => {
+  await page.goto(`/projects/${project}/context`);
+  const upload = page.getByRole("region", { name: "Upload markdown" });
+  await upload.getByLabel("Source").fill("handbook");
+  await upload.getByLabel("Version").fill("2.1");
+  await upload.getByLabel("Markdown files").setInputFiles({
+    name: "deploys.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from("# Deploys\n\nShip on Tuesdays.\n"),
+  });
+  await upload.getByRole("button", { name: "Upload" }).click();
+  await expect(upload.getByRole("status")).toContainText("Indexed 1 files");
+
+  await expect(upload.getByLabel("Source")).toHaveValue("handbook");
+  await expect(upload.getByLabel("Version")).toHaveValue("2.1");
+
+  // A second upload goes to the same source and version.
+  await upload.getByLabel("Markdown files").setInputFiles({
+    name: "freezes.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from("# Freezes\n\nNo deploys in December.\n"),
+  });
+  await upload.getByRole("button", { name: "Upload" }).click();
+  await expect(upload.getByRole("status")).toContainText("Indexed 1 files");
+  await page.getByLabel("Path or title").fill("freezes");
+  await expect(page.getByRole("row", { name: /freezes\.md/ })).toContainText(
+    "(handbook 2.1)",
+  );
+
+  // The audit log shows the source and version whole, not cut like a uuid.
+  await page.goto(`/projects/${project}/audit?action=context.index`);
+  await expect(page.getByRole("table", { name: "Audit log" })).toContainText(
+    "context_source handbook@2.1",
+  );
+});
