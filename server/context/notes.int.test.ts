@@ -10,7 +10,7 @@ import { POST as restoreRoute } from "@/app/api/agent/v1/context/docs/[id]/resto
 import { PATCH as patchRoute } from "@/app/api/agent/v1/context/docs/[id]/sections/route";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
-import { auditLog } from "@/db/schema";
+import { agents, auditLog } from "@/db/schema";
 import type { Actor } from "@/server/identity/actor";
 import { rejection } from "@/tests/failures";
 import { openTestDatabase, testKinds } from "@/tests/db";
@@ -86,6 +86,7 @@ describe.each(testKinds)("writing back context on %s", (kind) => {
       url?: string;
       id?: string;
       body?: unknown;
+      secret?: string;
     } = {},
   ) {
     const method = options.method ?? "POST";
@@ -94,7 +95,7 @@ describe.each(testKinds)("writing back context on %s", (kind) => {
       new Request(`http://test${options.url ?? "/api/agent/v1/context/docs"}`, {
         method,
         headers: {
-          authorization: `Bearer ${secret}`,
+          authorization: `Bearer ${options.secret ?? secret}`,
           "content-type": "application/json",
         },
         body:
@@ -501,13 +502,234 @@ describe.each(testKinds)("writing back context on %s", (kind) => {
     expect(reserved.status).toBe(400);
   });
 
+  const read = (id: string) => call(getRoute, { method: "GET", id });
+  const patchSection = (id: string, heading: string, body: string) =>
+    call(patchRoute, { method: "PATCH", id, body: { heading, body } });
+  const currentText = async (id: string) =>
+    ((await read(id)).body.versions as Body[]).at(-1)?.text as string;
+
+  it("patches the named section of a note written with CR line breaks", async () => {
+    for (const [topic, eol] of [
+      ["t-cr", "\r"],
+      ["t-crlf", "\r\n"],
+    ]) {
+      const body = ["## A", "", "text a", "", "## B", "", "text b"].join(eol);
+      const written = await write({ kind: "note", topic, title: "CR", body });
+      expect(written.status).toBe(201);
+      const id = written.body.document.id as string;
+      expect(await currentText(id)).toBe(
+        "# CR\n\n## A\n\ntext a\n\n## B\n\ntext b\n",
+      );
+
+      const b = await patchSection(id, "B", "NEW B");
+      expect(b.body).toMatchObject({ heading: "CR > B", changed: true });
+      const a = await patchSection(id, "A", "NEW A\r\rsecond line");
+      expect(a.body).toMatchObject({ heading: "CR > A", changed: true });
+      expect(await currentText(id)).toBe(
+        "# CR\n\n## A\n\nNEW A\n\nsecond line\n\n## B\n\nNEW B\n",
+      );
+    }
+  });
+
+  it("chains concurrent supersedes by topic name one after another", async () => {
+    const first = await write({
+      kind: "note",
+      topic: "race1",
+      title: "Race 1",
+      body: "The first word on it.",
+    });
+    expect(first.status).toBe(201);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        write({
+          kind: "note",
+          topic: "race1",
+          title: `Race 1, take ${i + 2}`,
+          body: `Take ${i + 2}.`,
+          supersedes: "race1",
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 201));
+
+    // Versions 2..21 with no gaps, each replacing the one numbered before
+    // it, so every superseded document is named by exactly one response.
+    const byVersion = new Map<string, Body>(
+      results.map((r) => [r.body.document.version, r.body]),
+    );
+    expect([...byVersion.keys()].map(Number).sort((x, y) => x - y)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 2),
+    );
+    let previous = first.body.document.id as string;
+    for (let version = 2; version <= 21; version++) {
+      const written = byVersion.get(String(version)) as Body;
+      expect(written.superseded.id).toBe(previous);
+      previous = written.document.id;
+    }
+    const supersededIds = results.map((r) => r.body.superseded.id);
+    expect(new Set(supersededIds).size).toBe(20);
+  });
+
+  it("refuses to supersede a document of another topic", async () => {
+    const alpha = await write({
+      kind: "decision",
+      topic: "alpha",
+      title: "Alpha",
+      body: "Alpha's decision.",
+    });
+    const alphaId = alpha.body.document.id as string;
+    for (const supersedes of [alphaId, "alpha"]) {
+      const beta = await write({
+        kind: "decision",
+        topic: "beta",
+        title: "Beta",
+        body: "Beta's decision.",
+        supersedes,
+      });
+      expect(beta.status).toBe(409);
+      expect(beta.body.error.message).toContain("supersedes");
+      expect(beta.body.error.message).toContain("topic alpha");
+      expect(beta.body.error.details).toMatchObject({
+        supersedes,
+        topic: "alpha",
+        document: { id: alphaId },
+      });
+    }
+    const still = await read(alphaId);
+    expect(still.body).toMatchObject({
+      status: "canonical",
+      canonicalDocumentId: null,
+    });
+  });
+
+  it("stores titles exactly as sent, and keeps the body's indentation", async () => {
+    const titles: Array<[string, string, string]> = [
+      ["title-hashes", "##", "Body."],
+      ["title-closing", "Use C #", "Body."],
+      ["title-hash", "#", "# Evil title\n\nBody."],
+      ["title-sharp", "C# and F# \\#", "Body."],
+    ];
+    for (const [topic, title, body] of titles) {
+      const written = await write({ kind: "note", topic, title, body });
+      expect(written.status).toBe(201);
+      expect(written.body.document.title).toBe(title);
+      const id = written.body.document.id as string;
+      expect((await read(id)).body).toMatchObject({
+        title,
+        versions: [{ title }],
+      });
+      // A patch keeps the title too.
+      await patchSection(id, "Evil title", "Patched.");
+      expect((await read(id)).body.title).toBe(title);
+    }
+
+    for (const separator of ["\u2028", "\u2029"]) {
+      const refused = await write({
+        kind: "note",
+        topic: "title-separator",
+        title: `Line${separator}break`,
+        body: "Body.",
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.details.map((d: Body) => d.path)).toEqual([
+        "title",
+      ]);
+    }
+
+    const code = "    indented code\n    second line\n\nAfter the code.";
+    const indented = await write({
+      kind: "note",
+      topic: "indented",
+      title: "Indented",
+      body: `\n  \n${code}\n\n  \n`,
+    });
+    expect(indented.status).toBe(201);
+    expect(await currentText(indented.body.document.id)).toBe(
+      `# Indented\n\n${code}\n`,
+    );
+    const blank = await write({
+      kind: "note",
+      topic: "blank",
+      title: "Blank",
+      body: " \n\t\n",
+    });
+    expect(blank.status).toBe(400);
+    expect(blank.body.error.details[0].path).toBe("body");
+  });
+
+  it("refuses a paused agent reading a note", async () => {
+    const written = await write({
+      kind: "note",
+      topic: "paused-read",
+      title: "Paused read",
+      body: "Only active agents read this.",
+    });
+    const other = await makeAgent(handle.db, projectId, "sleeper");
+    const id = written.body.document.id as string;
+    expect(
+      (await call(getRoute, { method: "GET", id, secret: other.secret }))
+        .status,
+    ).toBe(200);
+    await handle.db
+      .update(agents)
+      .set({ status: "paused" })
+      .where(eq(agents.id, other.agent.id));
+    const refused = await call(getRoute, {
+      method: "GET",
+      id,
+      secret: other.secret,
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe("forbidden");
+  });
+
+  it("refuses to restore a document that is not deleted", async () => {
+    const written = await write({
+      kind: "note",
+      topic: "not-deleted",
+      title: "Not deleted",
+      body: "Still here.",
+    });
+    const refused = await call(restoreRoute, { id: written.body.document.id });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toContain("not deleted");
+  });
+
+  it("matches headings containing > as whole headings", async () => {
+    const written = await write({
+      kind: "note",
+      topic: "gt",
+      title: "GT",
+      body: "## a>b\n\nold ab\n\n## x > y\n\nold xy\n\n## y2\n\nold y2",
+    });
+    const id = written.body.document.id as string;
+    expect((await patchSection(id, "a>b", "new ab")).body).toMatchObject({
+      heading: "GT > a>b",
+      changed: true,
+    });
+    expect((await patchSection(id, "GT > a>b", "newer ab")).status).toBe(200);
+    const y = await patchSection(id, "y", "wrong");
+    expect(y.status).toBe(404);
+    expect((await patchSection(id, "x > y", "new xy")).body).toMatchObject({
+      heading: "GT > x > y",
+      changed: true,
+    });
+    expect((await patchSection(id, "GT > x > y", "newer xy")).status).toBe(200);
+    const text = await currentText(id);
+    expect(text).toContain("## a>b\n\nnewer ab\n");
+    expect(text).toContain("## x > y\n\nnewer xy\n");
+    expect(text).not.toContain("wrong");
+  });
+
   it("audits every change with the agent as actor", async () => {
-    const rows = await handle.db
+    const audited = await handle.db
       .select({ action: auditLog.action, actorId: auditLog.actorId })
       .from(auditLog)
       .where(
         and(eq(auditLog.projectId, projectId), eq(auditLog.actorType, "agent")),
       );
+    // The paused agent's refused read is audited as a guardrail refusal.
+    const rows = audited.filter((row) => row.action.startsWith("context."));
     const actions = new Set(rows.map((row) => row.action));
     expect(actions).toEqual(
       new Set([

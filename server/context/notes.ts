@@ -21,7 +21,15 @@ import { parseInput } from "@/server/input";
 import { newId, now } from "@/server/runtime";
 import { AGENT_NOTES_SOURCE } from "./classify";
 import { replaceSections, sectionedFile } from "./indexer";
-import { sectionMarkdown, type MarkdownSection } from "./sectioner";
+import {
+  lineTerminator,
+  matchHeading,
+  normaliseLineBreaks,
+  noteContent,
+  replaceSectionBody,
+  trimBlankLines,
+} from "./patch";
+import { sectionMarkdown } from "./sectioner";
 
 // Write-back: agents store what they learned (decisions, runbooks, notes)
 // as documents of the "agent-notes" source, sectioned and indexed like any
@@ -53,14 +61,26 @@ export const writeNoteInput = z.object({
   project: z.string().min(1),
   kind: z.enum(noteKinds),
   topic: topicName,
+  /** Stored as sent (less outer whitespace); a heading holds one line. */
   title: z
     .string()
     .trim()
     .min(1, "Give the document a title")
     .max(200)
-    .regex(/^[^\r\n]*$/, "one line"),
-  body: z.string().trim().min(1, "Write the document's body").max(200_000),
-  /** The document this one replaces: its id, or its topic. */
+    .refine(
+      (title) => !lineTerminator.test(title),
+      "one line: no line breaks, U+2028 or U+2029",
+    ),
+  /** Line breaks become \n; blank lines around it are cut, the first
+   * line's indentation is kept. */
+  body: z
+    .string()
+    .max(200_000)
+    .overwrite(trimBlankLines)
+    .min(1, "Write the document's body"),
+  /** The document this one replaces: its id (exactly that version), or
+   * its topic (whichever document is the topic's canonical one when the
+   * write's turn comes). */
   supersedes: z.string().trim().min(1).max(200).optional(),
 });
 
@@ -157,9 +177,6 @@ const pointerOf = (row: NotePointer): NotePointer => ({
 });
 
 const notePath = (kind: string, topic: string) => `notes/${kind}/${topic}.md`;
-
-const noteContent = (title: string, body: string) =>
-  `# ${title}\n\n${body.trim()}\n`;
 
 async function loadDocument(
   db: Database,
@@ -317,10 +334,11 @@ async function storeVersion(
 }
 
 /** Resolves `supersedes` (an id or a topic) to the document it names,
- * which must be a live canonical agent-written one. */
+ * which must be the live canonical agent-written one of `topic`. */
 async function supersededTarget(
   db: Database,
   projectId: string,
+  topic: string,
   supersedes: string,
 ): Promise<NoteRow> {
   const target = uuidPattern.test(supersedes)
@@ -334,6 +352,16 @@ async function supersededTarget(
     );
   }
   assertWritable(target);
+  // Superseding across topics would leave the old topic with no canonical
+  // document and the new one's chain pointing elsewhere.
+  if (target.topic !== topic) {
+    throw conflict(
+      `supersedes names ${target.path}, a document of topic ` +
+        `${target.topic}, not of topic ${topic}; write to topic ` +
+        `${target.topic} to replace it`,
+      { supersedes, topic: target.topic, document: pointerOf(target) },
+    );
+  }
   if (target.status !== "canonical" || target.deletedAt) {
     const state = target.deletedAt ? "deleted" : target.status;
     throw conflict(
@@ -357,34 +385,17 @@ export async function writeNote(
   const project = await startChange(db, actor, values.project);
   const { kind, topic, title } = values;
   const content = noteContent(title, values.body);
-  // The topic of a superseded id is only known after a read; lock it too.
   const named = values.supersedes;
-  const otherTopic = !named
-    ? null
-    : uuidPattern.test(named)
-      ? ((
-          await db
-            .select({ topic: contextDocuments.topic })
-            .from(contextDocuments)
-            .where(
-              and(
-                eq(contextDocuments.id, named.toLowerCase()),
-                eq(contextDocuments.projectId, project.id),
-              ),
-            )
-        )[0]?.topic ?? null)
-      : named.toLowerCase();
 
   try {
     return await db.transaction(async (tx) => {
-      await lockTopics(
-        tx,
-        project.id,
-        otherTopic ? [topic, otherTopic] : [topic],
-      );
+      // Writes of a topic take turns, so superseding by topic name
+      // replaces the canonical document as the previous write left it,
+      // and each response names the one document it replaced.
+      await lockTopics(tx, project.id, [topic]);
       const current = await canonicalOfTopic(tx, project.id, topic);
       const target = named
-        ? await supersededTarget(tx, project.id, named)
+        ? await supersededTarget(tx, project.id, topic, named)
         : null;
       if (current && current.id !== target?.id) {
         throw topicTaken(topic, current);
@@ -426,6 +437,8 @@ export async function writeNote(
         source: AGENT_NOTES_SOURCE,
         version,
         ...fields,
+        // The title as sent; the heading line may hold an escaped form.
+        title,
         topic,
         kind,
         status: "canonical",
@@ -433,7 +446,6 @@ export async function writeNote(
       });
       const written = await loadDocument(tx, project.id, id);
       if (target) {
-        // Set here, not by topic below: the target may be of another one.
         await tx
           .update(contextDocuments)
           .set({
@@ -450,7 +462,7 @@ export async function writeNote(
         number: 1,
         change: "written",
         heading: null,
-        title: doc.title,
+        title,
         content,
         contentHash: fields.contentHash,
         tokens: fields.tokens,
@@ -499,6 +511,8 @@ export async function getNote(
     values.project,
     "viewer",
   );
+  // A paused agent reads no context, here as through questions.
+  if (actor.kind === "agent") await assertAgentActive(db, actor.agentId);
   const row = await loadDocument(db, project.id, values.documentId);
   const sections = await db
     .select({
@@ -560,64 +574,6 @@ export async function getNote(
   };
 }
 
-const normaliseHeading = (text: string) =>
-  text.replace(/\s+/g, " ").trim().toLowerCase();
-
-/** The sections a heading names: by its text, or by the end of its heading
- * path when the name has " > " in it. Leading #s are ignored. */
-export function matchHeading(
-  sections: MarkdownSection[],
-  heading: string,
-): MarkdownSection[] {
-  const wanted = normaliseHeading(
-    heading
-      .replace(/^#+\s*/, "")
-      .split(">")
-      .map((part) => part.trim())
-      .filter(Boolean)
-      .join(" > "),
-  );
-
-  return sections.filter((section) => {
-    // The text before the first heading has no heading line to keep; a
-    // later part of a long section is patched through its first part.
-    if (section.level === 0 || section.part > 1) return false;
-    const path = normaliseHeading(section.headingPath);
-
-    return (
-      normaliseHeading(section.heading) === wanted ||
-      path === wanted ||
-      path.endsWith(` > ${wanted}`)
-    );
-  });
-}
-
-/** `content` with the body under one section's heading replaced; the
- * heading's lines stay, the section (every part of it, when it was split
- * for length) ends where the next heading starts. */
-export function replaceSectionBody(
-  content: string,
-  sections: MarkdownSection[],
-  section: MarkdownSection,
-  body: string,
-): string {
-  const lines = content.split("\n");
-  const start = section.line - 1;
-  const next = sections.find(
-    (s) => s.ordinal > section.ordinal && s.part === 1,
-  );
-  const end = next ? next.line - 1 : lines.length;
-  const text = body.replace(/\r\n?/g, "\n").trim();
-  const middle = text ? ["", ...text.split("\n"), ""] : [""];
-  const joined = [
-    ...lines.slice(0, start + Math.max(section.headingLines, 1)),
-    ...middle,
-    ...lines.slice(end),
-  ].join("\n");
-
-  return `${joined.replace(/\n+$/, "")}\n`;
-}
-
 /** Replaces the body of one section of an agent-written document, found
  * by its heading; the text before is kept as the previous version. */
 export async function patchNoteSection(
@@ -662,7 +618,10 @@ export async function patchNoteSection(
       .limit(1);
     if (!latest) throw new Error(`Document ${row.id} has no stored text`);
 
-    const { sections } = sectionMarkdown(latest.content, row.path);
+    // Texts stored before line breaks were normalised may hold \r; the
+    // sectioner's line numbers count it as a break, so the patch must too.
+    const stored = normaliseLineBreaks(latest.content);
+    const { sections } = sectionMarkdown(stored, row.path);
     const matches = matchHeading(sections, values.heading);
     if (matches.length === 0) {
       throw new DomainError(
@@ -690,13 +649,8 @@ export async function patchNoteSection(
       );
     }
     const [section] = matches;
-    const content = replaceSectionBody(
-      latest.content,
-      sections,
-      section,
-      values.body,
-    );
-    if (content === latest.content) {
+    const content = replaceSectionBody(stored, sections, section, values.body);
+    if (content === stored) {
       return {
         document: view(row),
         heading: section.headingPath,
@@ -716,7 +670,8 @@ export async function patchNoteSection(
       },
       at,
     );
-    const { path: _path, ...changed } = fields;
+    // The title stays as sent; the sectioner reads the escaped heading.
+    const { path: _path, title: _title, ...changed } = fields;
     await tx
       .update(contextDocuments)
       .set(changed)
@@ -729,7 +684,7 @@ export async function patchNoteSection(
       number,
       change: "patched",
       heading: section.headingPath,
-      title: doc.title,
+      title: row.title,
       content,
       contentHash: fields.contentHash,
       tokens: fields.tokens,
@@ -791,8 +746,8 @@ export async function deleteNote(
   });
 }
 
-/** Brings a deleted document back; refused when its topic has gained
- * another canonical document in the meantime. */
+/** Brings a deleted document back; refused when it is not deleted, and
+ * when its topic has gained another canonical document in the meantime. */
 export async function restoreNote(
   db: Database,
   actor: Actor,
@@ -808,7 +763,12 @@ export async function restoreNote(
     return await db.transaction(async (tx) => {
       await lockTopics(tx, project.id, [topic]);
       const row = await loadDocument(tx, project.id, values.documentId);
-      if (!row.deletedAt) return { document: view(row) };
+      if (!row.deletedAt) {
+        throw conflict(
+          `Document ${row.path} is not deleted; there is nothing to restore`,
+          { document: pointerOf(row), deleted: false },
+        );
+      }
       if (row.status === "canonical") {
         const current = await canonicalOfTopic(tx, project.id, topic);
         if (current) throw topicTaken(topic, current);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { matchHeading, replaceSectionBody } from "./notes";
+import {
+  matchHeading,
+  noteContent,
+  replaceSectionBody,
+  trimBlankLines,
+} from "./patch";
 import { sectionMarkdown } from "./sectioner";
 
 // Patching a section by its heading when the sectioner split it for length
@@ -40,5 +45,52 @@ describe("patching split and setext sections", () => {
     expect(replaceSectionBody(content, sections, rollback, "new text")).toBe(
       "Deploys\n=======\n\nRollback\n--------\n\nnew text\n",
     );
+  });
+});
+
+describe("line breaks, indentation and headings with >", () => {
+  it("replaces the named section of a text with bare CR line breaks", () => {
+    const content = "# CR\n\n## A\r\rtext a\r\r## B\r\rtext b\n";
+    const { sections } = sectionMarkdown(content, "cr.md");
+    const [b] = matchHeading(sections, "B");
+    expect(replaceSectionBody(content, sections, b, "NEW B")).toBe(
+      "# CR\n\n## A\n\ntext a\n\n## B\n\nNEW B\n",
+    );
+  });
+
+  it("keeps the first line's indentation and cuts only blank lines", () => {
+    expect(trimBlankLines("\r\n  \n    code\r\n\ntext  \n\n")).toBe(
+      "    code\n\ntext",
+    );
+    const content = "# T\n\n## A\n\nold\n";
+    const { sections } = sectionMarkdown(content, "t.md");
+    const [a] = matchHeading(sections, "A");
+    expect(replaceSectionBody(content, sections, a, "\n    code\n")).toBe(
+      "# T\n\n## A\n\n    code\n",
+    );
+  });
+
+  it("writes a title that reads back as itself", () => {
+    for (const title of ["##", "#", "Use C #", "Use C\t##", "C# and F#"]) {
+      const content = noteContent(title, "# Evil title\n\nBody.");
+      const { title: read } = sectionMarkdown(content, "fallback.md");
+      // The heading keeps the escape as written; unescaped it is the title.
+      expect(read.replace(/\\#/, "#")).toBe(title);
+    }
+  });
+
+  it("splits heading paths only at ' > ' between whole headings", () => {
+    const content =
+      "# GT\n\n## a>b\n\nab\n\n## x > y\n\nxy\n\n## y\n\nplain y\n";
+    const { sections } = sectionMarkdown(content, "gt.md");
+    const paths = (name: string) =>
+      matchHeading(sections, name).map((s) => s.headingPath);
+    expect(paths("a>b")).toEqual(["GT > a>b"]);
+    expect(paths("GT > a>b")).toEqual(["GT > a>b"]);
+    expect(paths("a > b")).toEqual([]);
+    expect(paths("y")).toEqual(["GT > y"]);
+    expect(paths("x > y")).toEqual(["GT > x > y"]);
+    expect(paths("GT  >  x > y")).toEqual(["GT > x > y"]);
+    expect(paths("## y")).toEqual(["GT > y"]);
   });
 });

@@ -2,7 +2,7 @@ import { agentRoute } from "@/server/api/http";
 import { deleteNote, getNote } from "@/server/context";
 
 // A document of the project with its sections, its versions and its
-// topic's other documents.
+// topic's other documents; 403 for a paused agent.
 export const GET = agentRoute({
   handler: ({ db, actor, params }) =>
     getNote(db, actor, { project: actor.projectId, documentId: params.id }),

@@ -1,8 +1,8 @@
 import { agentRoute } from "@/server/api/http";
 import { restoreNote } from "@/server/context";
 
-// Bring a deleted document back; 409 when its topic has another canonical
-// document by now.
+// Bring a deleted document back; 409 when it is not deleted, or when its
+// topic has another canonical document by now.
 export const POST = agentRoute({
   handler: ({ db, actor, params }) =>
     restoreNote(db, actor, { project: actor.projectId, documentId: params.id }),
