@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import {
   indexDirectory,
+  type FileProblem,
   type IndexProgress,
   type IndexSummary,
 } from "@/server/context";
@@ -49,6 +50,15 @@ export function progressReporter(stream: NodeJS.WriteStream) {
   return { report, finish };
 }
 
+function describeProblems(label: string, problems: FileProblem[]): string[] {
+  if (problems.length === 0) return [];
+
+  return [
+    `${label} ${problems.length}:`,
+    ...problems.map((p) => `  ${p.path}: ${p.problem}`),
+  ];
+}
+
 export function describeSummary(summary: IndexSummary): string {
   return [
     `Indexed ${summary.source}${summary.version ? `@${summary.version}` : ""} into ${summary.project} in ` +
@@ -64,6 +74,8 @@ export function describeSummary(summary: IndexSummary): string {
         .map(([status, n]) => `${n} ${status}`)
         .join(", ") || "none"
     }`,
+    ...describeProblems("Skipped", summary.skipped),
+    ...describeProblems("Warnings", summary.warnings),
   ].join("\n");
 }
 

@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Database } from "@/db/client";
+import { databaseValueRefusal, type Database } from "@/db/client";
 import { contextDocuments, contextSections } from "@/db/schema";
 import { invalidInput } from "@/server/errors";
 import type { Actor } from "@/server/identity/actor";
@@ -11,7 +11,11 @@ import { requireProjectRole, type Project } from "@/server/identity/access";
 import { recordAudit } from "@/server/identity/audit";
 import { newId, now } from "@/server/runtime";
 import { parseInput } from "@/server/input";
-import { sectionMarkdown, type SectionedDocument } from "./sectioner";
+import {
+  sectionMarkdown,
+  unstorableText,
+  type SectionedDocument,
+} from "./sectioner";
 import { AGENT_NOTES_SOURCE, classifySource } from "./classify";
 import { textSignature } from "./status";
 import { gitDates } from "./git";
@@ -26,6 +30,7 @@ const SECTIONER_VERSION = "s4";
 const FILES_PER_BATCH = 50;
 const SECTIONS_PER_INSERT = 500;
 const markdownFile = /\.(md|mdx)$/i;
+const AUDITED_PROBLEMS = 50;
 
 const sourceName = z
   .string()
@@ -80,6 +85,12 @@ export interface IndexProgress {
   path: string;
 }
 
+/** A file the run skipped, or indexed with a caveat, and why. */
+export interface FileProblem {
+  path: string;
+  problem: string;
+}
+
 export interface IndexSummary {
   project: string;
   source: string;
@@ -91,6 +102,12 @@ export interface IndexSummary {
    * commit with the same text, or git dates seen for the first time). */
   redated: number;
   removed: number;
+  /** Files left out of the index (a document already stored for one
+   * keeps its last indexed text). */
+  skipped: FileProblem[];
+  /** Files indexed with a caveat: text that is not valid UTF-8, front
+   * matter that could not be read. Only files read in this run. */
+  warnings: FileProblem[];
   /** Sections and tokens of the files indexed in this run. */
   sections: number;
   tokens: number;
@@ -114,9 +131,14 @@ interface FileDate {
   modifiedSource?: ModifiedSource;
 }
 
-interface SourceFile extends FileDate {
-  path: string;
+interface FileText extends FileDate {
   content: string;
+  /** Something worth telling about how the text was read. */
+  warning?: string;
+}
+
+interface SourceFile extends FileText {
+  path: string;
 }
 
 type ProgressListener = (progress: IndexProgress) => void;
@@ -127,25 +149,45 @@ function contentHash(content: string): string {
   return `${SECTIONER_VERSION}:${digest}`;
 }
 
-/** Markdown files under `dir`, relative with forward slashes, sorted.
- * Hidden folders and node_modules are skipped. */
-export async function listMarkdownFiles(dir: string): Promise<string[]> {
+/** Markdown files under `dir`, relative with forward slashes, sorted,
+ * and the symbolic links among them, which are not followed (a link may
+ * lead out of the folder). Hidden folders and node_modules are skipped. */
+export async function listMarkdownFiles(
+  dir: string,
+): Promise<{ files: string[]; links: string[] }> {
   const root = path.resolve(dir);
-  const found: string[] = [];
+  const files: string[] = [];
+  const links: string[] = [];
   async function walk(folder: string) {
     const entries = await fs.readdir(folder, { withFileTypes: true });
     for (const entry of entries) {
       if (entry.name.startsWith(".") || entry.name === "node_modules") continue;
       const full = path.join(folder, entry.name);
+      const relative = path.relative(root, full).split(path.sep).join("/");
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && markdownFile.test(entry.name)) {
-        found.push(path.relative(root, full).split(path.sep).join("/"));
-      }
+      else if (!markdownFile.test(entry.name)) continue;
+      else if (entry.isFile()) files.push(relative);
+      else if (entry.isSymbolicLink()) links.push(relative);
     }
   }
   await walk(root);
 
-  return found.sort();
+  return { files: files.sort(), links: links.sort() };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** A file's text; bytes that are not UTF-8 become U+FFFD, with a warning. */
+async function readText(file: string) {
+  const bytes = await fs.readFile(file);
+  try {
+    return { content: strictUtf8.decode(bytes) };
+  } catch {
+    return {
+      content: bytes.toString("utf8"),
+      warning: "not valid UTF-8; undecodable bytes were replaced with U+FFFD",
+    };
+  }
 }
 
 async function storedHashes(
@@ -238,6 +280,15 @@ export async function replaceSections(
   return rows.length;
 }
 
+/** What writing a batch of files did. */
+interface Written {
+  indexed: number;
+  sections: number;
+  tokens: number;
+  warnings: FileProblem[];
+  skipped: FileProblem[];
+}
+
 /** Writes one batch of changed files: document rows are upserted (so a
  * document keeps its id and status), their sections replaced. */
 async function writeBatch(
@@ -246,11 +297,21 @@ async function writeBatch(
   source: string,
   version: string,
   batch: SourceFile[],
-) {
+): Promise<Written> {
   const indexedAt = now();
   const parsed = batch.map((file) => sectionedFile(file, indexedAt));
   let sections = 0;
   let tokens = 0;
+  const warnings = parsed.flatMap(({ fields, doc }) =>
+    doc.frontMatterError
+      ? [
+          {
+            path: fields.path,
+            problem: `front matter ignored: ${doc.frontMatterError}`,
+          },
+        ]
+      : [],
+  );
   await db.transaction(async (tx) => {
     const documents = await tx
       .insert(contextDocuments)
@@ -298,7 +359,43 @@ async function writeBatch(
     );
   });
 
-  return { sections, tokens };
+  return { indexed: batch.length, sections, tokens, warnings, skipped: [] };
+}
+
+/** Writes a batch; when PostgreSQL refuses a value, writes its files one
+ * at a time instead, so only the file it refuses is skipped. */
+async function writeFiles(
+  db: Database,
+  project: Project,
+  source: string,
+  version: string,
+  batch: SourceFile[],
+): Promise<Written> {
+  try {
+    return await writeBatch(db, project, source, version, batch);
+  } catch (error) {
+    const refusal = databaseValueRefusal(error);
+    if (!refusal) throw error;
+    if (batch.length === 1) {
+      const problem = `the database refused it: ${refusal}`;
+      const skipped = [{ path: batch[0].path, problem }];
+
+      return { indexed: 0, sections: 0, tokens: 0, warnings: [], skipped };
+    }
+    const written = { indexed: 0, sections: 0, tokens: 0 };
+    const warnings: FileProblem[] = [];
+    const skipped: FileProblem[] = [];
+    for (const file of batch) {
+      const one = await writeFiles(db, project, source, version, [file]);
+      written.indexed += one.indexed;
+      written.sections += one.sections;
+      written.tokens += one.tokens;
+      warnings.push(...one.warnings);
+      skipped.push(...one.skipped);
+    }
+
+    return { ...written, warnings, skipped };
+  }
 }
 
 interface IndexRun {
@@ -306,7 +403,9 @@ interface IndexRun {
   source: string;
   version: string;
   paths: string[];
-  read: (path: string) => Promise<FileDate & { content: string }>;
+  /** Files found but not read, and why. */
+  skipped?: FileProblem[];
+  read: (path: string) => Promise<FileText>;
   /** Whether documents of the source missing from `paths` are removed. */
   removeMissing: boolean;
   onProgress?: ProgressListener;
@@ -340,6 +439,8 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     unchanged: 0,
     redated: 0,
     removed: 0,
+    skipped: [...(run.skipped ?? [])],
+    warnings: [],
     sections: 0,
     tokens: 0,
     statuses: {},
@@ -350,15 +451,29 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
   let batch: SourceFile[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const written = await writeBatch(db, project, source, version, batch);
-    summary.indexed += batch.length;
+    const written = await writeFiles(db, project, source, version, batch);
+    summary.indexed += written.indexed;
     summary.sections += written.sections;
     summary.tokens += written.tokens;
+    summary.warnings.push(...written.warnings);
+    summary.skipped.push(...written.skipped);
     batch = [];
   };
   const redated: Array<{ id: string } & FileDate> = [];
-  for (const [i, filePath] of run.paths.entries()) {
-    const file = await run.read(filePath);
+  const take = async (filePath: string, file: FileText) => {
+    // A file the database cannot store is left out by name, instead of
+    // failing its whole batch.
+    const unstorable = unstorableText(filePath) ?? unstorableText(file.content);
+    if (unstorable) {
+      // The path itself may be what cannot be stored (in the audit entry).
+      const shown = filePath.replaceAll("\u0000", "\ufffd").toWellFormed();
+      summary.skipped.push({ path: shown, problem: unstorable });
+
+      return;
+    }
+    if (file.warning) {
+      summary.warnings.push({ path: filePath, problem: file.warning });
+    }
     const known = stored.get(filePath);
     if (known?.contentHash === contentHash(file.content)) {
       summary.unchanged++;
@@ -371,6 +486,9 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
       batch.push({ path: filePath, ...file });
       if (batch.length >= FILES_PER_BATCH) await flush();
     }
+  };
+  for (const [i, filePath] of run.paths.entries()) {
+    await take(filePath, await run.read(filePath));
     run.onProgress?.({ done: i + 1, total: run.paths.length, path: filePath });
   }
   await flush();
@@ -413,13 +531,23 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
   // documents are canonical, so they are learned again with the statuses.
   summary.termLinks = await rebuildTermLinks(db, project.id, source);
   summary.durationMs = Math.round(performance.now() - started);
+  const byPath = (a: FileProblem, b: FileProblem) =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  summary.skipped.sort(byPath);
+  summary.warnings.sort(byPath);
 
   await recordAudit(db, actor, {
     projectId: project.id,
     action: "context.index",
     targetType: "context_source",
     targetId: version ? `${source}@${version}` : source,
-    details: { ...summary },
+    // The first problems are enough to act on; a folder of thousands of
+    // bad files would otherwise make one huge audit entry.
+    details: {
+      ...summary,
+      skipped: summary.skipped.slice(0, AUDITED_PROBLEMS),
+      warnings: summary.warnings.slice(0, AUDITED_PROBLEMS),
+    },
   });
 
   return summary;
@@ -447,7 +575,7 @@ export async function indexDirectory(
       { path: "dir", message: "not a folder" },
     ]);
   }
-  const paths = await listMarkdownFiles(root);
+  const { files: paths, links } = await listMarkdownFiles(root);
   // One git log for the whole folder; null outside a working tree.
   const git = await gitDates(root);
 
@@ -456,17 +584,18 @@ export async function indexDirectory(
     source,
     version,
     paths,
+    skipped: links.map((link) => ({
+      path: link,
+      problem: "a symbolic link; links are not followed",
+    })),
     read: async (p) => {
       const file = path.join(root, p);
-      const [content, stat] = await Promise.all([
-        fs.readFile(file, "utf8"),
-        fs.stat(file),
-      ]);
+      const [text, stat] = await Promise.all([readText(file), fs.stat(file)]);
       const commit = git?.changed.has(p) ? undefined : git?.committed.get(p);
-      if (commit) return { content, ...commit, modifiedSource: "git" };
+      if (commit) return { ...text, ...commit, modifiedSource: "git" };
 
       // Uncommitted, untracked, ignored, or no git: the file's own time.
-      return { content, modifiedAt: stat.mtime, modifiedSource: "file" };
+      return { ...text, modifiedAt: stat.mtime, modifiedSource: "file" };
     },
     removeMissing: true,
     onProgress,
@@ -479,12 +608,18 @@ export async function indexDocuments(
   actor: Actor,
   input: z.input<typeof indexDocumentsInput>,
 ): Promise<IndexSummary> {
+  // A file whose text PostgreSQL cannot store is skipped by name (see
+  // runIndex) instead of refusing the whole upload, so only the other
+  // fields get parseInput's check for such characters.
+  const parsed = indexDocumentsInput.safeParse(input);
+  const { files } = parsed.success
+    ? parsed.data
+    : parseInput(indexDocumentsInput, input);
   const {
     project: slug,
     source,
     version,
-    files,
-  } = parseInput(indexDocumentsInput, input);
+  } = parseInput(indexDocumentsInput.omit({ files: true }), input);
   const { project } = await requireProjectRole(db, actor, slug, "operator");
   // The last copy of a path in one upload wins.
   const contents = new Map(files.map((f) => [f.path, f.content]));

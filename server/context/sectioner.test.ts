@@ -271,3 +271,61 @@ describe("sectionMarkdown", () => {
     });
   });
 });
+
+/** YAML whose every level lists the one above ten times: `depth` levels
+ * expand to 10^depth copies of the first. */
+function billionLaughs(depth: number): string {
+  const lines = ['a0: &a0 ["lol"]'];
+  for (let level = 1; level <= depth; level++) {
+    const previous = Array(10)
+      .fill(`*a${level - 1}`)
+      .join(",");
+    lines.push(`a${level}: &a${level} [${previous}]`);
+  }
+
+  return `---\n${lines.join("\n")}\n---\n# Laughs\n`;
+}
+
+describe("front matter that cannot be stored", () => {
+  it("keeps front matter that refers to itself a little", () => {
+    const text = "---\nbase: &b {x: 1}\nother: *b\n---\n# A\n";
+    const result = sectionMarkdown(text, "a.md");
+    expect(result.frontMatter).toEqual({ base: { x: 1 }, other: { x: 1 } });
+    expect(result.frontMatterError).toBeNull();
+  });
+
+  it("drops aliases that would expand a thousandfold", () => {
+    for (const depth of [6, 9]) {
+      const result = sectionMarkdown(billionLaughs(depth), "laughs.md");
+      expect(result.frontMatter).toEqual({});
+      expect(result.frontMatterError).toMatch(/expands to more than/);
+      expect(result.title).toBe("Laughs");
+    }
+  });
+
+  it("drops front matter that contains itself", () => {
+    const result = sectionMarkdown("---\na: &x\n  b: *x\n---\n", "loop.md");
+    expect(result.frontMatter).toEqual({});
+    expect(result.frontMatterError).toMatch(/expands to more than/);
+  });
+
+  it("drops NUL and unpaired surrogates, in values and in keys", () => {
+    for (const yaml of [
+      'title: "\\0"',
+      'title: "a\\x00b"',
+      'list: ["\\ud800"]',
+      '"k\\0": 1',
+    ]) {
+      const result = sectionMarkdown(`---\n${yaml}\n---\n# Kept\n`, "x.md");
+      expect([yaml, result.frontMatter]).toEqual([yaml, {}]);
+      expect(result.frontMatterError).toMatch(/NUL|surrogate/);
+      expect(result.title).toBe("Kept");
+    }
+  });
+
+  it("drops front matter that is not a mapping", () => {
+    const result = sectionMarkdown("---\njust words\n---\n# A\n", "a.md");
+    expect(result.frontMatter).toEqual({});
+    expect(result.frontMatterError).toMatch(/not a mapping/);
+  });
+});

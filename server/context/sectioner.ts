@@ -287,18 +287,75 @@ function splitFrontMatter(text: string): {
   return { yaml: null, lineCount: 0 };
 }
 
+/** Front matter may expand to at most this many characters and values
+ * (or twice its YAML, if more): YAML aliases can repeat one value many
+ * times over, and a few hundred bytes would otherwise store megabytes. */
+export const frontMatterBudget = 100_000;
+
+/** Why `text` cannot be stored as PostgreSQL text, or null if it can:
+ * text and jsonb cannot hold NUL, and UTF-8 cannot encode half of a
+ * surrogate pair. */
+export function unstorableText(text: string): string | null {
+  if (text.includes("\u0000")) return "contains a NUL character (U+0000)";
+  if (!text.isWellFormed()) {
+    return "contains an unpaired UTF-16 surrogate (not valid Unicode)";
+  }
+
+  return null;
+}
+
+/** Why parsed front matter cannot be stored, or null if it can. Walks the
+ * value with a budget instead of serialising it, so aliases that expand a
+ * thousandfold (or refer to themselves) stop the walk early. */
+function frontMatterProblem(data: unknown, budget: number): string | null {
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return "front matter is not a mapping of keys to values";
+  }
+  let left = budget;
+  const pending: unknown[] = [data];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    left--;
+    if (typeof value === "string") {
+      left -= value.length;
+      const problem = unstorableText(value);
+      if (problem) return `front matter ${problem}`;
+    } else if (
+      typeof value === "object" &&
+      value !== null &&
+      !(value instanceof Date)
+    ) {
+      for (const [key, child] of Object.entries(value)) {
+        left -= key.length;
+        const problem = unstorableText(key);
+        if (problem) return `front matter ${problem}`;
+        pending.push(child);
+      }
+    }
+    if (left < 0) {
+      return `front matter expands to more than ${budget} characters`;
+    }
+  }
+
+  return null;
+}
+
 function parseFrontMatter(yaml: string): {
   data: Record<string, unknown>;
   error: string | null;
 } {
+  let data: unknown;
   try {
     // An options object turns off gray-matter's cache keyed by input text.
-    const parsed = matter(`---\n${yaml}\n---\n`, {});
-
-    return { data: parsed.data as Record<string, unknown>, error: null };
+    data = matter(`---\n${yaml}\n---\n`, {}).data;
   } catch (error) {
     return { data: {}, error: (error as Error).message.split("\n")[0] };
   }
+  const budget = Math.max(frontMatterBudget, yaml.length * 2);
+  const problem = frontMatterProblem(data, budget);
+  if (problem) return { data: {}, error: problem };
+
+  return { data: data as Record<string, unknown>, error: null };
 }
 
 function trimTrailingBlankLines(lines: string[]): string {
