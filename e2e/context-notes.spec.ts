@@ -127,3 +127,27 @@ test("the upload form keeps its source and version for the next upload", async (
     "context_source handbook@2.1",
   );
 });
+
+test("an upload names the files it skipped and why", async () => {
+  await page.goto(`/projects/${project}/context`);
+  const upload = page.getByRole("region", { name: "Upload markdown" });
+  await upload.getByLabel("Markdown files").setInputFiles([
+    {
+      name: "oncall.md",
+      mimeType: "text/markdown",
+      buffer: Buffer.from("# On call\n\nHand over on Mondays.\n"),
+    },
+    {
+      name: "broken.md",
+      mimeType: "text/markdown",
+      buffer: Buffer.from("# Broken\n\nA NUL \u0000 byte.\n"),
+    },
+  ]);
+  await upload.getByRole("button", { name: "Upload" }).click();
+  await expect(upload.getByRole("status")).toContainText("Indexed 1 files (");
+  await expect(upload.getByRole("status")).toContainText("1 skipped");
+  const problems = upload.getByRole("list", {
+    name: "Files skipped or indexed with warnings",
+  });
+  await expect(problems).toContainText("Skipped broken.md");
+});

@@ -289,6 +289,9 @@ function UploadPanel(props: { project: string }) {
   const upload = useMutation(trpc.context.upload.mutationOptions());
   const [folder, setFolder] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [problems, setProblems] = useState<
+    Array<{ path: string; problem: string; skipped: boolean }>
+  >([]);
   const [progress, setProgress] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -307,7 +310,9 @@ function UploadPanel(props: { project: string }) {
       return;
     }
     setOutcome(null);
+    setProblems([]);
     const totals = { indexed: 0, unchanged: 0, sections: 0 };
+    const found: typeof problems = [];
     // Batches keep each request small when a whole folder is uploaded.
     for (let i = 0; i < files.length; i += UPLOAD_BATCH) {
       setProgress(`Indexing ${i} of ${files.length} files…`);
@@ -328,12 +333,19 @@ function UploadPanel(props: { project: string }) {
       totals.indexed += summary.indexed;
       totals.unchanged += summary.unchanged;
       totals.sections += summary.sections;
+      found.push(
+        ...summary.skipped.map((f) => ({ ...f, skipped: true })),
+        ...summary.warnings.map((f) => ({ ...f, skipped: false })),
+      );
     }
     setProgress(null);
+    const skipped = found.filter((f) => f.skipped).length;
     setOutcome(
       `Indexed ${totals.indexed} files (${totals.sections} sections); ` +
-        `${totals.unchanged} unchanged`,
+        `${totals.unchanged} unchanged` +
+        (skipped ? `; ${skipped} skipped` : ""),
     );
+    setProblems(found);
     // Only the chosen files are cleared: the next upload most likely goes
     // to the same source and version.
     input.value = "";
@@ -382,6 +394,16 @@ function UploadPanel(props: { project: string }) {
         {progress && <p role="status">{progress}</p>}
         {upload.error && <p className="error">{formError(upload.error)}</p>}
         {outcome && <p role="status">{outcome}</p>}
+        {problems.length > 0 && (
+          <ul aria-label="Files skipped or indexed with warnings">
+            {problems.map((f) => (
+              <li key={`${f.skipped}:${f.path}`}>
+                <strong>{f.skipped ? "Skipped" : "Warning"}</strong>{" "}
+                <code>{f.path}</code>: {f.problem}
+              </li>
+            ))}
+          </ul>
+        )}
       </form>
     </section>
   );
