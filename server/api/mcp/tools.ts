@@ -598,7 +598,8 @@ const domainTools: McpTool[] = [
     description:
       "Write back what you learned (kind decision|runbook|note) as the " +
       "document of a topic; refused with a pointer when the topic has " +
-      "one, unless supersedes names it (id or topic).",
+      "one, unless supersedes names it (id or topic); supersedes must " +
+      "name a document of the same topic.",
     input: writeNoteInput.omit({ project: true }),
     run: async (db, actor, args) => {
       const { document, superseded } = await writeNote(db, actor, {
