@@ -1,6 +1,6 @@
 "use client";
 
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { createTRPCClient, httpBatchLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
@@ -28,6 +28,12 @@ export function ConsoleProviders({ children }: { children: ReactNode }) {
       links: [httpBatchLink({ url: "/api/trpc", transformer: superjson })],
     }),
   );
+
+  // Marks the page as hydrated: until then a form's submit button would
+  // post the form natively, so browser tests wait for this mark.
+  useEffect(() => {
+    document.documentElement.dataset.hydrated = "true";
+  }, []);
 
   return (
     <QueryClientProvider client={queryClient}>

@@ -6,6 +6,7 @@ import {
 } from "@playwright/test";
 import { transcriptUsageEvents } from "@/server/observability/normalize/claude-code-transcript";
 import { corpusDir, jsonFile, jsonLines } from "./cases";
+import { openHydrated } from "./support";
 
 // One operator and one agent run the whole foundation workflow through the
 // real console and the real agent API, on a fresh embedded database.
@@ -29,7 +30,7 @@ function agent(request: APIRequestContext) {
 }
 
 async function createGoal(title: string, budget: string) {
-  await page.goto(`/projects/${project}/goals`);
+  await openHydrated(page, `/projects/${project}/goals`);
   await page.getByLabel("Title").fill(title);
   await page.getByLabel(/^Budget in USD/).fill(budget);
   await page.getByRole("button", { name: "Create goal" }).click();
@@ -61,7 +62,7 @@ test.afterAll(async () => {
 });
 
 test("a fresh install offers the one-time admin setup", async () => {
-  await page.goto("/");
+  await openHydrated(page, "/");
   await expect(page).toHaveURL(/\/setup$/);
   await page.getByLabel("Name").fill("Ops");
   await page.getByLabel("Email").fill(admin.email);
@@ -70,13 +71,13 @@ test("a fresh install offers the one-time admin setup", async () => {
   await expect(page).toHaveURL(/\/projects$/);
 
   // Once an admin exists the setup page is gone.
-  await page.goto("/setup");
+  await openHydrated(page, "/setup");
   await expect(page).toHaveURL(/\/projects$/);
 });
 
 test("the operator signs in and creates a project", async () => {
   await page.context().clearCookies();
-  await page.goto("/setup");
+  await openHydrated(page, "/setup");
   await expect(page).toHaveURL(/\/sign-in$/);
   await page.getByLabel("Email").fill(admin.email);
   await page.getByLabel("Password").fill("not the password");
@@ -97,7 +98,7 @@ test("the operator creates a goal with tasks and an agent token", async () => {
   await addTask("Add limit and offset", "5", "src/routes/orders.ts");
   await addTask("Document pagination", "1", "docs/api/**");
 
-  await page.goto(`/projects/${project}/agents`);
+  await openHydrated(page, `/projects/${project}/agents`);
   await page.getByLabel("Agent name").fill("builder");
   await page.getByRole("button", { name: "Create agent" }).click();
   const token = page.getByTestId("new-token");
@@ -111,7 +112,7 @@ test("the agent claims and completes a task; the board follows live", async ({
   request,
 }) => {
   const api = agent(request);
-  await page.goto(`/projects/${project}/board`);
+  await openHydrated(page, `/projects/${project}/board`);
   const card = page.getByRole("article", { name: "Add limit and offset" });
   await expect(card).toBeVisible();
 
@@ -197,7 +198,7 @@ test("hooks, transcript usage and OTLP land in priced sessions", async ({
 });
 
 test("the operator reads the session timeline", async () => {
-  await page.goto(`/projects/${project}/sessions`);
+  await openHydrated(page, `/projects/${project}/sessions`);
   const sessions = page.getByRole("table", { name: "Sessions" });
   // The three sessions the agent reported, and the one Flotilla keeps for
   // what the agent did through its API (the claim and completion above).
@@ -219,7 +220,7 @@ test("the operator reads the session timeline", async () => {
 });
 
 test("the spend chart shows what the fleet cost", async () => {
-  await page.goto(`/projects/${project}/spend`);
+  await openHydrated(page, `/projects/${project}/spend`);
   await page.getByLabel("From").fill("2026-11-01");
   const total = page.getByTestId("spend-total");
   await expect(total).toHaveText(/\$\d/);
@@ -231,7 +232,7 @@ test("the spend chart shows what the fleet cost", async () => {
 });
 
 test("context search answers from the Next.js docs", async () => {
-  await page.goto(`/projects/${project}/context`);
+  await openHydrated(page, `/projects/${project}/context`);
   await page.getByLabel("Upload a whole folder").check();
   await page.getByLabel("Markdown files").setInputFiles(corpusDir);
   await page.getByRole("button", { name: "Upload" }).click();
@@ -293,7 +294,7 @@ test("a goal over its budget refuses claims and is marked", async ({
   expect(body.error.message).toContain("Tight budget");
   expect(body.error.message).toMatch(/\$0\.01/);
 
-  await page.goto(`/projects/${project}/goals`);
+  await openHydrated(page, `/projects/${project}/goals`);
   await expect(
     page.getByRole("row", { name: "Goal Tight budget" }),
   ).toContainText("Over budget");
@@ -303,7 +304,7 @@ test("pausing the agent and revoking its token take effect at once", async ({
   request,
 }) => {
   const api = agent(request);
-  await page.goto(`/projects/${project}/agents`);
+  await openHydrated(page, `/projects/${project}/agents`);
   await page.getByLabel("Reason to pause builder").fill("runaway loop");
   await page.getByRole("button", { name: "Pause builder" }).click();
   await expect(
@@ -339,7 +340,7 @@ test("pausing the agent and revoking its token take effect at once", async ({
   expect(refused.status()).toBe(403);
   expect((await refused.json()).error.message).toContain("revoked");
 
-  await page.goto(`/projects/${project}/audit`);
+  await openHydrated(page, `/projects/${project}/audit`);
   for (const action of ["agent.pause", "agent.resume", "token.revoke"]) {
     // Exact: the refusals the pause caused name "agent.paused" too.
     await expect(
@@ -352,7 +353,7 @@ test("an agent's plan is approved in the console and becomes work", async ({
   request,
 }) => {
   // The builder's token is revoked by now; a second agent does the planning.
-  await page.goto(`/projects/${project}/agents`);
+  await openHydrated(page, `/projects/${project}/agents`);
   await page.getByLabel("Agent name").fill("planner");
   await page.getByRole("button", { name: "Create agent" }).click();
   const token = page.getByTestId("new-token");
@@ -407,7 +408,7 @@ test("an agent's plan is approved in the console and becomes work", async ({
   expect(decided.reviewComment).toBe("Go ahead");
   expect(decided.taskIds).toHaveLength(2);
 
-  await page.goto(`/projects/${project}/board`);
+  await openHydrated(page, `/projects/${project}/board`);
   const ready = page.getByRole("region", { name: /^Ready/ });
   await expect(
     ready.getByRole("article", { name: "Index orders" }),
@@ -468,7 +469,7 @@ test("a critical red flag reaches the inbox and a signed webhook", async ({
   const { port } = receiver.address() as { port: number };
 
   try {
-    await page.goto(`/projects/${project}/settings`);
+    await openHydrated(page, `/projects/${project}/settings`);
     await page.getByLabel("URL").fill(`http://127.0.0.1:${port}/flotilla`);
     await page.getByLabel("Critical red flag").check();
     await page.getByRole("button", { name: "Add endpoint" }).click();
@@ -492,7 +493,7 @@ test("a critical red flag reaches the inbox and a signed webhook", async ({
     });
     expect(reported.status()).toBe(200);
 
-    await page.goto(`/projects/${project}/notifications`);
+    await openHydrated(page, `/projects/${project}/notifications`);
     await expect(page.getByTestId("notifications-badge")).toBeVisible();
     const title = "Critical red flag shell.recursive-delete from planner";
     const row = page.locator("tr", { hasText: title });
@@ -512,7 +513,7 @@ test("a critical red flag reaches the inbox and a signed webhook", async ({
       title,
       project,
     });
-    await page.goto(`/projects/${project}/settings`);
+    await openHydrated(page, `/projects/${project}/settings`);
     const deliveries = page.getByRole("table", { name: "Recent deliveries" });
     await expect(deliveries.getByRole("row", { name: title })).toContainText(
       "delivered",
@@ -529,7 +530,7 @@ test("the kill switch stops a running test fleet", async ({ request }) => {
   const goalId = goalUrl.split("/").pop() ?? "";
   for (const n of [1, 2, 3]) await addTask(`Drill ${n}`, "1", `drill/${n}/**`);
   const secrets: string[] = [];
-  await page.goto(`/projects/${project}/agents`);
+  await openHydrated(page, `/projects/${project}/agents`);
   for (const n of [1, 2, 3]) {
     await page.getByLabel("Agent name").fill(`fleet-${n}`);
     await page.getByRole("button", { name: "Create agent" }).click();
@@ -614,14 +615,14 @@ test("the kill switch stops a running test fleet", async ({ request }) => {
       )
       .toBe(true);
 
-    await page.goto(`/projects/${project}/guardrails`);
+    await openHydrated(page, `/projects/${project}/guardrails`);
     await page.getByLabel("Reason to pause the project").fill("fleet drill");
     await page.getByRole("button", { name: "Pause project" }).click();
     await expect(page.getByText("Every claim and tool call")).toBeVisible();
     const pausedSeen = Date.now();
 
     // New work appears while the project is paused; nobody may take it.
-    await page.goto(goalUrl);
+    await openHydrated(page, goalUrl);
     await addTask("Drill 4", "9", "drill/4/**");
     await expect
       .poll(() =>
@@ -648,7 +649,7 @@ test("the kill switch stops a running test fleet", async ({ request }) => {
       }
     }
     expect(calls.flat().filter((c) => c.claimed)).toHaveLength(3);
-    await page.goto(`/projects/${project}/board`);
+    await openHydrated(page, `/projects/${project}/board`);
     await expect(
       page
         .getByRole("region", { name: /^Ready/ })
@@ -657,7 +658,7 @@ test("the kill switch stops a running test fleet", async ({ request }) => {
   } finally {
     running = false;
     await Promise.all(fleet);
-    await page.goto(`/projects/${project}/guardrails`);
+    await openHydrated(page, `/projects/${project}/guardrails`);
     const resume = page.getByRole("button", { name: "Resume project" });
     const pause = page.getByRole("button", { name: "Pause project" });
     await expect(resume.or(pause)).toBeVisible();
@@ -675,7 +676,7 @@ test("the kill switch stops a running test fleet", async ({ request }) => {
   expect(claim.status()).toBe(200);
   const claimed = await claim.json();
   expect(claimed.task.title).toBe("Drill 4");
-  await page.goto(`/projects/${project}/tasks/${claimed.task.id}`);
+  await openHydrated(page, `/projects/${project}/tasks/${claimed.task.id}`);
   await page.getByLabel("Reassign to").selectOption("fleet-2");
   await page.getByLabel("Reason").fill("fleet-1 is drilling");
   await page.getByRole("button", { name: "Reassign Drill 4" }).click();
@@ -688,7 +689,7 @@ test("the kill switch stops a running test fleet", async ({ request }) => {
   );
   expect(stale.status()).toBe(409);
 
-  await page.goto(`/projects/${project}/audit`);
+  await openHydrated(page, `/projects/${project}/audit`);
   for (const action of ["project.pause", "project.resume", "task.reassign"]) {
     await expect(
       page.getByRole("cell", { name: action }).first(),
@@ -700,7 +701,7 @@ test("an ask decision approved in the console reaches the waiting agent", async 
   request,
 }) => {
   // An admin asks for a person on any DROP TABLE.
-  await page.goto(`/projects/${project}/guardrails`);
+  await openHydrated(page, `/projects/${project}/guardrails`);
   const rules = page.getByRole("region", {
     name: "Tool, command and path rules",
   });
@@ -719,7 +720,7 @@ test("an ask decision approved in the console reaches the waiting agent", async 
     rules.getByText('Bash commands matching "DROP TABLE"'),
   ).toBeVisible();
 
-  await page.goto(`/projects/${project}/agents`);
+  await openHydrated(page, `/projects/${project}/agents`);
   await page.getByLabel("Agent name").fill("migrator");
   await page.getByRole("button", { name: "Create agent" }).click();
   await expect(page.getByRole("status", { name: "New token" })).toContainText(
@@ -745,7 +746,7 @@ test("an ask decision approved in the console reaches the waiting agent", async 
     timeout: 60_000,
   });
 
-  await page.goto(`/projects/${project}/approvals`);
+  await openHydrated(page, `/projects/${project}/approvals`);
   await expect(
     page.getByRole("link", { name: /Approvals/ }).getByLabel("1 pending"),
   ).toBeVisible();
@@ -775,7 +776,7 @@ test("an ask decision approved in the console reaches the waiting agent", async 
 
 test("the home page shows what needs the operator; goals carry a checklist; the audit log filters and exports", async () => {
   // Signed in with one project, the front door opens its home page.
-  await page.goto("/");
+  await openHydrated(page, "/");
   await expect(page).toHaveURL(new RegExp(`/projects/${project}$`));
   const sections = page.locator("main section h2");
   await expect(sections).toHaveText([
@@ -790,7 +791,7 @@ test("the home page shows what needs the operator; goals carry a checklist; the 
     page.getByRole("region", { name: "Budget alerts" }),
   ).toContainText("Tight budget");
 
-  await page.goto(`/projects/${project}/goals`);
+  await openHydrated(page, `/projects/${project}/goals`);
   await page.getByLabel("Title").fill("Launch search");
   await page
     .getByLabel("Success criteria (one per line)")
@@ -809,7 +810,7 @@ test("the home page shows what needs the operator; goals carry a checklist; the 
   await expect(page.getByText("(1 of 2 met)")).toBeVisible();
   await expect(page.getByLabel("Forecast")).toContainText("Not enough data");
 
-  await page.goto(`/projects/${project}/audit?action=goal.criterion`);
+  await openHydrated(page, `/projects/${project}/audit?action=goal.criterion`);
   await expect(
     page.getByRole("cell", { name: "goal.criterion.done" }),
   ).toBeVisible();

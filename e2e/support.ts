@@ -127,3 +127,11 @@ export async function addTask(
   await form.getByRole("button", { name: "Add task" }).click();
   await expect(page.getByRole("row", { name: `Task ${title}` })).toBeVisible();
 }
+
+/** Opens `url` and waits until React has hydrated the page (the console
+ * marks <html data-hydrated>), so a form filled in and submitted at once
+ * is handled by the page rather than posted natively. */
+export async function openHydrated(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator("html[data-hydrated]").waitFor({ state: "attached" });
+}
