@@ -179,6 +179,9 @@ export interface CandidateRow {
   shadowed: boolean;
   /** Whether the section holds text beyond its heading line. */
   has_text: boolean;
+  /** The release stage the document's front matter declares
+   * ("experimental", "canary", "legacy"), lowercased, or "". */
+  stage: string;
 }
 
 /** Which documents may answer: canonical ones, or all on request; of one
@@ -344,6 +347,7 @@ async function rankSections(
                s.heading_path, s.level, s.line, s.tokens,
                d.tokens as document_tokens, d.title as document_title,
                d.status, d.status_reason,
+               lower(coalesce(d.front_matter->>'version', '')) as stage,
                h.rank_sum + n.common_rank as rank_sum,
                h.matched_idf + n.common_idf as matched_idf,
                h.asked_idf + n.common_asked_idf as asked_idf,
@@ -425,7 +429,7 @@ function scoreCandidates(
       // When stale documents or older releases may answer, a current one
       // that answers about as well still wins.
       const status = row.status === "canonical" ? 1 : statusWeight;
-      const kind = documentKind(row.path, row.document_title);
+      const kind = documentKind(row.path, row.document_title, row.stage);
       const kindWeight = kind && !asked.has(kind) ? unaskedKindWeight : 1;
       const mirror = row.shadowed && !row.in_scope ? shadowedWeight : 1;
       // A heading with nothing under it but subsections answers nothing

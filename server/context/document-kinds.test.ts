@@ -6,7 +6,7 @@ const isChangeDocument = (path: string, title: string) =>
 
 /** Expects each question to ask for the kind, or not. */
 const expectAsks = (
-  kind: "change" | "error",
+  kind: "change" | "error" | "preview",
   asks: boolean,
   questions: string[],
 ) => {
@@ -84,5 +84,16 @@ describe("document kinds", () => {
       "parallel routes default.js",
       "how do I set up Vitest by hand",
     ]);
+  });
+
+  it("knows a document whose front matter declares a preview stage or legacy", () => {
+    expect(documentKind("api/route-go.md", "route.go", "experimental")).toBe(
+      "preview",
+    );
+    expect(documentKind("api/x.md", "x", "canary")).toBe("preview");
+    expect(documentKind("api/old.md", "old", "legacy")).toBe("change");
+    expect(documentKind("api/route.md", "route.js", "")).toBe(null);
+    expectAsks("preview", true, ["is there an experimental Go route handler"]);
+    expectAsks("preview", false, ["route handler cors headers"]);
   });
 });

@@ -5,11 +5,16 @@
 //   something old;
 // - error documents (a folder of error and warning explanations, or
 //   troubleshooting pages) answer what a message means and how to fix it.
-// A question that asks about neither wants the feature's own page, so the
-// ranking weighs such a document down unless the question asks about a
-// change, or reports an error. Pure: paths, titles and question text.
+// A third kind, preview documents, are those whose front matter declares
+// a stage before stable (`version: experimental`, canary, beta...): an
+// experimental variant of a feature (a Go route handler beside the
+// JavaScript one) should not answer for the stable feature.
+// A question that asks about none of these wants the feature's own page,
+// so the ranking weighs such a document down unless the question asks
+// about a change, reports an error, or names the stage. Pure: paths,
+// titles, declared stages and question text.
 
-export type DocumentKind = "change" | "error";
+export type DocumentKind = "change" | "error" | "preview";
 
 /** A path segment or title word that marks a document as being about a
  * change: upgrading, migrating, codemods, changelogs, legacy APIs,
@@ -22,9 +27,20 @@ const changeTitle =
 /** A folder that holds error and warning explanations. */
 const errorPath = /(^|\/)(errors?|messages|troubleshooting)\//i;
 
-export function documentKind(path: string, title: string): DocumentKind | null {
+/** Release stages a document's front matter may declare (`version:
+ * experimental`) for a feature not yet stable. */
+const previewStage =
+  /^(experimental|canary|unstable|beta|alpha|preview|draft)$/;
+
+export function documentKind(
+  path: string,
+  title: string,
+  stage = "",
+): DocumentKind | null {
   if (changePath.test(path) || changeTitle.test(title)) return "change";
+  if (stage === "legacy" || stage === "deprecated") return "change";
   if (errorPath.test(path)) return "error";
+  if (previewStage.test(stage)) return "preview";
 
   return null;
 }
@@ -41,12 +57,17 @@ const changeQuestion =
 const errorQuestion =
   /\b(errors?|warn\w*|fail\w*|exceptions?|throw\w*|crash\w*|broken|breaks?|undefined|cannot|can't|won't|doesn't|isn't|not working|invalid|unexpected|mismatch\w*|problem|issue|bug|complain\w*|refus\w*|blocked|denied|missing|wrong|stuck|hang\w*|why|4\d\d|5\d\d)\b/i;
 
+/** Words that ask about a feature not yet stable. */
+const previewQuestion =
+  /\b(experimental|canary|unstable|beta|alpha|preview|draft)\b/i;
+
 /** The kinds of document the question asks for: a change document when it
  * asks about a change, an error document when it reports an error. */
 export function askedKinds(question: string): Set<DocumentKind> {
   const kinds = new Set<DocumentKind>();
   if (changeQuestion.test(question)) kinds.add("change");
   if (errorQuestion.test(question)) kinds.add("error");
+  if (previewQuestion.test(question)) kinds.add("preview");
 
   return kinds;
 }

@@ -35,6 +35,7 @@ const row = (over: Partial<CandidateRow>): CandidateRow => ({
   in_scope: false,
   shadowed: false,
   has_text: true,
+  stage: "",
   ...over,
 });
 

@@ -533,6 +533,41 @@ Build an image and roll it out.
     );
   });
 
+  it("prefers a stable page to one its front matter declares experimental, unless asked", async () => {
+    const ask = await corpusProject({
+      "api/route.md": `# route.js
+
+## CORS
+
+Set CORS headers on the Response of a route handler, so that browsers
+on other origins may read what it returns, naming the methods and the
+origins allowed, and how long a browser may keep that answer.
+`,
+      "api/route-go.md": `---
+version: experimental
+---
+# route.go
+
+## CORS
+
+This experimental Go route handler sets CORS headers on its response
+writer for cross-origin requests; every route handler sets its own headers.
+`,
+      "guide/deploying.md": `# Deploying
+
+## Servers
+
+Run the server behind a proxy.
+`,
+    });
+    await expectKindYields(ask, {
+      feature: "route handler cors headers",
+      featureAt: { path: "api/route.md", heading: "CORS" },
+      kind: "experimental route handler cors headers",
+      kindAt: { path: "api/route-go.md", heading: "CORS" },
+    });
+  });
+
   it("says no answer when the product a question names is mentioned only off the point", async () => {
     const ask = await corpusProject(namedCorpus);
     const answer = await ask(
