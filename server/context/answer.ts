@@ -1,4 +1,3 @@
-import { askedKinds, documentKind, type DocumentKind } from "./document-kinds";
 import { sql, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { invalidInput, isForeignKeyViolation } from "@/server/errors";
@@ -9,6 +8,7 @@ import { requireProjectRole } from "@/server/identity/access";
 import { now } from "@/server/runtime";
 import { assertAgentActive } from "@/server/guardrails/agents";
 import { parseInput } from "@/server/input";
+import { askedKinds, documentKind, type DocumentKind } from "./document-kinds";
 import { compareVersions } from "./status";
 import { namedWords, questionTerms } from "./question";
 import {
@@ -121,8 +121,9 @@ const statusWeight = 0.85;
 const versionWeight = 0.95;
 
 /** Score factor of an upgrade, migration or legacy document when the
- * question asks about no change, and of an error explanation when it
- * reports no error (./document-kinds.ts). */
+ * question asks about no change, of an error explanation when it reports
+ * no error, and of an experimental or canary page when it names no such
+ * stage (./document-kinds.ts). */
 const unaskedKindWeight = 0.8;
 
 /** Score factor of a document in a top folder that mostly mirrors a
@@ -174,8 +175,8 @@ export interface CandidateRow {
   identifier_hits: number;
   heading_identifier_hits: number;
   in_scope: boolean;
-  /** Whether the same path below the top folder exists in a larger top
-   * folder (pages/x.md beside app/x.md). */
+  /** Whether the document's top folder mostly repeats the paths of a
+   * larger one (pages/ beside app/). */
   shadowed: boolean;
   /** Whether the section holds text beyond its heading line. */
   has_text: boolean;
@@ -623,6 +624,9 @@ async function relatedHeadingTerms(
   });
 }
 
+/** Words as a reason lists them: "kafka", "quic". */
+const quoteWords = (words: string[]) => words.map((w) => `"${w}"`).join(", ");
+
 /** The first of the candidates whose heading path or text mentions
  * every one of the words (whole words, any case), among those that match
  * enough of the question to be served. */
@@ -663,8 +667,7 @@ async function unmentioned(
   includeStale: boolean | undefined,
   source: string | undefined,
 ): Promise<string> {
-  const list = (ws: string[]) => ws.map((w) => `"${w}"`).join(", ");
-  if (includeStale) return `No document mentions ${list(words)}`;
+  if (includeStale) return `No document mentions ${quoteWords(words)}`;
   const { terms } = await weighTerms(
     db,
     projectId,
@@ -674,9 +677,9 @@ async function unmentioned(
   const inOlder = terms.filter((t) => t.df > 0).map((t) => t.word);
 
   return inOlder.length === 0
-    ? `No document mentions ${list(words)}`
-    : `No current document mentions ${list(words)}; stale, duplicate or ` +
-        `superseded ones mention ${list(inOlder)} (ask with include_stale ` +
+    ? `No document mentions ${quoteWords(words)}`
+    : `No current document mentions ${quoteWords(words)}; stale, duplicate ` +
+        `or superseded ones mention ${quoteWords(inOlder)} (ask with include_stale ` +
         `to search them)`;
 }
 
@@ -956,8 +959,9 @@ export async function answerQuestion(
   const best =
     rareNames.length === 0
       ? scored[0]
-      : await firstMentioning(db, scored.slice(0, 5), rareNames);
-  const quoted = (list: string[]) => list.map((w) => `"${w}"`).join(", ");
+      : absentNames.length > 0
+        ? undefined
+        : await firstMentioning(db, scored.slice(0, 5), rareNames);
   if (absentNames.length > 0) {
     // A product or protocol the question names that no document mentions.
     result = noAnswer(
@@ -965,7 +969,7 @@ export async function answerQuestion(
     );
   } else if (rareNames.length > 0 && !best) {
     result = noAnswer(
-      `No section that matches the question mentions ${quoted(rareNames)}`,
+      `No section that matches the question mentions ${quoteWords(rareNames)}`,
     );
   } else if (
     unknownShare >= answerThresholds.maxUnknownShare &&

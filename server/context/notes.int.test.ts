@@ -721,6 +721,31 @@ describe.each(testKinds)("writing back context on %s", (kind) => {
     expect(text).not.toContain("wrong");
   });
 
+  it("refuses a patch whose body leaves a code fence open, and keeps the sections after it", async () => {
+    const written = await write({
+      kind: "note",
+      topic: "fences",
+      title: "Fences",
+      body: "## One\n\nfirst\n\n## Two\n\nsecond\n\n## Three\n\nthird",
+    });
+    const id = written.body.document.id as string;
+    const open = await patchSection(id, "One", "```bash\nmake deploy");
+    expect(open.status).toBe(400);
+    expect(open.body.error.details).toEqual([
+      {
+        path: "body",
+        message: expect.stringContaining("code fence it does not close"),
+      },
+    ]);
+    expect(
+      (await patchSection(id, "One", "```bash\nmake deploy\n```")).status,
+    ).toBe(200);
+    expect((await patchSection(id, "Three", "still third")).status).toBe(200);
+    const text = await currentText(id);
+    expect(text).toContain("```bash\nmake deploy\n```\n\n## Two");
+    expect(text).toContain("## Three\n\nstill third");
+  });
+
   it("audits every change with the agent as actor", async () => {
     const audited = await handle.db
       .select({ action: auditLog.action, actorId: auditLog.actorId })

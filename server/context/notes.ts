@@ -29,7 +29,7 @@ import {
   replaceSectionBody,
   trimBlankLines,
 } from "./patch";
-import { sectionMarkdown } from "./sectioner";
+import { leavesFenceOpen, sectionMarkdown } from "./sectioner";
 
 // Write-back: agents store what they learned (decisions, runbooks, notes)
 // as documents of the "agent-notes" source, sectioned and indexed like any
@@ -93,7 +93,14 @@ export const patchNoteSectionInput = noteIdInput.extend({
   /** The heading's text ("Rollback") or its path ("Deploys > Rollback"). */
   heading: z.string().trim().min(1, "Name the heading").max(1000),
   /** The section's new body, without its heading line. */
-  body: z.string().max(200_000),
+  body: z
+    .string()
+    .max(200_000)
+    .refine(
+      (body) => !leavesFenceOpen(body),
+      "the body opens a code fence it does not close; left open it would " +
+        "swallow the sections after this one",
+    ),
 });
 
 export interface NotePointer {

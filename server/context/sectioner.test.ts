@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { sectionMarkdown, sectionParts } from "./sectioner";
+import { leavesFenceOpen, sectionMarkdown, sectionParts } from "./sectioner";
 
 const doc = [
   "---",
@@ -327,5 +327,20 @@ describe("front matter that cannot be stored", () => {
     const result = sectionMarkdown("---\njust words\n---\n# A\n", "a.md");
     expect(result.frontMatter).toEqual({});
     expect(result.frontMatterError).toMatch(/not a mapping/);
+  });
+});
+
+describe("leavesFenceOpen", () => {
+  it("tells a text that opens a fence without closing it", () => {
+    expect(leavesFenceOpen("```bash\nmake deploy")).toBe(true);
+    expect(leavesFenceOpen("~~~\ncode\n```")).toBe(true);
+    expect(leavesFenceOpen("````\n```\n```")).toBe(true);
+  });
+
+  it("accepts closed fences, inline code and plain text", () => {
+    expect(leavesFenceOpen("```bash\nmake deploy\n```")).toBe(false);
+    expect(leavesFenceOpen("Run ```make``` inline.")).toBe(false);
+    expect(leavesFenceOpen("text\r\n```\r\ncode\r\n```")).toBe(false);
+    expect(leavesFenceOpen("")).toBe(false);
   });
 });

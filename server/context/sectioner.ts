@@ -89,6 +89,20 @@ function closesFence(line: string, fence: Fence): boolean {
   );
 }
 
+/** Whether the text opens a code fence that it does not close. */
+export function leavesFenceOpen(text: string): boolean {
+  let fence: Fence | null = null;
+  for (const line of text.replace(/\r\n?/g, "\n").split("\n")) {
+    if (fence) {
+      if (closesFence(line, fence)) fence = null;
+    } else {
+      fence = openedFence(line);
+    }
+  }
+
+  return fence !== null;
+}
+
 function headingText(raw: string | undefined): string {
   const text = (raw ?? "").trim();
   if (/^#+$/.test(text)) return "";
