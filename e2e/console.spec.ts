@@ -470,7 +470,9 @@ test("a critical red flag reaches the inbox and a signed webhook", async ({
 
   try {
     await openHydrated(page, `/projects/${project}/settings`);
-    await page.getByLabel("URL").fill(`http://127.0.0.1:${port}/flotilla`);
+    await page
+      .getByLabel("URL", { exact: true })
+      .fill(`http://127.0.0.1:${port}/flotilla`);
     await page.getByLabel("Critical red flag").check();
     await page.getByRole("button", { name: "Add endpoint" }).click();
     const shown = page.getByTestId("webhook-secret");
