@@ -210,6 +210,8 @@ async function rankSections(
   identifiers: string[],
   options: {
     scopes: string[];
+    /** Top folders that mostly mirror a larger one. */
+    shadowed: string[];
     sections: number;
     limit: number;
     servable: SQL;
@@ -217,7 +219,7 @@ async function rankSections(
     asked: string;
   },
 ): Promise<CandidateRow[]> {
-  const { scopes, sections, limit, servable, asked } = options;
+  const { scopes, shadowed, sections, limit, servable, asked } = options;
   const present = terms.filter((t) => t.df > 0);
   if (present.length === 0) return [];
   // Words in more than a tenth of all sections ("use", "page", "data")
@@ -272,28 +274,9 @@ async function rankSections(
     db,
     sql`with terms(i, q, idf, selective, counted) as (values ${termValues}),
         servable_documents as materialized (
-          select d.id, split_part(d.path, '/', 1) as tree,
-                 substr(d.path, strpos(d.path, '/') + 1) as rest
+          select d.id
             from context_documents d
            where d.project_id = ${projectId} and ${servable}
-        ),
-        tree_sizes as (
-          select tree, count(*) as n from servable_documents
-           where rest <> tree group by tree
-        ),
-        mirrored as (
-          select a.tree, b.tree as mirror, count(*) as n
-            from servable_documents a
-            join servable_documents b on b.rest = a.rest and b.tree <> a.tree
-           where a.rest <> a.tree
-           group by a.tree, b.tree
-        ),
-        shadowed_trees as (
-          select m.tree
-            from mirrored m
-            join tree_sizes sa on sa.tree = m.tree
-            join tree_sizes sb on sb.tree = m.mirror
-           where sb.n > sa.n and m.n * 2 >= sa.n
         ),
         hits as materialized (
           select s.id,
@@ -356,8 +339,10 @@ async function rankSections(
                n.path_hits,
                (${identifierHits})::int as identifier_hits,
                (${headingIdentifierHits})::int as heading_identifier_hits,
-               (split_part(d.path, '/', 1) in (select tree from shadowed_trees)
-                 and d.path like '%/%') as shadowed,
+               (split_part(d.path, '/', 1) in (${sql.join(
+                 shadowed.map((w) => sql`${w}`),
+                 sql`, `,
+               )}) and d.path like '%/%') as shadowed,
                (s.level = 0 or s.body ~ '\\n\\s*\\S') as has_text,
                (split_part(d.path, '/', 1) in (${sql.join(
                  scopes.map((w) => sql`${w}`),
@@ -841,7 +826,7 @@ export async function answerQuestion(
     ],
     servable,
   );
-  const { sections } = weighed;
+  const { sections, shadowed } = weighed;
   let { terms } = weighed;
 
   // A misspelled word no document contains stands in for the heading word
@@ -917,6 +902,7 @@ export async function answerQuestion(
     .filter(Boolean);
   const rows = await rankSections(db, project.id, terms, identifiers, {
     scopes: scopes.length ? scopes : [""],
+    shadowed: shadowed.length ? shadowed : [""],
     sections,
     limit: 200,
     servable: servable.where,

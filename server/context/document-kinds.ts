@@ -14,6 +14,9 @@
 // about a change, reports an error, or names the stage. Pure: paths,
 // titles, declared stages and question text.
 
+import { sql, type SQL } from "drizzle-orm";
+import { queryRows, type Database } from "@/db/client";
+
 export type DocumentKind = "change" | "error" | "preview";
 
 /** A path segment or title word that marks a document as being about a
@@ -70,4 +73,42 @@ export function askedKinds(question: string): Set<DocumentKind> {
   if (previewQuestion.test(question)) kinds.add("preview");
 
   return kinds;
+}
+
+/** Top folders of the servable documents whose documents mostly repeat
+ * the paths (below the top folder) of a larger top folder: pages/ beside
+ * app/, docs kept for two ways of doing the same thing. A document
+ * directly in the root belongs to no folder. */
+export async function shadowedFolders(
+  db: Database,
+  projectId: string,
+  servable: SQL,
+): Promise<string[]> {
+  const rows = await queryRows<{ tree: string }>(
+    db,
+    sql`with servable_documents as materialized (
+          select split_part(d.path, '/', 1) as tree,
+                 substr(d.path, strpos(d.path, '/') + 1) as rest
+            from context_documents d
+           where d.project_id = ${projectId} and ${servable}
+             and d.path like '%/%'
+        ),
+        tree_sizes as (
+          select tree, count(*) as n from servable_documents group by tree
+        ),
+        mirrored as (
+          select a.tree, b.tree as mirror, count(*) as n
+            from servable_documents a
+            join servable_documents b on b.rest = a.rest and b.tree <> a.tree
+           group by a.tree, b.tree
+        )
+        select m.tree
+          from mirrored m
+          join tree_sizes sa on sa.tree = m.tree
+          join tree_sizes sb on sb.tree = m.mirror
+         where sb.n > sa.n and m.n * 2 >= sa.n
+         order by m.tree`,
+  );
+
+  return rows.map((r) => r.tree);
 }

@@ -1,8 +1,10 @@
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database } from "@/db/client";
+import { shadowedFolders } from "./document-kinds";
 
 // How rare each question word is among the sections that may answer (its
-// document frequency, for IDF). The frequencies of every word of those
+// document frequency, for IDF), and which of their top folders mostly
+// mirror a larger one. The frequencies of every word of those
 // sections are read in one pass (unnest of the search vectors) and kept
 // per project and set of servable documents while those documents are
 // unchanged: a fingerprint of their ids, statuses, content hashes and
@@ -36,6 +38,8 @@ export interface Term {
 interface Counts {
   fingerprint: string;
   sections: number;
+  /** Top folders that mostly mirror a larger one (./document-kinds.ts). */
+  shadowed: string[];
   /** Sections per lexeme, for every lexeme of the servable sections. */
   lexemes: Map<string, number>;
   /** Sections per multi-lexeme query, counted when first asked. */
@@ -94,8 +98,8 @@ export async function weighTerms(
   projectId: string,
   candidates: Array<{ word: string; role: TermRole }>,
   servable: { where: SQL; key: string },
-): Promise<{ terms: Term[]; sections: number }> {
-  if (candidates.length === 0) return { terms: [], sections: 0 };
+): Promise<{ terms: Term[]; sections: number; shadowed: string[] }> {
+  if (candidates.length === 0) return { terms: [], sections: 0, shadowed: [] };
   const words = candidates.map((c) => c.word);
   const values = sql.join(
     words.map((word, i) => sql`(${i}::int, ${word}::text)`),
@@ -128,12 +132,11 @@ export async function weighTerms(
     // Rarity is measured over the sections that may answer: indexing an
     // older release beside the current one must not change which current
     // section answers, and a word only stale copies use is unknown.
-    const { sections, lexemes } = await lexemeCounts(
-      db,
-      projectId,
-      servable.where,
-    );
-    counts = { fingerprint, sections, lexemes, queries: new Map() };
+    const [{ sections, lexemes }, shadowed] = await Promise.all([
+      lexemeCounts(db, projectId, servable.where),
+      shadowedFolders(db, projectId, servable.where),
+    ]);
+    counts = { fingerprint, sections, lexemes, shadowed, queries: new Map() };
     cache.delete(key);
     cache.set(key, counts);
     if (cache.size > MAX_SETS) {
@@ -198,7 +201,7 @@ export async function weighTerms(
     });
   }
 
-  return { terms, sections: count };
+  return { terms, sections: count, shadowed: known.shadowed };
 }
 
 /** Terms for lexemes already stemmed (heading words the question's words
