@@ -174,6 +174,8 @@ export interface CandidateRow {
   path_hits: number;
   identifier_hits: number;
   heading_identifier_hits: number;
+  /** Whether the document's title is an identifier the question names. */
+  title_identifier: boolean;
   in_scope: boolean;
   /** Whether the document's top folder mostly repeats the paths of a
    * larger one (pages/ beside app/). */
@@ -255,6 +257,17 @@ async function rankSections(
         sql` + `,
       )
     : sql`0`;
+  // A document titled with an identifier the question names (redirect.md
+  // titled "redirect" for redirect()) is that identifier's own page.
+  const titleNames = [
+    ...new Set(identifiers.map((id) => id.replace(/\(\)$/, "").toLowerCase())),
+  ];
+  const titleIdentifier: SQL = titleNames.length
+    ? sql`lower(replace(d.title, chr(96), '')) in (${sql.join(
+        titleNames.map((name) => sql`${name}`),
+        sql`, `,
+      )})`
+    : sql`false`;
   const identifierHits: SQL = identifiers.length
     ? sql.join(
         identifiers.map(
@@ -339,6 +352,7 @@ async function rankSections(
                n.path_hits,
                (${identifierHits})::int as identifier_hits,
                (${headingIdentifierHits})::int as heading_identifier_hits,
+               (${titleIdentifier}) as title_identifier,
                (split_part(d.path, '/', 1) in (${sql.join(
                  shadowed.map((w) => sql`${w}`),
                  sql`, `,
@@ -358,6 +372,10 @@ async function rankSections(
          limit ${limit}`,
   );
 }
+
+/** Relevance a section gains when its document's title is an
+ * identifier the question names. */
+const titleIdentifierWeight = 0.3;
 
 /** Weight of a heading's trigram similarity to the question's words: a
  * terse question ("cacheLife preset profiles") reads like the heading
@@ -411,7 +429,8 @@ function scoreCandidates(
         0.5 * headingShare +
         headingSimilarityWeight * row.heading_similarity +
         0.1 * row.path_hits +
-        (row.in_scope ? 0.3 : 0);
+        (row.in_scope ? 0.3 : 0) +
+        (row.title_identifier ? titleIdentifierWeight : 0);
       // When stale documents or older releases may answer, a current one
       // that answers about as well still wins.
       const status = row.status === "canonical" ? 1 : statusWeight;

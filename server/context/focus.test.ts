@@ -32,6 +32,7 @@ const row = (over: Partial<CandidateRow>): CandidateRow => ({
   path_hits: 0,
   identifier_hits: 0,
   heading_identifier_hits: 0,
+  title_identifier: false,
   in_scope: false,
   shadowed: false,
   has_text: true,

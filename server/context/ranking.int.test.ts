@@ -425,6 +425,32 @@ Send the visitor to another route.
     ).toMatchObject({ path: "pages/routing/links.md" });
   });
 
+  it("prefers the page titled with the function a question names to a page that mentions it more", async () => {
+    const ask = await corpusProject({
+      "api/redirect.md": `# redirect
+
+## Behavior
+
+redirect throws, so call it outside a try block. It sends a 307 status
+code, or 303 See Other from a Server Action so that the browser follows
+with a GET. It works in Server Components, Route Handlers and Server
+Actions, and in Client Components while they render.
+`,
+      "api/permanent-redirect.md": `# permanentRedirect
+
+## Behavior
+
+permanentRedirect throws like redirect, so call it outside a try block:
+a redirect in a try block is caught by its catch, and the try block
+swallows the redirect. The redirect sends a 308 status code.
+`,
+    });
+    expect(answered(await ask("redirect() in a try block"))).toMatchObject({
+      path: "api/redirect.md",
+      heading: "Behavior",
+    });
+  });
+
   it("finds an identifier's section from its words spelled out", async () => {
     const ask = await corpusProject({
       "api/vitals.md": `# Metrics
