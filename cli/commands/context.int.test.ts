@@ -63,4 +63,52 @@ describe("flotilla context index", () => {
       skipped: [{ path: "b.md" }, { path: "e.md" }],
     });
   });
+
+  it("refuses a folder with no markdown unless --allow-empty, and says what it removed", async () => {
+    json(await flotilla(dataDir, ["project", "create", "wiki", "--json"]));
+    const wiki = path.join(tmp, "wiki");
+    const empty = path.join(tmp, "empty");
+    fs.mkdirSync(wiki);
+    fs.mkdirSync(empty);
+    fs.writeFileSync(path.join(wiki, "a.md"), "# Alpha\n\nOne.\n");
+    fs.writeFileSync(
+      path.join(wiki, "b.md"),
+      "---\nsuperseded_by: gone.md\n---\n# Beta\n\nTwo.\n",
+    );
+    const index = (dir: string, ...flags: string[]) =>
+      flotilla(dataDir, [
+        "context",
+        "index",
+        dir,
+        "--project",
+        "wiki",
+        "--source",
+        "wiki",
+        ...flags,
+      ]);
+
+    const first = await index(wiki);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(
+      "Warnings 1:\n  b.md: superseded_by: gone.md in front matter names " +
+        "no document of this source; not marked superseded",
+    );
+    expect(first.stdout).toContain("2 canonical");
+
+    const refused = await index(empty);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe("");
+    expect(refused.stderr).toBe(
+      `flotilla: ${empty} holds no markdown files (.md, .mdx). Nothing was ` +
+        "indexed and nothing was removed; to remove every document of " +
+        "source wiki on purpose, index it allowing an empty folder " +
+        "(--allow-empty)\n",
+    );
+
+    const emptied = await index(empty, "--allow-empty");
+    expect(emptied.code).toBe(0);
+    expect(emptied.stdout).toContain(
+      "removed     2 (documents whose files are no longer in the folder)",
+    );
+  });
 });

@@ -7,13 +7,15 @@ import {
 } from "@/server/context";
 import { cliActor, emit, withDatabase } from "../context";
 
-// `flotilla context index DIR --project SLUG [--source NAME] [--version V]`: a progress
-// bar on stderr when it is a terminal, a line every few seconds otherwise.
+// `flotilla context index DIR --project SLUG [--source NAME] [--version V]
+// [--allow-empty]`: a progress bar on stderr when it is a terminal, a line
+// every few seconds otherwise.
 
 interface IndexOptions {
   project: string;
   source?: string;
   version?: string;
+  allowEmpty?: boolean;
   json?: boolean;
 }
 
@@ -68,7 +70,10 @@ export function describeSummary(summary: IndexSummary): string {
       `${summary.tokens} tokens)`,
     `  unchanged   ${summary.unchanged}` +
       (summary.redated > 0 ? ` (${summary.redated} newly dated)` : ""),
-    `  removed     ${summary.removed}`,
+    `  removed     ${summary.removed}` +
+      (summary.removed > 0
+        ? ` (documents whose files are no longer in the folder)`
+        : ""),
     `  statuses    ${
       Object.entries(summary.statuses)
         .map(([status, n]) => `${n} ${status}`)
@@ -96,6 +101,11 @@ export function register(program: Command) {
       "--version <label>",
       "release of the source (e.g. 16.5.0); older releases become stale",
     )
+    .option(
+      "--allow-empty",
+      "index a folder with no markdown files, removing every document of " +
+        "the source (and version); refused without it",
+    )
     .option("--json", "print the summary as JSON")
     .action(async (dir: string, options: IndexOptions) => {
       const progress = progressReporter(process.stderr);
@@ -108,6 +118,7 @@ export function register(program: Command) {
             dir,
             source: options.source,
             version: options.version,
+            allowEmpty: options.allowEmpty ?? false,
           },
           progress.report,
         ),

@@ -22,14 +22,28 @@ import {
  * statuses come from what the agents said (supersedes), not from rules. */
 export const AGENT_NOTES_SOURCE = "agent-notes";
 
+/** Front matter of a stored document that the status rules could not act
+ * on (./status.ts). */
+export interface StatusWarning {
+  path: string;
+  version: string;
+  problem: string;
+}
+
+export interface SourceStatuses {
+  /** The number of documents per status. */
+  statuses: Record<string, number>;
+  warnings: StatusWarning[];
+}
+
 /** Works out every status of a source again and writes the ones that
- * changed; returns the number of documents per status. */
+ * changed. */
 export async function classifySource(
   db: Database,
   projectId: string,
   source: string,
-): Promise<Record<string, number>> {
-  if (source === AGENT_NOTES_SOURCE) return {};
+): Promise<SourceStatuses> {
+  if (source === AGENT_NOTES_SOURCE) return { statuses: {}, warnings: [] };
   const rows = await db
     .select({
       id: contextDocuments.id,
@@ -74,16 +88,29 @@ export async function classifySource(
   const { staleAfterDays } = await contextSettingsFor(db, projectId);
   const classified = classifyDocuments(inputs, { staleAfterDays, now: now() });
   const counts: Record<string, number> = {};
+  const warnings: StatusWarning[] = [];
   const changed = rows.flatMap((row) => {
     const next = classified.get(row.id);
     if (!next) return [];
     counts[next.status] = (counts[next.status] ?? 0) + 1;
+    for (const problem of next.warnings ?? []) {
+      warnings.push({ path: row.path, version: row.version, problem });
+    }
     const same =
       next.status === row.status &&
       next.reason === row.statusReason &&
       next.canonicalId === row.canonicalDocumentId;
 
-    return same ? [] : [{ id: row.id, ...next }];
+    return same
+      ? []
+      : [
+          {
+            id: row.id,
+            status: next.status,
+            reason: next.reason,
+            canonicalId: next.canonicalId,
+          },
+        ];
   });
   if (changed.length > 0) {
     await db.transaction(async (tx) => {
@@ -100,7 +127,7 @@ export async function classifySource(
     });
   }
 
-  return counts;
+  return { statuses: counts, warnings };
 }
 
 export const setDocumentStatusInput = z.object({

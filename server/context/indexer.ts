@@ -57,6 +57,10 @@ export const indexDirectoryInput = z.object({
   dir: z.string().min(1),
   source: sourceName.default("default"),
   version: versionLabel,
+  /** Index a folder with no markdown files anyway, which removes every
+   * document of the source (and version). Off, such a folder is refused:
+   * it is more often a mistyped path than an emptied folder. */
+  allowEmpty: z.boolean().default(false),
 });
 
 const relativePath = z
@@ -89,6 +93,10 @@ export interface IndexProgress {
 export interface FileProblem {
   path: string;
   problem: string;
+  /** Set on front matter the status rules could not act on. These are
+   * worked out for the whole release at the end of every run, so the
+   * latest run's list replaces an earlier one's. */
+  statusRule?: true;
 }
 
 export interface IndexSummary {
@@ -106,7 +114,10 @@ export interface IndexSummary {
    * keeps its last indexed text). */
   skipped: FileProblem[];
   /** Files indexed with a caveat: text that is not valid UTF-8, front
-   * matter that could not be read. Only files read in this run. */
+   * matter that could not be read (only files read in this run); and
+   * documents of the release whose front matter the status rules could
+   * not act on, such as a superseded_by naming no document (all of them,
+   * at every run, until fixed). */
   warnings: FileProblem[];
   /** Sections and tokens of the files indexed in this run. */
   sections: number;
@@ -408,6 +419,8 @@ interface IndexRun {
   read: (path: string) => Promise<FileText>;
   /** Whether documents of the source missing from `paths` are removed. */
   removeMissing: boolean;
+  /** Whether a run with nothing to index may still remove documents. */
+  allowEmpty?: boolean;
   onProgress?: ProgressListener;
 }
 
@@ -492,6 +505,17 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
     run.onProgress?.({ done: i + 1, total: run.paths.length, path: filePath });
   }
   await flush();
+  if (
+    run.removeMissing &&
+    !run.allowEmpty &&
+    summary.indexed + summary.unchanged === 0
+  ) {
+    // Nothing has been written yet: every file was skipped.
+    throw nothingIndexable(
+      { source, version },
+      { seen: run.paths.length, skipped: summary.skipped },
+    );
+  }
   if (redated.length > 0) {
     await db.transaction(async (tx) => {
       for (const file of redated) {
@@ -521,7 +545,16 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
   }
   // Statuses depend on the whole source (other versions, duplicates), so
   // they are worked out again after every run, changed or not.
-  summary.statuses = await classifySource(db, project.id, source);
+  const classified = await classifySource(db, project.id, source);
+  summary.statuses = classified.statuses;
+  for (const warning of classified.warnings) {
+    if (warning.version !== version) continue;
+    summary.warnings.push({
+      path: warning.path,
+      problem: warning.problem,
+      statusRule: true,
+    });
+  }
   if (summary.indexed > 0 || summary.removed > 0) {
     // Fresh planner statistics: embedded PGlite has no autovacuum, and
     // without them the ranking joins pick slow plans after a bulk load.
@@ -553,6 +586,33 @@ async function runIndex(db: Database, actor: Actor, run: IndexRun) {
   return summary;
 }
 
+/** The refusal of a folder run with nothing to index: removing every
+ * document of the source is more often a mistake (a mistyped or wrong
+ * path) than meant, so it needs allowEmpty. */
+function nothingIndexable(
+  where: { dir?: string; source: string; version: string },
+  files: { seen: number; skipped: FileProblem[]; links?: number },
+) {
+  const [first, ...more] = files.skipped;
+  const found =
+    files.seen === 0
+      ? `${where.dir} holds no markdown files (.md, .mdx)` +
+        (files.links ? `, only symbolic links, which are not followed` : "")
+      : `the folder holds no markdown files that can be indexed, ` +
+        `${files.seen} skipped (${first?.path}: ${first?.problem}` +
+        `${more.length > 0 ? `; and ${more.length} more` : ""})`;
+  const label = where.version
+    ? `${where.source}@${where.version}`
+    : where.source;
+
+  return invalidInput(
+    `${found}. Nothing was indexed and nothing was removed; to remove ` +
+      `every document of source ${label} on purpose, index it allowing ` +
+      `an empty folder (--allow-empty)`,
+    [{ path: "dir", message: "holds no markdown files" }],
+  );
+}
+
 /** Indexes every .md/.mdx file under a folder into one source of a
  * project; documents whose files are gone are removed. */
 export async function indexDirectory(
@@ -566,6 +626,7 @@ export async function indexDirectory(
     dir,
     source,
     version,
+    allowEmpty,
   } = parseInput(indexDirectoryInput, input);
   const { project } = await requireProjectRole(db, actor, slug, "operator");
   const root = path.resolve(dir);
@@ -576,6 +637,12 @@ export async function indexDirectory(
     ]);
   }
   const { files: paths, links } = await listMarkdownFiles(root);
+  if (paths.length === 0 && !allowEmpty) {
+    throw nothingIndexable(
+      { dir, source, version },
+      { seen: 0, skipped: [], links: links.length },
+    );
+  }
   // One git log for the whole folder; null outside a working tree.
   const git = await gitDates(root);
 
@@ -598,6 +665,7 @@ export async function indexDirectory(
       return { ...text, modifiedAt: stat.mtime, modifiedSource: "file" };
     },
     removeMissing: true,
+    allowEmpty,
     onProgress,
   });
 }

@@ -98,7 +98,7 @@ export async function updateContextSettings(
     );
   const statuses: Record<string, number> = {};
   for (const { source } of sources) {
-    const counts = await classifySource(db, project.id, source);
+    const { statuses: counts } = await classifySource(db, project.id, source);
     for (const [status, n] of Object.entries(counts)) {
       statuses[status] = (statuses[status] ?? 0) + n;
     }

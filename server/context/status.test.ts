@@ -165,6 +165,7 @@ describe("classifyDocuments", () => {
   });
 
   it("reads the declared status from front matter", () => {
+    const auth = doc({ path: "auth.md" });
     const superseded = doc({
       path: "old-auth.md",
       frontMatter: { superseded_by: "auth.md" },
@@ -177,17 +178,21 @@ describe("classifyDocuments", () => {
       path: "draft.md",
       frontMatter: { status: "stale" },
     });
-    const unknown = doc({ path: "x.md", frontMatter: { status: "wip" } });
+    const published = doc({
+      path: "x.md",
+      frontMatter: { status: "Published" },
+    });
     const result = classifyDocuments([
+      auth,
       superseded,
       deprecated,
       declared,
-      unknown,
+      published,
     ]);
-    expect(result.get(superseded.id)).toMatchObject({
+    expect(result.get(superseded.id)).toEqual({
       status: "superseded",
-      reason: "superseded by auth.md (front matter; not indexed)",
-      canonicalId: null,
+      reason: "superseded by auth.md (front matter)",
+      canonicalId: auth.id,
     });
     expect(result.get(deprecated.id)).toMatchObject({
       status: "stale",
@@ -197,7 +202,72 @@ describe("classifyDocuments", () => {
       status: "stale",
       reason: "status: stale in front matter",
     });
-    expect(result.get(unknown.id)?.status).toBe("canonical");
+    expect(result.get(published.id)).toEqual({
+      status: "canonical",
+      reason: null,
+      canonicalId: null,
+    });
+  });
+
+  it("keeps a document whose superseded_by names nothing, with a warning", () => {
+    const orphan = doc({
+      path: "guides/old-auth.md",
+      frontMatter: { superseded_by: "guides/missing-auth.md" },
+    });
+    const draftToo = doc({
+      path: "guides/old-deploy.md",
+      frontMatter: { superseded_by: "nowhere.md", status: "draft" },
+    });
+    const result = classifyDocuments([orphan, draftToo]);
+    expect(result.get(orphan.id)).toEqual({
+      status: "canonical",
+      reason: null,
+      canonicalId: null,
+      warnings: [
+        "superseded_by: guides/missing-auth.md in front matter names no " +
+          "document of this source; not marked superseded",
+      ],
+    });
+    // The other rules still apply: here, the declared draft.
+    expect(result.get(draftToo.id)).toMatchObject({
+      status: "stale",
+      reason: "front matter declares a draft (status: draft), not published",
+      warnings: [expect.stringContaining("nowhere.md")],
+    });
+  });
+
+  it("takes a declared draft as not current", () => {
+    const drafts = ["draft", "WIP", "work in progress", "proposed"].map(
+      (status, i) => doc({ path: `d${i}.md`, frontMatter: { status } }),
+    );
+    const result = classifyDocuments(drafts);
+    expect(drafts.map((d) => result.get(d.id))).toEqual([
+      {
+        status: "stale",
+        reason: "front matter declares a draft (status: draft), not published",
+        canonicalId: null,
+      },
+      expect.objectContaining({ reason: expect.stringContaining("WIP") }),
+      expect.objectContaining({ status: "stale" }),
+      expect.objectContaining({ status: "stale" }),
+    ]);
+  });
+
+  it("warns about a declared status it does not know", () => {
+    const unknown = doc({ path: "x.md", frontMatter: { status: "shiny" } });
+    const notText = doc({ path: "y.md", frontMatter: { status: 3 } });
+    const result = classifyDocuments([unknown, notText]);
+    expect(result.get(unknown.id)).toMatchObject({
+      status: "canonical",
+      warnings: [
+        expect.stringMatching(
+          /^status: shiny in front matter is not a known status \(known: canonical, stale, .*draft.*\); ignored$/,
+        ),
+      ],
+    });
+    expect(result.get(notText.id)?.warnings).toEqual([
+      expect.stringContaining("status: 3 in front matter"),
+    ]);
   });
 
   it("marks the older of two near-duplicates duplicate", () => {

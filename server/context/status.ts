@@ -44,6 +44,9 @@ export interface Classification {
   reason: string | null;
   /** The current document this one is a copy of, when there is one. */
   canonicalId: string | null;
+  /** Front matter the rules could not act on (a superseded_by naming no
+   * document, an unknown status); absent when there is none. */
+  warnings?: string[];
 }
 
 /** Documents at least this similar within one version are duplicates. */
@@ -174,56 +177,120 @@ type TargetResolver = (
   named: string,
 ) => ClassifiedInput | null;
 
+/** Declared `status` values, normalised (lower case, words joined by
+ * "-"), that mean the document is not current: common spellings of stale,
+ * and stages before publication, whose text may be wrong or unfinished. */
+const staleStatuses = ["deprecated", "obsolete", "archived"];
+const draftStatuses = [
+  "draft",
+  "wip",
+  "work-in-progress",
+  "in-progress",
+  "proposed",
+  "proposal",
+  "unpublished",
+  "todo",
+];
+/** Declared values that say the document is current: nothing to act on. */
+const currentStatuses = [
+  "current",
+  "published",
+  "active",
+  "stable",
+  "final",
+  "accepted",
+  "approved",
+  "live",
+];
+
+const knownStatuses = [
+  ...documentStatuses,
+  ...staleStatuses,
+  ...draftStatuses,
+  ...currentStatuses,
+];
+
+/** What the front matter says about a document's status, and what in it
+ * the rules could not act on (a warning for the index summary). */
+interface Declaration {
+  classification: Classification | null;
+  warnings: string[];
+}
+
 function declaredStatus(
   doc: ClassifiedInput,
   resolve: TargetResolver = () => null,
-): Classification | null {
+): Declaration {
+  const warnings: string[] = [];
+  const declare = (classification: Classification | null) => ({
+    classification,
+    warnings,
+  });
   const frontMatter = doc.frontMatter;
-  if (!frontMatter) return null;
+  if (!frontMatter) return declare(null);
   const supersededBy = frontMatter.superseded_by;
   if (typeof supersededBy === "string" && supersededBy.trim()) {
     const named = supersededBy.trim();
     const target = resolve(doc, named);
-
-    return target
-      ? {
-          status: "superseded",
-          reason: `superseded by ${target.path} (front matter)`,
-          canonicalId: target.id,
-        }
-      : {
-          status: "superseded",
-          reason: `superseded by ${named} (front matter; not indexed)`,
-          canonicalId: null,
-        };
+    if (target) {
+      return declare({
+        status: "superseded",
+        reason: `superseded by ${target.path} (front matter)`,
+        canonicalId: target.id,
+      });
+    }
+    // Pointing at nothing, the document would stop answering with no
+    // successor to answer instead; the other rules decide its status.
+    warnings.push(
+      `superseded_by: ${named} in front matter names no document of ` +
+        `this source; not marked superseded`,
+    );
   }
   if (frontMatter.deprecated === true || frontMatter.deprecated === "true") {
-    return {
+    return declare({
       status: "stale",
       reason: "deprecated: true in front matter",
       canonicalId: null,
-    };
+    });
   }
   const declared = frontMatter.status;
-  if (typeof declared === "string") {
-    const value = declared.trim().toLowerCase();
-    const known = (documentStatuses as readonly string[]).includes(value);
-    // "deprecated" and "obsolete" are common spellings of stale.
-    const status: DocumentStatus | null = known
-      ? (value as DocumentStatus)
-      : ["deprecated", "obsolete", "archived"].includes(value)
-        ? "stale"
-        : null;
-    if (status) {
-      return {
-        status,
-        reason: `status: ${declared.trim()} in front matter`,
-        canonicalId: null,
-      };
-    }
+  if (declared === undefined || declared === null) return declare(null);
+  const text =
+    typeof declared === "object" ? JSON.stringify(declared) : String(declared);
+  // Long enough to recognise; a stray paragraph is not repeated whole.
+  const shown = text.trim().slice(0, 80);
+  const value = shown.toLowerCase().replace(/[\s_]+/g, "-");
+  if ((documentStatuses as readonly string[]).includes(value)) {
+    return declare({
+      status: value as DocumentStatus,
+      reason: `status: ${shown} in front matter`,
+      canonicalId: null,
+    });
+  }
+  if (staleStatuses.includes(value)) {
+    return declare({
+      status: "stale",
+      reason: `status: ${shown} in front matter`,
+      canonicalId: null,
+    });
+  }
+  // A draft is not what the project says yet: it answers only when the
+  // asker includes stale documents.
+  if (draftStatuses.includes(value)) {
+    return declare({
+      status: "stale",
+      reason: `front matter declares a draft (status: ${shown}), not published`,
+      canonicalId: null,
+    });
+  }
+  if (!currentStatuses.includes(value)) {
+    warnings.push(
+      `status: ${shown || '""'} in front matter is not a known status ` +
+        `(known: ${knownStatuses.join(", ")}); ignored`,
+    );
   }
 
-  return null;
+  return declare(null);
 }
 
 /** Finds the current document an older one is a copy of: the same
@@ -402,8 +469,8 @@ function ageRule(
 }
 
 /** The status of every document of one source. Rules, strongest first:
- * an operator's override; front matter (superseded_by, deprecated,
- * status); versions (only the newest release is current, older copies
+ * an operator's override; front matter (a superseded_by that names a
+ * document, deprecated, status, a declared draft); versions (only the newest release is current, older copies
  * are stale; within a release, a lower front-matter `version` of the same
  * title is stale); near-duplicates within the current version (the newer
  * is canonical); last, age (unchanged longer than the project's limit). */
@@ -421,7 +488,11 @@ export function classifyDocuments(
   const current = docs.filter((d) => d.version === newest);
   const byPath = new Map(current.map((d) => [normalisePath(d.path), d]));
   const resolve = supersedingTarget(docs, newest);
-  const declared = (doc: ClassifiedInput) => declaredStatus(doc, resolve);
+  const declarations = new Map(
+    docs.map((doc) => [doc.id, declaredStatus(doc, resolve)]),
+  );
+  const declared = (doc: ClassifiedInput) =>
+    declarations.get(doc.id)?.classification ?? null;
   const undecided = current.filter((d) => !d.override && !declared(d));
   const declaredVersions = declaredVersionRule(undecided);
 
@@ -487,18 +558,20 @@ export function classifyDocuments(
           canonicalId: null,
         }
       : null;
+    const classification = overridden ??
+      declared(doc) ??
+      versionRule(doc) ??
+      declaredVersions.get(doc.id) ??
+      duplicateOf.get(doc.id) ??
+      ageRule(doc, age) ?? {
+        status: "canonical",
+        reason: null,
+        canonicalId: null,
+      };
+    const warnings = declarations.get(doc.id)?.warnings ?? [];
     result.set(
       doc.id,
-      overridden ??
-        declared(doc) ??
-        versionRule(doc) ??
-        declaredVersions.get(doc.id) ??
-        duplicateOf.get(doc.id) ??
-        ageRule(doc, age) ?? {
-          status: "canonical",
-          reason: null,
-          canonicalId: null,
-        },
+      warnings.length > 0 ? { ...classification, warnings } : classification,
     );
   }
 

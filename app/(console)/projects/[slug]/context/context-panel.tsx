@@ -7,6 +7,7 @@ import { SavingsChart } from "@/components/charts/savings-chart";
 import { formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { DocumentsPanel } from "./documents-panel";
+import { uploadProblems, type UploadProblem } from "./labels";
 import { StatusBadge } from "./status-badge";
 
 // The context page: ask a question as an agent would, see what lookups
@@ -289,9 +290,7 @@ function UploadPanel(props: { project: string }) {
   const upload = useMutation(trpc.context.upload.mutationOptions());
   const [folder, setFolder] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
-  const [problems, setProblems] = useState<
-    Array<{ path: string; problem: string; skipped: boolean }>
-  >([]);
+  const [problems, setProblems] = useState<UploadProblem[]>([]);
   const [progress, setProgress] = useState<string | null>(null);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
@@ -312,7 +311,7 @@ function UploadPanel(props: { project: string }) {
     setOutcome(null);
     setProblems([]);
     const totals = { indexed: 0, unchanged: 0, sections: 0 };
-    const found: typeof problems = [];
+    const summaries: Parameters<typeof uploadProblems>[0] = [];
     // Batches keep each request small when a whole folder is uploaded.
     for (let i = 0; i < files.length; i += UPLOAD_BATCH) {
       setProgress(`Indexing ${i} of ${files.length} files…`);
@@ -333,11 +332,9 @@ function UploadPanel(props: { project: string }) {
       totals.indexed += summary.indexed;
       totals.unchanged += summary.unchanged;
       totals.sections += summary.sections;
-      found.push(
-        ...summary.skipped.map((f) => ({ ...f, skipped: true })),
-        ...summary.warnings.map((f) => ({ ...f, skipped: false })),
-      );
+      summaries.push(summary);
     }
+    const found = uploadProblems(summaries);
     setProgress(null);
     const skipped = found.filter((f) => f.skipped).length;
     setOutcome(
@@ -397,7 +394,7 @@ function UploadPanel(props: { project: string }) {
         {problems.length > 0 && (
           <ul aria-label="Files skipped or indexed with warnings">
             {problems.map((f) => (
-              <li key={`${f.skipped}:${f.path}`}>
+              <li key={`${f.skipped}:${f.path}:${f.problem}`}>
                 <strong>{f.skipped ? "Skipped" : "Warning"}</strong>{" "}
                 <code>{f.path}</code>: {f.problem}
               </li>

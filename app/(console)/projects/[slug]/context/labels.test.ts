@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { documentCount, restoreBlockedBy } from "./labels";
+import { documentCount, restoreBlockedBy, uploadProblems } from "./labels";
 
 describe("documentCount", () => {
   it("pluralises", () => {
@@ -49,5 +49,46 @@ describe("restoreBlockedBy", () => {
         data: { domainCode: "conflict", details: { document: canonical } },
       }),
     ).toBeNull();
+  });
+});
+
+describe("uploadProblems", () => {
+  it("keeps every batch's file problems and the last batch's status warnings", () => {
+    const dangling = {
+      path: "deploy.md",
+      problem: "superseded_by: deploy-v2.md in front matter names no document",
+      statusRule: true as const,
+    };
+    const problems = uploadProblems([
+      {
+        skipped: [{ path: "nul.md", problem: "contains a NUL character" }],
+        warnings: [
+          { path: "latin.md", problem: "not valid UTF-8" },
+          // deploy-v2.md arrives in the next batch.
+          dangling,
+        ],
+      },
+      {
+        skipped: [],
+        warnings: [
+          {
+            path: "draft.md",
+            problem: "status: shiny in front matter is not a known status",
+            statusRule: true,
+          },
+        ],
+      },
+    ]);
+    expect(problems).toEqual([
+      { path: "nul.md", problem: "contains a NUL character", skipped: true },
+      { path: "latin.md", problem: "not valid UTF-8", skipped: false },
+      {
+        path: "draft.md",
+        problem: "status: shiny in front matter is not a known status",
+        statusRule: true,
+        skipped: false,
+      },
+    ]);
+    expect(uploadProblems([])).toEqual([]);
   });
 });

@@ -51,3 +51,37 @@ export function restoreBlockedBy(error: unknown): {
     },
   };
 }
+
+interface FileProblem {
+  path: string;
+  problem: string;
+  statusRule?: true;
+}
+
+/** A problem an upload met, for the list under the upload form. */
+export interface UploadProblem extends FileProblem {
+  skipped: boolean;
+}
+
+/** The problems of an upload sent in batches, in order: each batch's
+ * skipped files and warnings about reading its files, then the status
+ * rules' warnings of the last batch alone. Those are worked out for the
+ * whole release after every batch, so an earlier batch's may be out of
+ * date (a superseded_by naming a file of a later batch). */
+export function uploadProblems(
+  batches: Array<{ skipped: FileProblem[]; warnings: FileProblem[] }>,
+): UploadProblem[] {
+  const last = batches.at(-1);
+
+  return [
+    ...batches.flatMap((batch) => [
+      ...batch.skipped.map((f) => ({ ...f, skipped: true })),
+      ...batch.warnings
+        .filter((f) => !f.statusRule)
+        .map((f) => ({ ...f, skipped: false })),
+    ]),
+    ...(last?.warnings ?? [])
+      .filter((f) => f.statusRule)
+      .map((f) => ({ ...f, skipped: false })),
+  ];
+}
