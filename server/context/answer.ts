@@ -10,7 +10,7 @@ import { assertAgentActive } from "@/server/guardrails/agents";
 import { parseInput } from "@/server/input";
 import { askedKinds, documentKind, type DocumentKind } from "./document-kinds";
 import { compareVersions } from "./status";
-import { namedWords, questionTerms } from "./question";
+import { folderWords, namedWords, questionTerms } from "./question";
 import {
   singleLexeme,
   weighLexemes,
@@ -132,6 +132,10 @@ const unaskedKindWeight = 0.8;
  * the same thing answer the larger, current one by default. */
 const shadowedWeight = 0.85;
 
+/** Score factor of a document in a top folder the question turns away
+ * from ("in app/, not pages/api"). */
+const excludedWeight = 0.5;
+
 /** Score factor of a section that is only a heading. */
 const emptySectionWeight = 0.5;
 
@@ -177,6 +181,9 @@ export interface CandidateRow {
   /** Whether the document's title is an identifier the question names. */
   title_identifier: boolean;
   in_scope: boolean;
+  /** Whether the document's top folder is one the question turns away
+   * from ("not pages/api"). */
+  excluded: boolean;
   /** Whether the document's top folder mostly repeats the paths of a
    * larger one (pages/ beside app/). */
   shadowed: boolean;
@@ -212,6 +219,8 @@ async function rankSections(
   identifiers: string[],
   options: {
     scopes: string[];
+    /** Top folders the question turns away from. */
+    excluded: string[];
     /** Top folders that mostly mirror a larger one. */
     shadowed: string[];
     sections: number;
@@ -221,7 +230,8 @@ async function rankSections(
     asked: string;
   },
 ): Promise<CandidateRow[]> {
-  const { scopes, shadowed, sections, limit, servable, asked } = options;
+  const { scopes, excluded, shadowed, sections, limit, servable, asked } =
+    options;
   const present = terms.filter((t) => t.df > 0);
   if (present.length === 0) return [];
   // Words in more than a tenth of all sections ("use", "page", "data")
@@ -361,7 +371,11 @@ async function rankSections(
                (split_part(d.path, '/', 1) in (${sql.join(
                  scopes.map((w) => sql`${w}`),
                  sql`, `,
-               )}) and d.path like '%/%') as in_scope
+               )}) and d.path like '%/%') as in_scope,
+               (split_part(d.path, '/', 1) in (${sql.join(
+                 excluded.map((w) => sql`${w}`),
+                 sql`, `,
+               )}) and d.path like '%/%') as excluded
           from hits h
           join near n on n.id = h.id
           join context_sections s on s.id = h.id
@@ -437,6 +451,7 @@ function scoreCandidates(
       const kind = documentKind(row.path, row.document_title, row.stage);
       const kindWeight = kind && !asked.has(kind) ? unaskedKindWeight : 1;
       const mirror = row.shadowed && !row.in_scope ? shadowedWeight : 1;
+      const away = row.excluded ? excludedWeight : 1;
       // A heading with nothing under it but subsections answers nothing
       // itself; the subsection that matches does.
       const text = row.has_text ? 1 : emptySectionWeight;
@@ -445,6 +460,7 @@ function scoreCandidates(
         status *
         kindWeight *
         mirror *
+        away *
         text *
         versionWeight ** newer(row);
 
@@ -846,7 +862,15 @@ export async function answerQuestion(
     servable,
   );
   const { sections, shadowed } = weighed;
-  let { terms } = weighed;
+  // A question that names a top-level folder ("app router", "pages")
+  // is scoped to it; exact words only, so "page" does not pick "pages/".
+  // One it names only to turn away from ("not pages/api") is no search
+  // word, and its documents answer last.
+  const folders = folderWords(q);
+  const excluded = folders.excluded.filter((w) => weighed.folders.includes(w));
+  const turnedAway = (word: string) =>
+    excluded.some((folder) => word === folder || word.startsWith(`${folder}/`));
+  let terms = weighed.terms.filter((t) => !turnedAway(t.word));
 
   // A misspelled word no document contains stands in for the heading word
   // it is closest to, weighed by how close.
@@ -913,14 +937,10 @@ export async function answerQuestion(
   const unknownIdf = sum(stillUnknown.map((t) => t.idf));
   const unknownShare =
     unknownIdf > 0 ? unknownIdf / (knownIdf + unknownIdf) : 0;
-  // A question that names a top-level folder ("app router", "pages")
-  // is scoped to it; exact words only, so "page" does not pick "pages/".
-  const scopes = q
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}_-]+/u)
-    .filter(Boolean);
-  const rows = await rankSections(db, project.id, terms, identifiers, {
-    scopes: scopes.length ? scopes : [""],
+  const wanted = identifiers.filter((id) => !turnedAway(id.toLowerCase()));
+  const rows = await rankSections(db, project.id, terms, wanted, {
+    scopes: folders.named.length ? folders.named : [""],
+    excluded: excluded.length ? excluded : [""],
     shadowed: shadowed.length ? shadowed : [""],
     sections,
     limit: 200,
@@ -931,7 +951,7 @@ export async function answerQuestion(
       .join(" "),
   });
   const scored = preferFocusedSections(
-    scoreCandidates(rows, knownIdf, identifiers.length, askedKinds(q)),
+    scoreCandidates(rows, knownIdf, wanted.length, askedKinds(q)),
   );
   const top3Tokens = topDocumentsTokens(scored.map((s) => s.row));
 

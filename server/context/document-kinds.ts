@@ -75,16 +75,16 @@ export function askedKinds(question: string): Set<DocumentKind> {
   return kinds;
 }
 
-/** Top folders of the servable documents whose documents mostly repeat
- * the paths (below the top folder) of a larger top folder: pages/ beside
- * app/, docs kept for two ways of doing the same thing. A document
- * directly in the root belongs to no folder. */
-export async function shadowedFolders(
+/** The top folders of the servable documents, and those of them whose
+ * documents mostly repeat the paths (below the top folder) of a larger
+ * top folder: pages/ beside app/, docs kept for two ways of doing the
+ * same thing. A document directly in the root belongs to no folder. */
+export async function topFolders(
   db: Database,
   projectId: string,
   servable: SQL,
-): Promise<string[]> {
-  const rows = await queryRows<{ tree: string }>(
+): Promise<{ folders: string[]; shadowed: string[] }> {
+  const rows = await queryRows<{ tree: string; shadowed: boolean }>(
     db,
     sql`with servable_documents as materialized (
           select split_part(d.path, '/', 1) as tree,
@@ -102,13 +102,17 @@ export async function shadowedFolders(
             join servable_documents b on b.rest = a.rest and b.tree <> a.tree
            group by a.tree, b.tree
         )
-        select m.tree
-          from mirrored m
-          join tree_sizes sa on sa.tree = m.tree
-          join tree_sizes sb on sb.tree = m.mirror
-         where sb.n > sa.n and m.n * 2 >= sa.n
-         order by m.tree`,
+        select t.tree, exists (
+                 select 1 from mirrored m
+                   join tree_sizes sb on sb.tree = m.mirror
+                  where m.tree = t.tree and sb.n > t.n and m.n * 2 >= t.n
+               ) as shadowed
+          from tree_sizes t
+         order by t.tree`,
   );
 
-  return rows.map((r) => r.tree);
+  return {
+    folders: rows.map((r) => r.tree.toLowerCase()),
+    shadowed: rows.filter((r) => r.shadowed).map((r) => r.tree),
+  };
 }

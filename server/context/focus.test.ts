@@ -35,6 +35,7 @@ const row = (over: Partial<CandidateRow>): CandidateRow => ({
   title_identifier: false,
   in_scope: false,
   shadowed: false,
+  excluded: false,
   has_text: true,
   stage: "",
   ...over,

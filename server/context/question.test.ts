@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { namedWords, questionTerms } from "./question";
+import { folderWords, namedWords, questionTerms } from "./question";
 
 describe("questionTerms", () => {
   it("keeps identifiers whole and adds their parts", () => {
@@ -64,5 +64,31 @@ describe("namedWords", () => {
       "sentry",
       "docker",
     ]);
+  });
+});
+
+describe("folderWords", () => {
+  it("tells the folders a question names from those it turns away from", () => {
+    expect(
+      folderWords("create a JSON endpoint in the app folder (not pages/api)"),
+    ).toMatchObject({ excluded: ["pages"] });
+    expect(
+      folderWords("with the app router instead of the pages router"),
+    ).toMatchObject({ excluded: ["pages"] });
+    expect(folderWords("render without using the app dir").excluded).toEqual([
+      "app",
+    ]);
+  });
+
+  it("does not turn away from a word the negation does not reach", () => {
+    // "work" stands between "not" and the folder.
+    expect(
+      folderWords("does it not work in the app router?").excluded,
+    ).not.toContain("app");
+    // Named elsewhere in the question: it counts as named.
+    const both = folderWords("pages router links, not app links");
+    expect(both.excluded).toEqual(["app"]);
+    expect(both.named).toContain("pages");
+    expect(folderWords("app links, not app/api").excluded).toEqual([]);
   });
 });

@@ -138,3 +138,59 @@ export function namedWords(question: string): Set<string> {
 
   return names;
 }
+
+/** Words that turn away from what follows: "not pages/api", "instead of
+ * the pages router", "without the app dir". */
+const negations = new Set([
+  "not",
+  "instead",
+  "rather",
+  "without",
+  "except",
+  "unlike",
+  "non",
+]);
+/** Words that may sit between a negation and what it turns away from. */
+const negationFiller = new Set([
+  "of",
+  "than",
+  "the",
+  "a",
+  "an",
+  "my",
+  "our",
+  "in",
+  "using",
+  "use",
+  "with",
+  "from",
+]);
+
+/** The question's words, lowercased, for matching top-level folder names
+ * ("app router" scopes to app/): those it names, and those it names only
+ * to turn away from ("create it in app, not pages/api" excludes pages). */
+export function folderWords(question: string): {
+  named: string[];
+  excluded: string[];
+} {
+  const tokens = question
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}_'-]+/u)
+    .map((t) => t.replace(/^'+|'+$/g, ""))
+    .filter(Boolean);
+  const named = new Set<string>();
+  const excluded = new Set<string>();
+  let negated = false;
+  for (const token of tokens) {
+    if (negations.has(token)) {
+      negated = true;
+      continue;
+    }
+    if (negated && negationFiller.has(token)) continue;
+    (negated ? excluded : named).add(token);
+    negated = false;
+  }
+  for (const word of named) excluded.delete(word);
+
+  return { named: [...named], excluded: [...excluded] };
+}

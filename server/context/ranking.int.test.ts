@@ -451,6 +451,36 @@ swallows the redirect. The redirect sends a 308 status code.
     });
   });
 
+  it("answers from another folder when the question turns away from one", async () => {
+    const ask = await corpusProject({
+      "app/routing/route-handlers.md": `# Route handlers
+
+## Convention
+
+Create a route.js file in a folder to answer API requests at that
+endpoint.
+`,
+      "pages/routing/api-routes.md": `# API routes
+
+## Creating an endpoint
+
+Create a file in pages/api: each file there is an API endpoint.
+`,
+      "pages/routing/links.md": `# Links
+
+## Linking pages
+
+Link between pages with the Link component.
+`,
+    });
+    expect(answered(await ask("create an API endpoint"))).toMatchObject({
+      path: "pages/routing/api-routes.md",
+    });
+    expect(
+      answered(await ask("create an API endpoint, not in pages/api")),
+    ).toMatchObject({ path: "app/routing/route-handlers.md" });
+  });
+
   it("finds an identifier's section from its words spelled out", async () => {
     const ask = await corpusProject({
       "api/vitals.md": `# Metrics

@@ -1,10 +1,10 @@
 import { sql, type SQL } from "drizzle-orm";
 import { queryRows, type Database } from "@/db/client";
-import { shadowedFolders } from "./document-kinds";
+import { topFolders } from "./document-kinds";
 
 // How rare each question word is among the sections that may answer (its
-// document frequency, for IDF), and which of their top folders mostly
-// mirror a larger one. The frequencies of every word of those
+// document frequency, for IDF), and their top folders: which there are,
+// and which mostly mirror a larger one. The frequencies of every word of those
 // sections are read in one pass (unnest of the search vectors) and kept
 // per project and set of servable documents while those documents are
 // unchanged: a fingerprint of their ids, statuses, content hashes and
@@ -38,7 +38,9 @@ export interface Term {
 interface Counts {
   fingerprint: string;
   sections: number;
-  /** Top folders that mostly mirror a larger one (./document-kinds.ts). */
+  /** Top folders, lowercased, and those that mostly mirror a larger one
+   * (./document-kinds.ts). */
+  folders: string[];
   shadowed: string[];
   /** Sections per lexeme, for every lexeme of the servable sections. */
   lexemes: Map<string, number>;
@@ -98,8 +100,15 @@ export async function weighTerms(
   projectId: string,
   candidates: Array<{ word: string; role: TermRole }>,
   servable: { where: SQL; key: string },
-): Promise<{ terms: Term[]; sections: number; shadowed: string[] }> {
-  if (candidates.length === 0) return { terms: [], sections: 0, shadowed: [] };
+): Promise<{
+  terms: Term[];
+  sections: number;
+  folders: string[];
+  shadowed: string[];
+}> {
+  if (candidates.length === 0) {
+    return { terms: [], sections: 0, folders: [], shadowed: [] };
+  }
   const words = candidates.map((c) => c.word);
   const values = sql.join(
     words.map((word, i) => sql`(${i}::int, ${word}::text)`),
@@ -132,11 +141,18 @@ export async function weighTerms(
     // Rarity is measured over the sections that may answer: indexing an
     // older release beside the current one must not change which current
     // section answers, and a word only stale copies use is unknown.
-    const [{ sections, lexemes }, shadowed] = await Promise.all([
+    const [{ sections, lexemes }, { folders, shadowed }] = await Promise.all([
       lexemeCounts(db, projectId, servable.where),
-      shadowedFolders(db, projectId, servable.where),
+      topFolders(db, projectId, servable.where),
     ]);
-    counts = { fingerprint, sections, lexemes, shadowed, queries: new Map() };
+    counts = {
+      fingerprint,
+      sections,
+      lexemes,
+      folders,
+      shadowed,
+      queries: new Map(),
+    };
     cache.delete(key);
     cache.set(key, counts);
     if (cache.size > MAX_SETS) {
@@ -201,7 +217,12 @@ export async function weighTerms(
     });
   }
 
-  return { terms, sections: count, shadowed: known.shadowed };
+  return {
+    terms,
+    sections: count,
+    folders: known.folders,
+    shadowed: known.shadowed,
+  };
 }
 
 /** Terms for lexemes already stemmed (heading words the question's words
