@@ -9,10 +9,12 @@ export type ErrorCode =
   | "unauthenticated"
   | "forbidden"
   | "not_found"
+  | "method_not_allowed"
   | "conflict"
   | "payload_too_large"
   | "unsupported_media_type"
   | "rate_limited"
+  | "client_closed"
   | "unavailable"
   | "internal";
 
@@ -21,10 +23,12 @@ type TrpcCode =
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"
+  | "METHOD_NOT_SUPPORTED"
   | "CONFLICT"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
   | "TOO_MANY_REQUESTS"
+  | "CLIENT_CLOSED_REQUEST"
   | "SERVICE_UNAVAILABLE"
   | "INTERNAL_SERVER_ERROR";
 
@@ -34,10 +38,13 @@ export const errorTable: Record<ErrorCode, { status: number; trpc: TrpcCode }> =
     unauthenticated: { status: 401, trpc: "UNAUTHORIZED" },
     forbidden: { status: 403, trpc: "FORBIDDEN" },
     not_found: { status: 404, trpc: "NOT_FOUND" },
+    method_not_allowed: { status: 405, trpc: "METHOD_NOT_SUPPORTED" },
     conflict: { status: 409, trpc: "CONFLICT" },
     payload_too_large: { status: 413, trpc: "PAYLOAD_TOO_LARGE" },
     unsupported_media_type: { status: 415, trpc: "UNSUPPORTED_MEDIA_TYPE" },
     rate_limited: { status: 429, trpc: "TOO_MANY_REQUESTS" },
+    // The client hung up before the answer; 499 as nginx logs it.
+    client_closed: { status: 499, trpc: "CLIENT_CLOSED_REQUEST" },
     unavailable: { status: 503, trpc: "SERVICE_UNAVAILABLE" },
     internal: { status: 500, trpc: "INTERNAL_SERVER_ERROR" },
   };

@@ -1,11 +1,15 @@
 import { eq } from "drizzle-orm";
 import zlib from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
 import { apiTokens } from "@/db/schema";
+import { GET as approvalsList } from "@/app/api/agent/v1/approvals/route";
+import { GET as contextAnswer } from "@/app/api/agent/v1/context/route";
+import { GET as sessionRead } from "@/app/api/v1/projects/[slug]/sessions/[id]/route";
 import { notFound } from "@/server/errors";
+import { logger } from "@/server/log";
 import { setClock } from "@/server/runtime";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import {
@@ -251,6 +255,207 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
     expect(result.body.error.message).toContain("date or time is out of range");
   });
 
+  it("reads a JSON body that starts with a UTF-8 byte-order mark", async () => {
+    const json = JSON.stringify({ title: "from Windows", count: 1 });
+    const result = await call(post(`Bearer ${agentSecret}`, `\uFEFF${json}`));
+    expect(result).toEqual({
+      status: 200,
+      body: { agent: "builder", body: { title: "from Windows", count: 1 } },
+    });
+    const zipped = await call(
+      new Request("http://test/api/agent/v1/echo", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${agentSecret}`,
+          "content-encoding": "gzip",
+        },
+        body: zlib.gzipSync(Buffer.from(`\uFEFF${json}`)),
+      }),
+    );
+    expect(zipped.status).toBe(200);
+    // Only one mark is dropped; a second is still not JSON.
+    const twice = await call(
+      post(`Bearer ${agentSecret}`, `\uFEFF\uFEFF${json}`),
+    );
+    expect(twice.status).toBe(400);
+  });
+
+  function get(path: string, secret = agentSecret) {
+    return new Request(`http://test${path}`, {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+  }
+
+  it.each([
+    ["0x2"],
+    ["1e0"],
+    ["%202"],
+    ["2%20"],
+    [""],
+    ["2.0"],
+    ["+2"],
+    ["-1"],
+    ["1_0"],
+    ["\uFF12"],
+    ["2&limit=3"],
+  ])(
+    "refuses limit=%s on the context route, naming the parameter",
+    async (limit) => {
+      const result = await call(
+        get(`/api/agent/v1/context?q=deploy&limit=${limit}`),
+        contextAnswer,
+      );
+      expect(result.status).toBe(400);
+      expect(result.body.error.code).toBe("invalid_input");
+      expect(result.body.error.details).toEqual([
+        { path: "limit", message: expect.any(String) },
+      ]);
+      expect(result.body.error.message).toContain("limit: ");
+    },
+  );
+
+  it("reads a decimal limit on every route that takes one", async () => {
+    const context = await call(
+      get("/api/agent/v1/context?q=deploy&limit=2"),
+      contextAnswer,
+    );
+    expect(context.status).toBe(200);
+    const approvals = await call(
+      get("/api/agent/v1/approvals?limit=0x10"),
+      approvalsList,
+    );
+    expect(approvals.status).toBe(400);
+    expect(approvals.body.error.details[0].path).toBe("limit");
+    expect(
+      (await call(get("/api/agent/v1/approvals?limit=10"), approvalsList))
+        .status,
+    ).toBe(200);
+    const session = await sessionRead(
+      get("/api/v1/projects/p/sessions/s?limit=1e3", personSecret),
+      { params: Promise.resolve({ slug: "p", id: "s" }) },
+    );
+    expect(session.status).toBe(400);
+    expect((await session.json()).error.details[0].path).toBe("limit");
+  });
+
+  it("refuses a query parameter the route does not take, listing those it does", async () => {
+    const misspelt = await call(
+      get("/api/agent/v1/context?q=deploy&includeStale=true"),
+      contextAnswer,
+    );
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.error).toEqual({
+      code: "invalid_input",
+      message:
+        "Invalid query parameters: unknown 'includeStale'; this endpoint " +
+        "takes q, limit, source, include_stale, tier",
+      details: [
+        {
+          path: "includeStale",
+          message:
+            "Unknown query parameter; this endpoint takes q, limit, " +
+            "source, include_stale, tier",
+        },
+      ],
+    });
+    const none = await call(
+      new Request("http://test/api/agent/v1/echo?dry_run=1", {
+        method: "POST",
+        headers: { authorization: `Bearer ${agentSecret}` },
+        body: JSON.stringify({ title: "x", count: 1 }),
+      }),
+    );
+    expect(none.status).toBe(400);
+    expect(none.body.error.details).toEqual([
+      {
+        path: "dry_run",
+        message:
+          "Unknown query parameter; this endpoint takes no query parameters",
+      },
+    ]);
+    const spelt = await call(
+      get("/api/agent/v1/context?q=deploy&include_stale=true"),
+      contextAnswer,
+    );
+    expect(spelt.status).toBe(200);
+  });
+
+  describe("a client that hangs up mid-request", () => {
+    // What Node hands the request body when the connection drops.
+    const hangUp = () =>
+      Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+
+    function brokenOff(signal?: AbortSignal) {
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"title":'));
+          controller.error(hangUp());
+        },
+      });
+
+      return new Request("http://test/api/agent/v1/echo", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${agentSecret}`,
+          "content-type": "application/json",
+        },
+        body,
+        signal,
+        duplex: "half",
+      } as RequestInit);
+    }
+
+    it.each([
+      ["the connection closed", true],
+      ["the close not yet seen", false],
+    ])(
+      "is logged as aborted, not as the database down (%s)",
+      async (_, closed) => {
+        const connection = new AbortController();
+        if (closed) connection.abort();
+        const errors = vi.spyOn(logger, "error");
+        const infos = vi.spyOn(logger, "info");
+        try {
+          const response = await echo(brokenOff(connection.signal), params);
+          expect(response.status).toBe(499);
+          expect((await response.json()).error.code).toBe("client_closed");
+          expect(errors).not.toHaveBeenCalled();
+          expect(infos).toHaveBeenCalledWith(
+            expect.objectContaining({ status: 499, method: "POST" }),
+            "request aborted by the client",
+          );
+        } finally {
+          errors.mockRestore();
+          infos.mockRestore();
+        }
+      },
+    );
+
+    it("is logged as aborted when it hangs up while the route works", async () => {
+      const connection = new AbortController();
+      const slow = agentRoute({
+        handler: async () => {
+          connection.abort();
+          throw hangUp();
+        },
+      });
+      const errors = vi.spyOn(logger, "error");
+      try {
+        const response = await slow(
+          new Request("http://test/x", {
+            headers: { authorization: `Bearer ${agentSecret}` },
+            signal: connection.signal,
+          }),
+          params,
+        );
+        expect(response.status).toBe(499);
+        expect(errors).not.toHaveBeenCalled();
+      } finally {
+        errors.mockRestore();
+      }
+    });
+  });
+
   it("records when a token was last used", async () => {
     const [token] = await handle.db
       .select()
@@ -289,6 +494,7 @@ describe.each(testKinds)("routes when the database is gone, on %s", (kind) => {
     const { secret } = await makeAgent(handle.db, project.id);
     await handle.close();
     useDatabase(handle);
+    const errors = vi.spyOn(logger, "error");
     try {
       const response = await echo(
         post(`Bearer ${secret}`, JSON.stringify({ title: "x", count: 1 })),
@@ -297,7 +503,12 @@ describe.each(testKinds)("routes when the database is gone, on %s", (kind) => {
       expect(response.status).toBe(503);
       expect(response.headers.get("retry-after")).toBe("5");
       expect((await response.json()).error.code).toBe("unavailable");
+      expect(errors).toHaveBeenCalledWith(
+        expect.anything(),
+        "database unavailable",
+      );
     } finally {
+      errors.mockRestore();
       useDatabase(null);
     }
   });

@@ -2,7 +2,7 @@ import zlib from "node:zlib";
 import { z, type ZodType } from "zod";
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
-import { classifyFailure, DomainError } from "@/server/errors";
+import { classifyFailure, DomainError, errorTable } from "@/server/errors";
 import { recordRefusedCall } from "@/server/guardrails/refusals";
 import { parseInput } from "@/server/input";
 import { logger } from "@/server/log";
@@ -11,6 +11,7 @@ import {
   authenticateAgent,
   authenticatePerson,
 } from "@/server/identity/tokens";
+import { queryNames, refuseUnknownParameters } from "./query";
 import { takeRequestToken } from "./rate-limit";
 
 // The HTTP transport for agents and people with tokens. A route declares
@@ -33,7 +34,7 @@ export interface RouteContext<A extends Actor, B, Q> {
 interface RouteOptions<
   A extends Actor,
   BS extends ZodType,
-  QS extends ZodType,
+  QS extends z.ZodObject,
 > {
   body?: BS;
   query?: QS;
@@ -137,15 +138,17 @@ async function readBody(
 ) {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(`${declared} bytes`, maxBytes);
-  const raw = Buffer.from(await request.arrayBuffer());
+  const raw = await readRaw(request);
   if (raw.byteLength > maxBytes)
     throw tooLarge(`${raw.byteLength} bytes`, maxBytes);
   const decoder = decoders?.[mediaTypeOf(request)];
   if (decoder) return decoder(decodeBody(request, raw, maxBytes));
   if (raw.byteLength === 0) return undefined;
-  const body = decodeBody(request, raw, maxBytes);
+  const text = decodeBody(request, raw, maxBytes).toString("utf8");
   try {
-    return JSON.parse(body.toString("utf8")) as unknown;
+    // Some Windows tools start UTF-8 with a byte-order mark; JSON.parse
+    // refuses it, so one leading mark is dropped (as fetch's json() does).
+    return JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
   } catch (error) {
     throw new DomainError(
       "invalid_input",
@@ -153,6 +156,29 @@ async function readBody(
       [{ path: "(body)", message: "not valid JSON" }],
     );
   }
+}
+
+/** The request body as sent. A body that breaks off mid-way means the
+ * client hung up (Node reports that as ECONNRESET, which would otherwise
+ * read as the database being unreachable). */
+async function readRaw(request: Request): Promise<Buffer> {
+  // Reading a body twice is our own fault, not the client's.
+  const alreadyRead = request.bodyUsed;
+  try {
+    return Buffer.from(await request.arrayBuffer());
+  } catch (error) {
+    throw alreadyRead ? error : clientClosed(error);
+  }
+}
+
+function clientClosed(cause: unknown) {
+  return Object.assign(
+    new DomainError(
+      "client_closed",
+      "The client closed the connection before the request was answered",
+    ),
+    { cause },
+  );
 }
 
 // Path parameters reach SQL as text; NUL cannot be stored or compared.
@@ -202,7 +228,7 @@ export function toErrorResponse(error: unknown): Response {
 export interface RouteContract {
   auth: "agent" | "person";
   body?: ZodType;
-  query?: ZodType;
+  query?: z.ZodObject;
   mediaTypes?: MediaTypes;
 }
 
@@ -212,8 +238,9 @@ function makeRoute<A extends Actor>(
 ) {
   return function route<
     BS extends ZodType = ZodType<undefined>,
-    QS extends ZodType = ZodType<Record<string, unknown>>,
+    QS extends z.ZodObject = z.ZodObject<Record<string, never>>,
   >(options: RouteOptions<A, BS, QS>) {
+    const acceptedQuery = queryNames(options.query);
     const handle = async (
       request: Request,
       context: { params: RouteParams },
@@ -264,6 +291,7 @@ function makeRoute<A extends Actor>(
         const body = options.body
           ? parseInput(options.body, rawBody ?? {}, "request body")
           : (undefined as z.infer<BS>);
+        refuseUnknownParameters(url, acceptedQuery);
         const query = options.query
           ? parseInput(options.query, queryObject(url), "query parameters")
           : ({} as z.infer<QS>);
@@ -277,7 +305,11 @@ function makeRoute<A extends Actor>(
         });
         response = result instanceof Response ? result : jsonResponse(result);
       } catch (error) {
-        response = toErrorResponse(error);
+        // A client that hung up is not told anything, and its broken-off
+        // request is not a fault of ours or of the database.
+        response = request.signal.aborted
+          ? errorResponse(clientClosed(error))
+          : toErrorResponse(error);
         if (response.status === 403 && actor?.kind === "agent") {
           const { db } = await getDatabase();
           await recordRefusedCall(
@@ -305,7 +337,9 @@ function makeRoute<A extends Actor>(
         durationMs: Math.round(performance.now() - started),
         ...(actor ? { actor: actorKey(actor) } : {}),
       };
-      if (response.status >= 500) logger.error(fields, "request");
+      if (response.status === errorTable.client_closed.status) {
+        logger.info(fields, "request aborted by the client");
+      } else if (response.status >= 500) logger.error(fields, "request");
       else if (response.status >= 400) logger.warn(fields, "request");
       else logger.info(fields, "request");
 
@@ -320,6 +354,68 @@ function makeRoute<A extends Actor>(
 
     return Object.assign(handle, { contract });
   };
+}
+
+const ROUTE_METHODS = [
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "OPTIONS",
+] as const;
+type RouteMethod = (typeof ROUTE_METHODS)[number];
+
+/** What refuseOtherMethods hands back: every method the route does not
+ * define, except HEAD beside GET (Next.js answers HEAD with GET). */
+type OtherMethods<D> = Exclude<
+  RouteMethod,
+  keyof D | ("GET" extends keyof D ? "HEAD" : never)
+>;
+
+/** Handlers for the methods a route file does not define, exported beside
+ * its own so that every method gets an answer the API's clients can read:
+ * 405 in the usual error body with an Allow header (Next.js alone answers
+ * 405 with an empty body), and 204 with the same header for OPTIONS.
+ * `export const { PUT, PATCH, DELETE, OPTIONS, POST } =
+ * refuseOtherMethods({ GET });` */
+export function refuseOtherMethods<
+  D extends Partial<Record<RouteMethod, unknown>>,
+>(
+  defined: D,
+): Record<OtherMethods<D>, (request: Request) => Promise<Response>> {
+  const own = Object.keys(defined);
+  const allowed = [...own, "OPTIONS"];
+  if (own.includes("GET")) allowed.push("HEAD");
+  const allow = [...new Set(allowed)].sort().join(", ");
+  const refuse = async (request: Request) => {
+    const { pathname } = new URL(request.url);
+    const response = errorResponse(
+      new DomainError(
+        "method_not_allowed",
+        `${request.method} is not allowed on ${pathname}; it takes ${allow}`,
+        { allow: allow.split(", ") },
+      ),
+      { allow },
+    );
+    logger.warn(
+      { method: request.method, route: pathname, status: response.status },
+      "request",
+    );
+
+    return response;
+  };
+  const options = async () =>
+    new Response(null, { status: 204, headers: { allow } });
+  const other = ROUTE_METHODS.filter(
+    (method) =>
+      !own.includes(method) && !(method === "HEAD" && own.includes("GET")),
+  );
+
+  return Object.fromEntries(
+    other.map((method) => [method, method === "OPTIONS" ? options : refuse]),
+  ) as Record<OtherMethods<D>, (request: Request) => Promise<Response>>;
 }
 
 function actorKey(actor: Actor): string {

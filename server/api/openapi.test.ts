@@ -160,6 +160,23 @@ describe("OpenAPI document", () => {
         expect.objectContaining({ name: "include_stale", required: false }),
       ]),
     );
+    // Query numbers are documented as integers with their bounds and
+    // default, and every operation may refuse an unknown parameter (400).
+    const limits = (path: string) =>
+      document.paths[path].get.parameters?.find((p) => p.name === "limit");
+    expect(limits("/api/agent/v1/context")).toMatchObject({
+      schema: { type: "integer", minimum: 1, maximum: 4 },
+    });
+    expect(limits("/api/agent/v1/approvals")).toMatchObject({
+      schema: { type: "integer", minimum: 1, maximum: 200, default: 50 },
+    });
+    for (const item of Object.values(document.paths)) {
+      for (const operation of Object.values(item)) {
+        if (operation.security?.length) {
+          expect(Object.keys(operation.responses)).toContain("400");
+        }
+      }
+    }
     const spend = document.paths["/api/v1/projects/{slug}/spend"].get;
     expect(spend.security).toEqual([{ personToken: [] }]);
     expect(spend.parameters?.map((p) => p.name)).toEqual(

@@ -1,5 +1,6 @@
 import { z, type ZodType } from "zod";
 import type { RouteContract } from "@/server/api/http";
+import { queryDefaults } from "@/server/api/query";
 import { errorTable } from "@/server/errors";
 import {
   MAX_BATCH_EVENTS,
@@ -846,6 +847,10 @@ function inputSchema(schema: ZodType | JsonSchema): JsonSchema {
     // A refine or transform is checked by the server; the document shows
     // the shape around it.
     unrepresentable: "any",
+    override: ({ zodSchema, jsonSchema }) => {
+      const fallback = queryDefaults.get(zodSchema);
+      if (fallback !== undefined) jsonSchema.default = fallback;
+    },
   }) as JsonSchema;
   delete json.$schema;
 
@@ -868,15 +873,18 @@ const errorDescriptions: Record<number, string> = {
 };
 
 function errorStatuses(spec: OperationSpec): number[] {
-  const { contract } = spec.handler;
   const hasBody = spec.method !== "get";
-  const statuses = new Set([401, 403, 429, 500, 503, ...(spec.errors ?? [])]);
-  // Path parameters and any declared input are validated.
-  if (contract.body || contract.query || spec.path.includes("{")) {
-    statuses.add(400);
-  }
+  // Every route refuses query parameters it does not list with a 400.
+  const statuses = new Set([
+    400,
+    401,
+    403,
+    429,
+    500,
+    503,
+    ...(spec.errors ?? []),
+  ]);
   if (hasBody) {
-    statuses.add(400);
     statuses.add(413);
     statuses.add(415);
   }
@@ -1025,7 +1033,10 @@ export function buildOpenApiDocument() {
       description:
         "Agents call /api/agent/v1 with an agent token; people read " +
         "/api/v1 with a personal access token. Every error is " +
-        "{ error: { code, message, details } }.",
+        "{ error: { code, message, details } }. A query parameter an " +
+        "operation does not list is refused (400, naming it); a method a " +
+        "path does not list is refused (405, with an Allow header). " +
+        "Numbers in query strings are plain decimal digits.",
     },
     paths,
     components: {

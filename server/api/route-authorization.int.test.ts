@@ -66,7 +66,9 @@ async function routesUnder(dir: string): Promise<Route[]> {
     >;
     for (const method of methods) {
       const handler = module[method] as Handler | undefined;
-      if (handler) {
+      // Methods a route refuses (405) and the public OpenAPI document
+      // carry no contract: they need no token.
+      if (handler?.contract) {
         routes.push({ key: `${method} ${pattern}`, method, pattern, handler });
       }
     }

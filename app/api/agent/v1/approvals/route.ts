@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
+import { queryInteger } from "@/server/api/query";
 import {
   listApprovals,
   listApprovalsInput,
@@ -13,12 +14,7 @@ export const GET = agentRoute({
     .object({
       status: listApprovalsInput.shape.status,
       kind: listApprovalsInput.shape.kind,
-      limit: z.coerce
-        .number({ error: "Must be a whole number" })
-        .int("Must be a whole number")
-        .min(1, "Must be at least 1")
-        .max(200, "Must be at most 200")
-        .default(50),
+      limit: queryInteger({ min: 1, max: 200, fallback: 50 }),
     })
     .strict(),
   handler: async ({ db, actor, query }) => ({
@@ -27,4 +23,9 @@ export const GET = agentRoute({
       ...query,
     }),
   }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

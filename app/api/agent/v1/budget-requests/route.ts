@@ -1,4 +1,8 @@
-import { agentRoute, jsonResponse } from "@/server/api/http";
+import {
+  agentRoute,
+  jsonResponse,
+  refuseOtherMethods,
+} from "@/server/api/http";
 import {
   budgetRequestInput,
   requestBudgetIncrease,
@@ -14,4 +18,9 @@ export const POST = agentRoute({
 
     return jsonResponse({ approval }, created ? 201 : 200);
   },
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
+import { queryInteger } from "@/server/api/query";
 import { answerQuestion, contextTiers } from "@/server/context";
 
 // One section of the agent's project docs that answers `q`, or an explicit
@@ -10,7 +11,7 @@ import { answerQuestion, contextTiers } from "@/server/context";
 export const GET = agentRoute({
   query: z.object({
     q: z.string().trim().min(1).max(1000),
-    limit: z.coerce.number().int().min(1).max(4).optional(),
+    limit: queryInteger({ min: 1, max: 4 }).optional(),
     source: z.string().trim().min(1).max(100).optional(),
     include_stale: z
       .enum(["true", "false", "1", "0"])
@@ -27,4 +28,9 @@ export const GET = agentRoute({
       includeStale: query.include_stale,
       tier: query.tier,
     }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { ingestEvents } from "@/server/observability/ingest";
 
 // Native event batches: up to 1,000 events or 1 MiB (413 beyond). The body
@@ -8,4 +8,9 @@ import { ingestEvents } from "@/server/observability/ingest";
 export const POST = agentRoute({
   body: z.unknown(),
   handler: ({ db, actor, body }) => ingestEvents(db, actor, body),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

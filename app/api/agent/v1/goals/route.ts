@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { goalStatuses, listGoals } from "@/server/orchestration";
 
 // The goals of the agent's project, with task counts, spend and budget.
@@ -11,4 +11,9 @@ export const GET = agentRoute({
       status: query.status,
     }),
   }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

@@ -1,3 +1,4 @@
+import { refuseOtherMethods } from "@/server/api/http";
 import { openApiDocument } from "@/server/api/openapi";
 
 // The OpenAPI document is public: it describes the API, not any data.
@@ -6,3 +7,8 @@ export function GET() {
     headers: { "cache-control": "public, max-age=300" },
   });
 }
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
+});

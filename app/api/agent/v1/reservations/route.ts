@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import {
   listMyReservations,
   reserveInput,
@@ -16,4 +16,10 @@ export const POST = agentRoute({
 // The calling agent's live reservations.
 export const GET = agentRoute({
   handler: ({ db, actor }) => listMyReservations(db, actor),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
+  GET,
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import {
   OTLP_MAX_BODY_BYTES,
   otlpAnswer,
@@ -25,3 +25,8 @@ export const POST = protobufFailures(
       ),
   }),
 );
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
+});

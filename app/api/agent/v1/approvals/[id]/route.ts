@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import {
   agentApprovalInput,
   awaitApproval,
@@ -16,4 +16,9 @@ export const GET = agentRoute({
       wait: query.wait,
     }),
   }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

@@ -1,4 +1,8 @@
-import { agentRoute, jsonResponse } from "@/server/api/http";
+import {
+  agentRoute,
+  jsonResponse,
+  refuseOtherMethods,
+} from "@/server/api/http";
 import { writeNote, writeNoteInput } from "@/server/context";
 
 // Store what the agent learned as the canonical document of a topic: 201
@@ -12,4 +16,9 @@ export const POST = agentRoute({
       await writeNote(db, actor, { ...body, project: actor.projectId }),
       201,
     ),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { agentRoute, jsonResponse } from "@/server/api/http";
+import {
+  agentRoute,
+  jsonResponse,
+  refuseOtherMethods,
+} from "@/server/api/http";
 import { receiveClaudeCodeHook } from "@/server/observability/hooks";
 
 // Claude Code's HTTP hooks post here. The answer is what Claude Code reads:
@@ -62,3 +66,8 @@ async function isPreToolUse(request: Request): Promise<boolean> {
     return false;
   }
 }
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
+});

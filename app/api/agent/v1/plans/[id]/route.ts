@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { getPlan } from "@/server/orchestration";
 
 // A plan as the agent polls it: status, the reviewer's comment and, once
@@ -7,4 +7,9 @@ export const GET = agentRoute({
   handler: async ({ db, actor, params }) => ({
     plan: await getPlan(db, actor, { planId: params.id }),
   }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { claimInput, claimTasks } from "@/server/orchestration";
 
 // Claim the best ready task, or up to `count` of them: always 200. `task`
@@ -17,4 +17,9 @@ export const POST = agentRoute({
       ...result,
     };
   },
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

@@ -1,4 +1,8 @@
-import { jsonResponse, personRoute } from "@/server/api/http";
+import {
+  jsonResponse,
+  personRoute,
+  refuseOtherMethods,
+} from "@/server/api/http";
 import { createAgent, createAgentInput } from "@/server/identity/agents";
 
 // Create an agent of the project with its first token, for project admins
@@ -11,4 +15,9 @@ export const POST = personRoute({
       await createAgent(db, actor, { ...body, project: params.slug }),
       201,
     ),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

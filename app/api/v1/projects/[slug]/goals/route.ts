@@ -1,4 +1,8 @@
-import { jsonResponse, personRoute } from "@/server/api/http";
+import {
+  jsonResponse,
+  personRoute,
+  refuseOtherMethods,
+} from "@/server/api/http";
 import { createGoal, createGoalInput } from "@/server/orchestration";
 
 // Create a goal of the project, for operators with a personal access token.
@@ -10,4 +14,9 @@ export const POST = personRoute({
       { goal: await createGoal(db, actor, { ...body, project: params.slug }) },
       201,
     ),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

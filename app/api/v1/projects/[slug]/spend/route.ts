@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { personRoute } from "@/server/api/http";
+import { personRoute, refuseOtherMethods } from "@/server/api/http";
 import { projectSpend, spendCsv } from "@/server/observability/spend";
 
 const dimensions = ["day", "agent", "model", "goal", "task"];
@@ -56,4 +56,9 @@ export const GET = personRoute({
       },
     });
   },
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

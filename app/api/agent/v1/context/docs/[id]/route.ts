@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { deleteNote, getNote } from "@/server/context";
 
 // A document of the project with its sections, its versions and its
@@ -13,4 +13,10 @@ export const GET = agentRoute({
 export const DELETE = agentRoute({
   handler: ({ db, actor, params }) =>
     deleteNote(db, actor, { project: actor.projectId, documentId: params.id }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, OPTIONS } = refuseOtherMethods({
+  GET,
+  DELETE,
 });

@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import {
   acknowledgeDirective,
   acknowledgeDirectiveInput,
@@ -9,4 +9,9 @@ export const POST = agentRoute({
   body: acknowledgeDirectiveInput.omit({ directiveId: true }),
   handler: ({ db, actor, body, params }) =>
     acknowledgeDirective(db, actor, { ...body, directiveId: params.id }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

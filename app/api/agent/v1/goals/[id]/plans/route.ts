@@ -1,4 +1,8 @@
-import { agentRoute, jsonResponse } from "@/server/api/http";
+import {
+  agentRoute,
+  jsonResponse,
+  refuseOtherMethods,
+} from "@/server/api/http";
 import { submitPlan, submitPlanInput } from "@/server/orchestration";
 
 // Submit a plan for the goal: its tasks with scopes, dependencies on each
@@ -13,4 +17,9 @@ export const POST = agentRoute({
       { plan: await submitPlan(db, actor, { ...body, goalId: params.id }) },
       201,
     ),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

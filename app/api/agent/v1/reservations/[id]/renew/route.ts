@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import {
   renewReservation,
   renewReservationInput,
@@ -10,4 +10,9 @@ export const POST = agentRoute({
   body: renewReservationInput.omit({ reservationId: true }),
   handler: ({ db, actor, body, params }) =>
     renewReservation(db, actor, { ...body, reservationId: params.id }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import {
   setDependenciesInput,
   setTaskDependencies,
@@ -11,4 +11,9 @@ export const PUT = agentRoute({
   handler: async ({ db, actor, body, params }) => ({
     task: await setTaskDependencies(db, actor, { ...body, taskId: params.id }),
   }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, POST, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  PUT,
 });

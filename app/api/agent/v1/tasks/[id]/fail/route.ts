@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { failInput, failTask } from "@/server/orchestration";
 
 // Mark the task failed, with the reason; only the holder of a live lease may.
@@ -6,4 +6,9 @@ export const POST = agentRoute({
   body: failInput.omit({ taskId: true }),
   handler: ({ db, actor, body, params }) =>
     failTask(db, actor, { ...body, taskId: params.id }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  POST,
 });

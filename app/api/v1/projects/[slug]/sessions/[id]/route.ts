@@ -1,9 +1,10 @@
 import { z } from "zod";
-import { personRoute } from "@/server/api/http";
+import { personRoute, refuseOtherMethods } from "@/server/api/http";
+import { queryInteger } from "@/server/api/query";
 import { getSession } from "@/server/observability/sessions";
 
 const query = z.object({
-  limit: z.coerce.number().int().min(1).max(20_000).optional(),
+  limit: queryInteger({ min: 1, max: 20_000 }).optional(),
 });
 
 // One session with its events, for people with a personal access token.
@@ -16,4 +17,9 @@ export const GET = personRoute({
       sessionId: params.id,
       limit: query.limit,
     }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
 });

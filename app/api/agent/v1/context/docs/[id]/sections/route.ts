@@ -1,4 +1,4 @@
-import { agentRoute } from "@/server/api/http";
+import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { patchNoteSection, patchNoteSectionInput } from "@/server/context";
 
 // Replace the body of one section, named by its heading or heading path;
@@ -11,4 +11,9 @@ export const PATCH = agentRoute({
       project: actor.projectId,
       documentId: params.id,
     }),
+});
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { GET, HEAD, POST, PUT, DELETE, OPTIONS } = refuseOtherMethods({
+  PATCH,
 });
