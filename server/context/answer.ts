@@ -180,6 +180,8 @@ export interface CandidateRow {
   heading_identifier_hits: number;
   /** Whether the document's title is an identifier the question names. */
   title_identifier: boolean;
+  /** Whether the section's heading is an identifier the question names. */
+  heading_identifier: boolean;
   in_scope: boolean;
   /** Whether the document's top folder is one the question turns away
    * from ("not pages/api"). */
@@ -278,6 +280,27 @@ async function rankSections(
         sql`, `,
       )})`
     : sql`false`;
+  // A heading that is nothing but a member the question names (`nextUrl`
+  // for request.nextUrl, a camelCase part of a dotted or slashed name) is
+  // that member's own section.
+  const headingNames = [
+    ...new Set(
+      identifiers.flatMap((id) => {
+        const bare = id.replace(/\(\)$/, "");
+        const parts = bare
+          .split(/[./]+/)
+          .filter((part) => part !== bare && /[a-z][A-Z]|_/.test(part));
+
+        return parts.map((name) => name.toLowerCase());
+      }),
+    ),
+  ];
+  const headingIdentifier: SQL = headingNames.length
+    ? sql`lower(regexp_replace(replace(s.heading, chr(96), ''), '[()[:space:]]', '', 'g')) in (${sql.join(
+        headingNames.map((name) => sql`${name}`),
+        sql`, `,
+      )})`
+    : sql`false`;
   const identifierHits: SQL = identifiers.length
     ? sql.join(
         identifiers.map(
@@ -363,6 +386,7 @@ async function rankSections(
                (${identifierHits})::int as identifier_hits,
                (${headingIdentifierHits})::int as heading_identifier_hits,
                (${titleIdentifier}) as title_identifier,
+               (${headingIdentifier}) as heading_identifier,
                (split_part(d.path, '/', 1) in (${sql.join(
                  shadowed.map((w) => sql`${w}`),
                  sql`, `,
@@ -390,6 +414,10 @@ async function rankSections(
 /** Relevance a section gains when its document's title is an
  * identifier the question names. */
 const titleIdentifierWeight = 0.3;
+
+/** Relevance a section gains when its heading is an identifier the
+ * question names. */
+const headingIdentifierWeight = 0.3;
 
 /** Weight of a heading's trigram similarity to the question's words: a
  * terse question ("cacheLife preset profiles") reads like the heading
@@ -444,7 +472,8 @@ function scoreCandidates(
         headingSimilarityWeight * row.heading_similarity +
         0.1 * row.path_hits +
         (row.in_scope ? 0.3 : 0) +
-        (row.title_identifier ? titleIdentifierWeight : 0);
+        (row.title_identifier ? titleIdentifierWeight : 0) +
+        (row.heading_identifier ? headingIdentifierWeight : 0);
       // When stale documents or older releases may answer, a current one
       // that answers about as well still wins.
       const status = row.status === "canonical" ? 1 : statusWeight;

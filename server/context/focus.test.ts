@@ -33,6 +33,7 @@ const row = (over: Partial<CandidateRow>): CandidateRow => ({
   identifier_hits: 0,
   heading_identifier_hits: 0,
   title_identifier: false,
+  heading_identifier: false,
   in_scope: false,
   shadowed: false,
   excluded: false,

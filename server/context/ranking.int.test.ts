@@ -481,6 +481,37 @@ Link between pages with the Link component.
     ).toMatchObject({ path: "app/routing/route-handlers.md" });
   });
 
+  it("serves the section headed with the member a question names (request.nextUrl)", async () => {
+    const ask = await corpusProject({
+      "api/next-request.md": `# NextRequest
+
+## \`cookies\`
+
+Read and write the cookies of the request.
+
+## \`nextUrl\`
+
+The properties it exposes are the parsed URL: pathname, searchParams,
+and the locale when one is available.
+`,
+      "guides/backend.md": `# Backends
+
+## NextRequest and NextResponse
+
+NextRequest exposes request.nextUrl and cookies: the properties of
+request.nextUrl available to a handler include the pathname and the
+locale, as nextUrl.locale. NextResponse answers the request.
+`,
+    });
+    expect(
+      answered(
+        await ask(
+          "what properties does request.nextUrl expose, is nextUrl.locale available?",
+        ),
+      ),
+    ).toMatchObject({ path: "api/next-request.md", heading: "`nextUrl`" });
+  });
+
   it("finds an identifier's section from its words spelled out", async () => {
     const ask = await corpusProject({
       "api/vitals.md": `# Metrics
