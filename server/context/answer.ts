@@ -899,7 +899,11 @@ export async function answerQuestion(
   const excluded = folders.excluded.filter((w) => weighed.folders.includes(w));
   const turnedAway = (word: string) =>
     excluded.some((folder) => word === folder || word.startsWith(`${folder}/`));
-  let terms = weighed.terms.filter((t) => !turnedAway(t.word));
+  // So is the noun that only named it ("router" in "not the pages router").
+  const nouns = excluded.length ? folders.excludedNouns : [];
+  let terms = weighed.terms.filter(
+    (t) => !turnedAway(t.word) && !nouns.includes(t.word),
+  );
 
   // A misspelled word no document contains stands in for the heading word
   // it is closest to, weighed by how close.

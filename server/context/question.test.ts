@@ -80,6 +80,28 @@ describe("folderWords", () => {
     ]);
   });
 
+  it("reads don't, no and avoiding as turning away, and drops the folder's noun", () => {
+    expect(
+      folderWords("how do I fetch data? I don't use the pages router"),
+    ).toMatchObject({ excluded: ["pages"], excludedNouns: ["router"] });
+    expect(folderWords("fetch data with no pages router").excluded).toEqual([
+      "pages",
+    ]);
+    expect(folderWords("fetch data, avoiding pages").excluded).toEqual([
+      "pages",
+    ]);
+    // The noun also names the folder asked about: it stays.
+    expect(
+      folderWords("app router, not the pages router").excludedNouns,
+    ).toEqual([]);
+  });
+
+  it("does not read 'not in the app router' as turning away from app", () => {
+    expect(
+      folderWords("what is not supported in the app router").excluded,
+    ).not.toContain("app");
+  });
+
   it("does not turn away from a word the negation does not reach", () => {
     // "work" stands between "not" and the folder.
     expect(

@@ -140,17 +140,24 @@ export function namedWords(question: string): Set<string> {
 }
 
 /** Words that turn away from what follows: "not pages/api", "instead of
- * the pages router", "without the app dir". */
+ * the pages router", "without the app dir", "I don't use pages". */
 const negations = new Set([
   "not",
+  "don't",
+  "dont",
+  "never",
+  "no",
   "instead",
   "rather",
   "without",
   "except",
   "unlike",
   "non",
+  "avoid",
+  "avoiding",
 ]);
-/** Words that may sit between a negation and what it turns away from. */
+/** Words that may sit between a negation and what it turns away from.
+ * Not "in": "what is not supported in the app router" asks about app. */
 const negationFiller = new Set([
   "of",
   "than",
@@ -159,38 +166,57 @@ const negationFiller = new Set([
   "an",
   "my",
   "our",
-  "in",
+  "any",
   "using",
   "use",
   "with",
   "from",
 ]);
 
+/** Nouns that follow a folder name to say what it is ("pages router",
+ * "app dir"). */
+const folderNouns = new Set(["router", "dir", "directory", "folder"]);
+
 /** The question's words, lowercased, for matching top-level folder names
- * ("app router" scopes to app/): those it names, and those it names only
- * to turn away from ("create it in app, not pages/api" excludes pages). */
+ * ("app router" scopes to app/): those it names, those it names only to
+ * turn away from ("create it in app, not pages/api" excludes pages), and
+ * the nouns that only followed a word it turned away from ("router" in
+ * "not the pages router"), which say nothing about what it asks. */
 export function folderWords(question: string): {
   named: string[];
   excluded: string[];
+  excludedNouns: string[];
 } {
   const tokens = question
     .toLowerCase()
+    .replace(/[\u2018\u2019]/g, "'")
     .split(/[^\p{L}\p{N}_'-]+/u)
     .map((t) => t.replace(/^'+|'+$/g, ""))
     .filter(Boolean);
   const named = new Set<string>();
   const excluded = new Set<string>();
+  const nounsAfter = { named: new Set<string>(), excluded: new Set<string>() };
   let negated = false;
+  let previous: "named" | "excluded" | null = null;
   for (const token of tokens) {
     if (negations.has(token)) {
       negated = true;
+      previous = null;
       continue;
     }
     if (negated && negationFiller.has(token)) continue;
-    (negated ? excluded : named).add(token);
+    if (previous && folderNouns.has(token)) nounsAfter[previous].add(token);
+    const kind = negated ? "excluded" : "named";
+    if (kind === "excluded" || !folderNouns.has(token) || !previous) {
+      (negated ? excluded : named).add(token);
+    }
+    previous = kind;
     negated = false;
   }
   for (const word of named) excluded.delete(word);
+  const excludedNouns = [...nounsAfter.excluded].filter(
+    (noun) => !nounsAfter.named.has(noun) && !named.has(noun),
+  );
 
-  return { named: [...named], excluded: [...excluded] };
+  return { named: [...named], excluded: [...excluded], excludedNouns };
 }

@@ -477,7 +477,7 @@ Link between pages with the Link component.
       path: "pages/routing/api-routes.md",
     });
     expect(
-      answered(await ask("create an API endpoint, not in pages/api")),
+      answered(await ask("create an API endpoint, not pages/api")),
     ).toMatchObject({ path: "app/routing/route-handlers.md" });
   });
 
