@@ -250,6 +250,109 @@ describe.each(testKinds)("re-indexing a source on %s", (kind) => {
     });
   });
 
+  it("ignores superseded_by that cannot hold, and warns once for each", async () => {
+    const project = await makeProject(handle.db);
+    const docs = path.join(root, "superseded-loops", "docs");
+    await writeTree(docs, {
+      "alerts.md":
+        "---\nsuperseded_by: paging.md\n---\n" +
+        "# Alerts\n\nThe albatross monitor raises alerts.\n",
+      "paging.md":
+        "---\nsuperseded_by: rota.md\n---\n# Paging\n\nPages go out.\n",
+      "rota.md":
+        "---\nsuperseded_by: alerts.md\n---\n# Rota\n\nWho is on call.\n",
+      "backups.md":
+        "---\nsuperseded_by: backups.md\n---\n# Backups\n\nNightly.\n",
+      "restore.md":
+        "---\nsuperseded_by:\n  - backups.md\n---\n# Restore\n\nFrom tape.\n",
+      "queues.md":
+        "---\nstatus: superseded\n---\n" +
+        "# Queues\n\nJobs wait in the cormorant queue.\n",
+    });
+    const summary = await indexDirectory(handle.db, cli, {
+      project: project.slug,
+      dir: docs,
+      source: "docs",
+    });
+    expect(summary.statuses).toEqual({ canonical: 5, stale: 1 });
+    expect(summary.warnings).toEqual([
+      {
+        path: "alerts.md",
+        problem:
+          "superseded_by in front matter forms a cycle: alerts.md → " +
+          "paging.md → rota.md → alerts.md; ignored for these documents",
+        statusRule: true,
+      },
+      {
+        path: "backups.md",
+        problem:
+          "superseded_by: backups.md in front matter names this document " +
+          "itself; not marked superseded",
+        statusRule: true,
+      },
+      {
+        path: "queues.md",
+        problem:
+          "status: superseded in front matter names no successor; add " +
+          "superseded_by: <path or title of the current document> so that " +
+          "one answers instead; marked stale",
+        statusRule: true,
+      },
+      {
+        path: "restore.md",
+        problem:
+          'superseded_by: ["backups.md"] in front matter is a list; ' +
+          "expected one document's path or title " +
+          "(superseded_by: guides/deploy.md); ignored",
+        statusRule: true,
+      },
+    ]);
+
+    // The documents of the cycle still answer.
+    expect(
+      await answerQuestion(handle.db, cli, {
+        project: project.slug,
+        q: "albatross monitor alerts",
+      }),
+    ).toMatchObject({ answered: true, path: "alerts.md", status: "canonical" });
+
+    // Declared superseded with no successor: stale, so it answers only
+    // when stale documents are asked for.
+    expect(
+      await answerQuestion(handle.db, cli, {
+        project: project.slug,
+        q: "cormorant queue jobs",
+      }),
+    ).toMatchObject({ answered: false });
+    expect(
+      await answerQuestion(handle.db, cli, {
+        project: project.slug,
+        q: "cormorant queue jobs",
+        includeStale: true,
+      }),
+    ).toMatchObject({ answered: true, path: "queues.md", status: "stale" });
+    const [queues] = await handle.db
+      .select({
+        status: contextDocuments.status,
+        statusReason: contextDocuments.statusReason,
+        canonicalDocumentId: contextDocuments.canonicalDocumentId,
+      })
+      .from(contextDocuments)
+      .where(
+        and(
+          eq(contextDocuments.projectId, project.id),
+          eq(contextDocuments.path, "queues.md"),
+        ),
+      );
+    expect(queues).toEqual({
+      status: "stale",
+      statusReason:
+        "status: superseded in front matter, declared superseded without " +
+        "a successor (superseded_by)",
+      canonicalDocumentId: null,
+    });
+  });
+
   it("does not serve a declared draft by default, and warns on unknown statuses", async () => {
     const project = await makeProject(handle.db);
     const summary = await indexDocuments(handle.db, cli, {

@@ -236,6 +236,157 @@ describe("classifyDocuments", () => {
     });
   });
 
+  it("ignores superseded_by that forms a cycle, with one warning a cycle", () => {
+    const a = doc({ path: "a.md", frontMatter: { superseded_by: "b.md" } });
+    const b = doc({
+      path: "b.md",
+      frontMatter: { superseded_by: "a.md", status: "draft" },
+    });
+    const ring = [
+      doc({ path: "r2.md", frontMatter: { superseded_by: "r3.md" } }),
+      doc({ path: "r3.md", frontMatter: { superseded_by: "r1.md" } }),
+      doc({ path: "r1.md", frontMatter: { superseded_by: "r2.md" } }),
+    ];
+    // Pointing into a cycle still supersedes.
+    const into = doc({
+      path: "old-r.md",
+      frontMatter: { superseded_by: "r1.md" },
+    });
+    const result = classifyDocuments([a, b, ...ring, into]);
+    expect(result.get(a.id)).toEqual({
+      status: "canonical",
+      reason: null,
+      canonicalId: null,
+      warnings: [
+        "superseded_by in front matter forms a cycle: a.md → b.md → a.md; " +
+          "ignored for these documents",
+      ],
+    });
+    // The other rules decide: here, the declared draft.
+    expect(result.get(b.id)).toEqual({
+      status: "stale",
+      reason: "front matter declares a draft (status: draft), not published",
+      canonicalId: null,
+    });
+    expect(ring.map((d) => result.get(d.id)?.status)).toEqual([
+      "canonical",
+      "canonical",
+      "canonical",
+    ]);
+    expect(result.get(ring[2].id)?.warnings).toEqual([
+      "superseded_by in front matter forms a cycle: " +
+        "r1.md → r2.md → r3.md → r1.md; ignored for these documents",
+    ]);
+    expect(result.get(ring[0].id)?.warnings).toBeUndefined();
+    expect(result.get(ring[1].id)?.warnings).toBeUndefined();
+    expect(result.get(into.id)).toEqual({
+      status: "superseded",
+      reason: "superseded by r1.md (front matter)",
+      canonicalId: ring[2].id,
+    });
+  });
+
+  it("says so when superseded_by names the document itself", () => {
+    const self = doc({
+      path: "guides/deploy.md",
+      title: "Deploy",
+      frontMatter: { superseded_by: "./deploy.md" },
+    });
+    const byTitle = doc({
+      path: "guides/release.md",
+      title: "Release",
+      frontMatter: { superseded_by: "Release" },
+    });
+    const result = classifyDocuments([self, byTitle]);
+    expect(result.get(self.id)).toEqual({
+      status: "canonical",
+      reason: null,
+      canonicalId: null,
+      warnings: [
+        "superseded_by: ./deploy.md in front matter names this document " +
+          "itself; not marked superseded",
+      ],
+    });
+    expect(result.get(byTitle.id)?.warnings).toEqual([
+      "superseded_by: Release in front matter names this document itself; " +
+        "not marked superseded",
+    ]);
+  });
+
+  it("ignores a superseded_by that is not one name, saying what it expects", () => {
+    const auth = doc({ path: "auth.md" });
+    const list = doc({
+      path: "l.md",
+      frontMatter: { superseded_by: ["auth.md", "login.md"] },
+    });
+    const number = doc({ path: "n.md", frontMatter: { superseded_by: 2 } });
+    const object = doc({
+      path: "o.md",
+      frontMatter: { superseded_by: { path: "auth.md" } },
+    });
+    const result = classifyDocuments([auth, list, number, object]);
+    for (const [named, shown, kind] of [
+      [list, '["auth.md","login.md"]', "a list"],
+      [number, "2", "a number"],
+      [object, '{"path":"auth.md"}', "an object"],
+    ] as const) {
+      expect(result.get(named.id)).toEqual({
+        status: "canonical",
+        reason: null,
+        canonicalId: null,
+        warnings: [
+          `superseded_by: ${shown} in front matter is ${kind}; expected one ` +
+            "document's path or title (superseded_by: guides/deploy.md); " +
+            "ignored",
+        ],
+      });
+    }
+  });
+
+  it("takes status superseded or duplicate without a successor as stale", () => {
+    const superseded = doc({
+      path: "old.md",
+      frontMatter: { status: "superseded" },
+    });
+    const duplicate = doc({
+      path: "copy.md",
+      frontMatter: { status: "Duplicate" },
+    });
+    // Its superseded_by already has its own warning.
+    const unresolved = doc({
+      path: "gone.md",
+      frontMatter: { status: "superseded", superseded_by: "nowhere.md" },
+    });
+    const result = classifyDocuments([superseded, duplicate, unresolved]);
+    expect(result.get(superseded.id)).toEqual({
+      status: "stale",
+      reason:
+        "status: superseded in front matter, declared superseded without " +
+        "a successor (superseded_by)",
+      canonicalId: null,
+      warnings: [
+        "status: superseded in front matter names no successor; add " +
+          "superseded_by: <path or title of the current document> so that " +
+          "one answers instead; marked stale",
+      ],
+    });
+    expect(result.get(duplicate.id)).toMatchObject({
+      status: "stale",
+      reason:
+        "status: Duplicate in front matter, declared duplicate without " +
+        "a successor (superseded_by)",
+      canonicalId: null,
+      warnings: [expect.stringContaining("add superseded_by:")],
+    });
+    expect(result.get(unresolved.id)).toMatchObject({
+      status: "stale",
+      reason: expect.stringContaining("without a successor"),
+      warnings: [
+        expect.stringContaining("nowhere.md in front matter names no"),
+      ],
+    });
+  });
+
   it("takes a declared draft as not current", () => {
     const drafts = ["draft", "WIP", "work in progress", "proposed"].map(
       (status, i) => doc({ path: `d${i}.md`, frontMatter: { status } }),

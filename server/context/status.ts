@@ -45,7 +45,8 @@ export interface Classification {
   /** The current document this one is a copy of, when there is one. */
   canonicalId: string | null;
   /** Front matter the rules could not act on (a superseded_by naming no
-   * document, an unknown status); absent when there is none. */
+   * other document or forming a cycle, an unknown status); absent when
+   * there is none. */
   warnings?: string[];
 }
 
@@ -172,10 +173,12 @@ export function similarity(a: number[], b: number[]): number {
 
 // ------------------------------------------------------- classification
 
+/** The document a `superseded_by` names; "self" when the name matches
+ * only the naming document itself. */
 type TargetResolver = (
   doc: ClassifiedInput,
   named: string,
-) => ClassifiedInput | null;
+) => ClassifiedInput | "self" | null;
 
 /** Declared `status` values, normalised (lower case, words joined by
  * "-"), that mean the document is not current: common spellings of stale,
@@ -217,9 +220,92 @@ interface Declaration {
   warnings: string[];
 }
 
+/** What to call a front-matter value that is not text, for a warning. */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (value instanceof Date) return "a date";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "number") return "a number";
+  if (typeof value === "boolean") return "true/false";
+
+  return `a ${typeof value}`;
+}
+
+/** A front-matter value as a warning shows it: long enough to
+ * recognise; a stray paragraph is not repeated whole. */
+function showValue(value: unknown): string {
+  const text =
+    typeof value === "object" ? JSON.stringify(value) : String(value);
+
+  return text.trim().slice(0, 80);
+}
+
+/** What a document's `superseded_by` names: its successor, or none (with
+ * a warning when the front matter says something the rules cannot use). */
+interface Successor {
+  /** The front matter has a `superseded_by` at all. */
+  declared: boolean;
+  target: ClassifiedInput | null;
+  warnings: string[];
+}
+
+function declaredSuccessor(
+  doc: ClassifiedInput,
+  resolve: TargetResolver,
+): Successor {
+  const supersededBy = doc.frontMatter?.superseded_by;
+  if (
+    supersededBy === undefined ||
+    supersededBy === null ||
+    (typeof supersededBy === "string" && !supersededBy.trim())
+  ) {
+    return { declared: false, target: null, warnings: [] };
+  }
+  if (typeof supersededBy !== "string") {
+    return {
+      declared: true,
+      target: null,
+      warnings: [
+        `superseded_by: ${showValue(supersededBy)} in front matter is ` +
+          `${describeValue(supersededBy)}; expected one document's path or ` +
+          `title (superseded_by: guides/deploy.md); ignored`,
+      ],
+    };
+  }
+  const named = supersededBy.trim();
+  const target = resolve(doc, named);
+  if (target === "self") {
+    return {
+      declared: true,
+      target: null,
+      warnings: [
+        `superseded_by: ${named} in front matter names this document ` +
+          `itself; not marked superseded`,
+      ],
+    };
+  }
+  if (!target) {
+    // Pointing at nothing, the document would stop answering with no
+    // successor to answer instead; the other rules decide its status.
+    return {
+      declared: true,
+      target: null,
+      warnings: [
+        `superseded_by: ${named} in front matter names no document of ` +
+          `this source; not marked superseded`,
+      ],
+    };
+  }
+
+  return { declared: true, target, warnings: [] };
+}
+
+/** The status front matter declares apart from `superseded_by`, for a
+ * document that has no usable successor (`successor` says whether it
+ * named one at all). */
 function declaredStatus(
   doc: ClassifiedInput,
-  resolve: TargetResolver = () => null,
+  successor: Successor,
 ): Declaration {
   const warnings: string[] = [];
   const declare = (classification: Classification | null) => ({
@@ -228,24 +314,6 @@ function declaredStatus(
   });
   const frontMatter = doc.frontMatter;
   if (!frontMatter) return declare(null);
-  const supersededBy = frontMatter.superseded_by;
-  if (typeof supersededBy === "string" && supersededBy.trim()) {
-    const named = supersededBy.trim();
-    const target = resolve(doc, named);
-    if (target) {
-      return declare({
-        status: "superseded",
-        reason: `superseded by ${target.path} (front matter)`,
-        canonicalId: target.id,
-      });
-    }
-    // Pointing at nothing, the document would stop answering with no
-    // successor to answer instead; the other rules decide its status.
-    warnings.push(
-      `superseded_by: ${named} in front matter names no document of ` +
-        `this source; not marked superseded`,
-    );
-  }
   if (frontMatter.deprecated === true || frontMatter.deprecated === "true") {
     return declare({
       status: "stale",
@@ -255,11 +323,27 @@ function declaredStatus(
   }
   const declared = frontMatter.status;
   if (declared === undefined || declared === null) return declare(null);
-  const text =
-    typeof declared === "object" ? JSON.stringify(declared) : String(declared);
-  // Long enough to recognise; a stray paragraph is not repeated whole.
-  const shown = text.trim().slice(0, 80);
+  const shown = showValue(declared);
   const value = shown.toLowerCase().replace(/[\s_]+/g, "-");
+  // Superseded or duplicate with no successor to answer instead: not
+  // current, but left to answer when the asker includes stale documents.
+  if (value === "superseded" || value === "duplicate") {
+    if (!successor.declared) {
+      warnings.push(
+        `status: ${shown} in front matter names no successor; add ` +
+          `superseded_by: <path or title of the current document> so that ` +
+          `one answers instead; marked stale`,
+      );
+    }
+
+    return declare({
+      status: "stale",
+      reason:
+        `status: ${shown} in front matter, declared ${value} without a ` +
+        `successor (superseded_by)`,
+      canonicalId: null,
+    });
+  }
   if ((documentStatuses as readonly string[]).includes(value)) {
     return declare({
       status: value as DocumentStatus,
@@ -382,12 +466,55 @@ function supersedingTarget(
           .join("/")
       : target;
 
-    return (
-      pick(byPath.get(normalisePath(target)), doc.id) ??
-      pick(byPath.get(normalisePath(relative)), doc.id) ??
-      pick(byTitle.get(named.toLowerCase()), doc.id)
-    );
+    const found = [
+      byPath.get(normalisePath(target)),
+      byPath.get(normalisePath(relative)),
+      byTitle.get(named.toLowerCase()),
+    ];
+    for (const docs of found) {
+      const other = pick(docs, doc.id);
+      if (other) return other;
+    }
+
+    return found.some((docs) => docs?.some((d) => d.id === doc.id))
+      ? "self"
+      : null;
   };
+}
+
+/** The rings `superseded_by` forms (a → b → a), each in its order from
+ * the document with the first path. */
+function supersededByCycles(
+  docs: ClassifiedInput[],
+  successors: Map<string, Successor>,
+): ClassifiedInput[][] {
+  const next = (doc: ClassifiedInput) => successors.get(doc.id)?.target ?? null;
+  const byPathThenVersion = (a: ClassifiedInput, b: ClassifiedInput) =>
+    a.path < b.path
+      ? -1
+      : a.path > b.path
+        ? 1
+        : compareVersions(a.version, b.version);
+  const done = new Set<string>();
+  const cycles: ClassifiedInput[][] = [];
+  for (const start of [...docs].sort(byPathThenVersion)) {
+    const walk: ClassifiedInput[] = [];
+    const onWalk = new Map<string, number>();
+    let doc: ClassifiedInput | null = start;
+    while (doc && !done.has(doc.id) && !onWalk.has(doc.id)) {
+      onWalk.set(doc.id, walk.length);
+      walk.push(doc);
+      doc = next(doc);
+    }
+    if (doc && onWalk.has(doc.id)) {
+      const ring = walk.slice(onWalk.get(doc.id));
+      const first = ring.indexOf([...ring].sort(byPathThenVersion)[0]);
+      cycles.push([...ring.slice(first), ...ring.slice(0, first)]);
+    }
+    for (const seen of walk) done.add(seen.id);
+  }
+
+  return cycles;
 }
 
 /** The front matter's `version` (version: 2, version: "2.1"), if any. */
@@ -469,8 +596,9 @@ function ageRule(
 }
 
 /** The status of every document of one source. Rules, strongest first:
- * an operator's override; front matter (a superseded_by that names a
- * document, deprecated, status, a declared draft); versions (only the newest release is current, older copies
+ * an operator's override; front matter (a superseded_by that names
+ * another document, outside a cycle; deprecated; status, where superseded
+ * or duplicate without a successor is stale; a declared draft); versions (only the newest release is current, older copies
  * are stale; within a release, a lower front-matter `version` of the same
  * title is stale); near-duplicates within the current version (the newer
  * is canonical); last, age (unchanged longer than the project's limit). */
@@ -488,9 +616,48 @@ export function classifyDocuments(
   const current = docs.filter((d) => d.version === newest);
   const byPath = new Map(current.map((d) => [normalisePath(d.path), d]));
   const resolve = supersedingTarget(docs, newest);
-  const declarations = new Map(
-    docs.map((doc) => [doc.id, declaredStatus(doc, resolve)]),
+  const successors = new Map(
+    docs.map((doc) => [doc.id, declaredSuccessor(doc, resolve)]),
   );
+  // Documents that supersede each other in a ring would all stop
+  // answering; their superseded_by is ignored, with one warning a ring.
+  const cycles = supersededByCycles(docs, successors);
+  const inCycle = new Set(cycles.flat().map((d) => d.id));
+  const cycleWarnings = new Map<string, string>();
+  for (const cycle of cycles) {
+    const versions = new Set(cycle.map((d) => d.version));
+    const name = (d: ClassifiedInput) =>
+      versions.size > 1 ? `${d.path} (${d.version || "unversioned"})` : d.path;
+    cycleWarnings.set(
+      cycle[0].id,
+      `superseded_by in front matter forms a cycle: ` +
+        `${[...cycle, cycle[0]].map(name).join(" → ")}; ignored for ` +
+        `these documents`,
+    );
+  }
+  const declaration = (doc: ClassifiedInput): Declaration => {
+    const successor = successors.get(doc.id)!;
+    const warnings = [...successor.warnings];
+    const cycleWarning = cycleWarnings.get(doc.id);
+    if (cycleWarning) warnings.push(cycleWarning);
+    if (successor.target && !inCycle.has(doc.id)) {
+      return {
+        classification: {
+          status: "superseded",
+          reason: `superseded by ${successor.target.path} (front matter)`,
+          canonicalId: successor.target.id,
+        },
+        warnings,
+      };
+    }
+    const other = declaredStatus(doc, successor);
+
+    return {
+      classification: other.classification,
+      warnings: [...warnings, ...other.warnings],
+    };
+  };
+  const declarations = new Map(docs.map((doc) => [doc.id, declaration(doc)]));
   const declared = (doc: ClassifiedInput) =>
     declarations.get(doc.id)?.classification ?? null;
   const undecided = current.filter((d) => !d.override && !declared(d));
