@@ -7,6 +7,8 @@ import { useDatabase } from "@/db/runtime";
 import { apiTokens } from "@/db/schema";
 import { GET as approvalsList } from "@/app/api/agent/v1/approvals/route";
 import { GET as contextAnswer } from "@/app/api/agent/v1/context/route";
+import { GET as goalsList } from "@/app/api/agent/v1/goals/route";
+import { GET as pathsCheck } from "@/app/api/agent/v1/reservations/check/route";
 import { GET as sessionRead } from "@/app/api/v1/projects/[slug]/sessions/[id]/route";
 import { notFound } from "@/server/errors";
 import { logger } from "@/server/log";
@@ -378,6 +380,71 @@ describe.each(testKinds)("agent and person routes on %s", (kind) => {
       contextAnswer,
     );
     expect(spelt.status).toBe(200);
+  });
+
+  it.each([
+    ["/api/agent/v1/context?q=a&q=b", contextAnswer, ["q"]],
+    [
+      "/api/agent/v1/context?q=deploy&tier=section&tier=document",
+      contextAnswer,
+      ["tier"],
+    ],
+    [
+      "/api/agent/v1/context?q=deploy&limit=1&limit=2",
+      contextAnswer,
+      ["limit"],
+    ],
+    [
+      "/api/agent/v1/context?q=a&tier=section&q=b&tier=document",
+      contextAnswer,
+      ["q", "tier"],
+    ],
+    ["/api/agent/v1/goals?status=active&status=done", goalsList, ["status"]],
+    [
+      "/api/agent/v1/approvals?status=pending&status=pending",
+      approvalsList,
+      ["status"],
+    ],
+  ])(
+    "refuses a parameter given twice that takes one value: %s",
+    async (path, route, names) => {
+      const result = await call(get(path), route);
+      expect(result.status).toBe(400);
+      expect(result.body.error).toEqual({
+        code: "invalid_input",
+        message: `Invalid query parameters: ${names
+          .map((name) => `${name}: Give this parameter once`)
+          .join("; ")}`,
+        details: names.map((name) => ({
+          path: name,
+          message: "Give this parameter once",
+        })),
+      });
+    },
+  );
+
+  it("reads a parameter given twice when it takes a list", async () => {
+    const result = await call(
+      get("/api/agent/v1/reservations/check?path=src/a.ts&path=src/b.ts"),
+      pathsCheck,
+    );
+    expect(result.status).toBe(200);
+  });
+
+  it("cuts a long unknown parameter name short in the answer", async () => {
+    const name = "x".repeat(5000);
+    const result = await call(
+      get(`/api/agent/v1/context?q=deploy&${name}=1`),
+      contextAnswer,
+    );
+    expect(result.status).toBe(400);
+    const shown = `${"x".repeat(60)}…`;
+    const takes = "this endpoint takes q, limit, source, include_stale, tier";
+    expect(result.body.error).toEqual({
+      code: "invalid_input",
+      message: `Invalid query parameters: unknown '${shown}'; ${takes}`,
+      details: [{ path: shown, message: `Unknown query parameter; ${takes}` }],
+    });
   });
 
   describe("a client that hangs up mid-request", () => {

@@ -11,7 +11,11 @@ import {
   authenticateAgent,
   authenticatePerson,
 } from "@/server/identity/tokens";
-import { queryNames, refuseUnknownParameters } from "./query";
+import {
+  queryNames,
+  refuseRepeatedParameters,
+  refuseUnknownParameters,
+} from "./query";
 import { takeRequestToken } from "./rate-limit";
 
 // The HTTP transport for agents and people with tokens. A route declares
@@ -43,6 +47,11 @@ interface RouteOptions<
    * sends another; absent means any body is read as JSON (so `curl -d`
    * without a header works). */
   mediaTypes?: MediaTypes;
+  /** Lets query parameters the route does not take pass unread. Only for
+   * ingest URLs set once in another tool (a Claude Code hook, an OTLP
+   * exporter) that may carry a tag or cache-buster of its own: refusing
+   * them would drop every event that tool sends. */
+  ignoreUnknownQuery?: boolean;
   handler: (
     ctx: RouteContext<A, z.infer<BS>, z.infer<QS>>,
   ) => Promise<Response | object>;
@@ -291,7 +300,10 @@ function makeRoute<A extends Actor>(
         const body = options.body
           ? parseInput(options.body, rawBody ?? {}, "request body")
           : (undefined as z.infer<BS>);
-        refuseUnknownParameters(url, acceptedQuery);
+        if (!options.ignoreUnknownQuery) {
+          refuseUnknownParameters(url, acceptedQuery);
+        }
+        refuseRepeatedParameters(url, options.query);
         const query = options.query
           ? parseInput(options.query, queryObject(url), "query parameters")
           : ({} as z.infer<QS>);

@@ -3,10 +3,11 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 
-// Every route file of the agent API, the read API and OTLP ingest answers
-// the methods it does not define itself: 405 in the usual error body with
-// an Allow header, and OPTIONS with the same header. Next.js alone would
-// answer 405 with an empty body, which an agent cannot read.
+// Every route file of the agent API, the read API, OTLP ingest, the MCP
+// endpoint and the health check answers the methods it does not define
+// itself: 405 in the usual error body with an Allow header, and OPTIONS
+// with the same header. Next.js alone would answer 405 with an empty body,
+// which an agent cannot read.
 
 const appDir = path.resolve(import.meta.dirname, "../../app");
 const methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
@@ -30,11 +31,20 @@ function routeFiles(dir: string): string[] {
   return found.sort();
 }
 
-const files = ["api/agent/v1", "api/v1", "api/otlp/v1"].flatMap(routeFiles);
+const files = [
+  "api/agent/v1",
+  "api/v1",
+  "api/otlp/v1",
+  "api/mcp",
+  "api/health",
+].flatMap(routeFiles);
 
 describe("methods a route does not define", () => {
   it("finds the route files", () => {
     expect(files.length).toBeGreaterThan(30);
+    const names = files.map((file) => path.relative(appDir, file));
+    expect(names).toContain(path.join("api", "mcp", "route.ts"));
+    expect(names).toContain(path.join("api", "health", "route.ts"));
   });
 
   it.each(files.map((file) => [path.relative(appDir, file), file]))(

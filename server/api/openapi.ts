@@ -1034,7 +1034,8 @@ export function buildOpenApiDocument() {
         "Agents call /api/agent/v1 with an agent token; people read " +
         "/api/v1 with a personal access token. Every error is " +
         "{ error: { code, message, details } }. A query parameter an " +
-        "operation does not list is refused (400, naming it); a method a " +
+        "operation does not list is refused (400, naming it), and so is " +
+        "one given twice that takes one value; a method a " +
         "path does not list is refused (405, with an Allow header). " +
         "Numbers in query strings are plain decimal digits.",
     },

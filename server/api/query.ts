@@ -2,14 +2,17 @@ import { z } from "zod";
 import { invalidInput } from "@/server/errors";
 
 // Query-string rules shared by every agent and person route: numbers are
-// written in plain decimal, and a parameter the route does not take is
-// refused rather than silently ignored.
+// written in plain decimal, a parameter the route does not take is refused
+// rather than silently ignored, and so is a second value for a parameter
+// that takes one.
 
 // Decimal digits with an optional leading minus; `min` then refuses a
 // negative number with a message saying so.
 const DECIMAL = /^-?\d+$/;
 // A URL can carry thousands of names; the answer lists the first ones.
 const MAX_NAMED = 20;
+// An unknown name is echoed back cut to this many characters.
+const MAX_NAME_LENGTH = 60;
 
 /** A whole number in a query string, between `min` and `max`, or
  * `fallback` when absent. Only decimal digits (and a leading minus) are
@@ -49,10 +52,7 @@ function integerText(min: number, max: number) {
   const expected = "Must be a whole number written in decimal digits";
 
   return z
-    .string({
-      error: (issue) =>
-        Array.isArray(issue.input) ? "Give this parameter once" : expected,
-    })
+    .string({ error: expected })
     .refine((value) => DECIMAL.test(value), expected)
     .transform(Number)
     .pipe(
@@ -74,7 +74,7 @@ export function queryNames(schema: z.ZodObject | undefined): string[] {
 export function refuseUnknownParameters(url: URL, accepted: string[]) {
   const unknown = [...new Set(url.searchParams.keys())]
     .filter((name) => !accepted.includes(name))
-    .map((name) => name || "(empty name)");
+    .map(shownName);
   if (unknown.length === 0) return;
   const takes =
     accepted.length > 0
@@ -93,4 +93,72 @@ export function refuseUnknownParameters(url: URL, accepted: string[]) {
       message: `Unknown query parameter; ${takes}`,
     })),
   );
+}
+
+/** A parameter name as an answer shows it: a long one is cut short. */
+function shownName(name: string): string {
+  if (!name) return "(empty name)";
+  const characters = [...name];
+  if (characters.length <= MAX_NAME_LENGTH) return name;
+
+  return `${characters.slice(0, MAX_NAME_LENGTH).join("")}…`;
+}
+
+/** Whether a query schema's field takes a list, i.e. the parameter may be
+ * given more than once (`path=a&path=b`). */
+function takesList(schema: z.core.$ZodType): boolean {
+  const def = schema._zod.def;
+  switch (def.type) {
+    case "array":
+    case "tuple":
+      return true;
+    case "optional":
+    case "nullable":
+    case "default":
+    case "prefault":
+    case "catch":
+    case "readonly":
+    case "nonoptional":
+      return takesList((def as z.core.$ZodOptionalDef).innerType);
+    case "pipe": {
+      // A preprocess step turns one value into a list; its output decides.
+      const { in: input, out } = def as z.core.$ZodPipeDef;
+
+      return input._zod.def.type === "transform"
+        ? takesList(out)
+        : takesList(input);
+    }
+    case "union":
+      return (def as z.core.$ZodUnionDef).options.some(takesList);
+    default:
+      return false;
+  }
+}
+
+/** Refuses a parameter given more than once when the route takes one
+ * value for it, naming each such parameter. Names the schema does not
+ * declare are left to refuseUnknownParameters. */
+export function refuseRepeatedParameters(
+  url: URL,
+  schema: z.ZodObject | undefined,
+) {
+  if (!schema) return;
+  const shape = schema.shape as Record<string, z.core.$ZodType>;
+  const repeated = [...new Set(url.searchParams.keys())].filter(
+    (name) =>
+      url.searchParams.getAll(name).length > 1 &&
+      Object.hasOwn(shape, name) &&
+      !takesList(shape[name]),
+  );
+  if (repeated.length === 0) return;
+  const issues = repeated.map((name) => ({
+    path: name,
+    message: "Give this parameter once",
+  }));
+  const summary = issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path}: ${issue.message}`)
+    .join("; ");
+
+  throw invalidInput(`Invalid query parameters: ${summary}`, issues);
 }

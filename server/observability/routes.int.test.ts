@@ -86,6 +86,31 @@ describe.each(testKinds)("observability routes on %s", (kind) => {
     });
   });
 
+  it("takes hooks and OTLP posts whose URL carries parameters of its own", async () => {
+    // A hook URL tagged by its user, an exporter adding a parameter: the
+    // events still land, and a PreToolUse is still decided.
+    const [, , preToolUse] = readJsonLines("hooks/session-basic.jsonl");
+    const hook = await call(
+      postHook,
+      "/api/agent/v1/hooks/claude-code?agent=builder&v=2",
+      { token: agentToken, body: JSON.stringify(preToolUse) },
+    );
+    expect(hook.status).toBe(200);
+    expect(await hook.json()).toMatchObject({
+      hookSpecificOutput: { permissionDecision: "allow" },
+    });
+    const traces = await call(postTraces, "/api/otlp/v1/traces?x=1", {
+      token: agentToken,
+      body: readCase("otlp/genai-trace.json"),
+    });
+    expect(traces.status).toBe(200);
+    const logs = await call(postLogs, "/api/otlp/v1/logs?tenant=a", {
+      token: agentToken,
+      body: readCase("otlp/claude-code-logs.json"),
+    });
+    expect(logs.status).toBe(200);
+  });
+
   it("answers hostile bodies item by item over HTTP, never with a 500", async () => {
     // Raw JSON text, as an attacker would send it: token counts past the
     // cap, a year PostgreSQL cannot store, nesting deeper than any stack a

@@ -1,3 +1,4 @@
+import { refuseOtherMethods } from "@/server/api/http";
 import { getDatabase } from "@/db/runtime";
 import { checkHealth } from "@/server/health";
 import { logger } from "@/server/log";
@@ -33,3 +34,8 @@ export async function GET() {
     );
   }
 }
+
+// Any other method: 405 with the usual error body and an Allow header.
+export const { POST, PUT, PATCH, DELETE, OPTIONS } = refuseOtherMethods({
+  GET,
+});

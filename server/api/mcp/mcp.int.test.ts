@@ -890,6 +890,19 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
       headers: { authorization: `Bearer ${betaSecret}` },
     });
     expect(get.status).toBe(405);
-    expect(get.headers.get("allow")).toBe("POST");
+    expect(get.headers.get("allow")).toBe("OPTIONS, POST");
+    expect(await get.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message: "GET is not allowed on /api/mcp; it takes OPTIONS, POST",
+        details: { allow: ["OPTIONS", "POST"] },
+      },
+    });
+    const end = await fetch(server.url, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${betaSecret}` },
+    });
+    expect(end.status).toBe(405);
+    expect(end.headers.get("allow")).toBe("OPTIONS, POST");
   });
 });

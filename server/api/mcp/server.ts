@@ -188,19 +188,3 @@ export async function handleMcpRequest(request: Request): Promise<Response> {
 
   return response;
 }
-
-/** GET (a server-to-client stream) and DELETE (ending a session) have no
- * meaning without sessions; the MCP client takes 405 as "not offered". */
-export function methodNotAllowed(): Response {
-  return Response.json(
-    {
-      jsonrpc: "2.0",
-      error: {
-        code: ErrorCode.ConnectionClosed,
-        message: "Method not allowed: this MCP server is stateless; use POST",
-      },
-      id: null,
-    },
-    { status: 405, headers: { allow: "POST" } },
-  );
-}

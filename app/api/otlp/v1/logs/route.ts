@@ -17,6 +17,9 @@ export const POST = protobufFailures(
     body: z.unknown(),
     mediaTypes: otlpMediaTypes(decodeLogsRequest),
     maxBodyBytes: OTLP_MAX_BODY_BYTES,
+    // An exporter's URL may carry parameters of its own; they are ignored
+    // rather than losing its data.
+    ignoreUnknownQuery: true,
     handler: async ({ db, actor, body, request }) =>
       otlpAnswer(
         request,

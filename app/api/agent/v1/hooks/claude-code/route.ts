@@ -13,6 +13,9 @@ import { receiveClaudeCodeHook } from "@/server/observability/hooks";
 // GET /api/agent/v1/approvals/{id}.
 const receive = agentRoute({
   body: z.unknown(),
+  // A hook URL may carry a tag of the user's (?agent=builder): ignored,
+  // since refusing it would deny every tool call.
+  ignoreUnknownQuery: true,
   handler: async ({ db, actor, body }) => {
     const receipt = await receiveClaudeCodeHook(db, actor, body);
     if (!receipt.approvalId) return receipt.answer;
