@@ -244,7 +244,12 @@ async function rankSections(
   // only when the question's own words cover it, so they only rescore
   // what those words found.
   const picks = (t: Term) => t.role !== "related";
-  const anySelective = present.some((t) => picks(t) && t.df <= commonDf);
+  // Whether one of the question's own words is rare enough to pick: a
+  // joined pair ("fetch data" as fetchdata) may be rare only because a
+  // code sample names a function so, and must not pick alone.
+  const anySelective = present.some(
+    (t) => picks(t) && t.df <= commonDf && t.role !== "joined",
+  );
   const termValues = sql.join(
     present.map(
       (t, i) =>

@@ -512,6 +512,34 @@ locale, as nextUrl.locale. NextResponse answers the request.
     ).toMatchObject({ path: "api/next-request.md", heading: "`nextUrl`" });
   });
 
+  it("does not let a joined pair that only a code sample uses pick the answer alone", async () => {
+    // Sixty guides make "fetch" and "data" common words, so only rare
+    // words pick candidates; "fetchdata" is rare because one code sample
+    // names a function so.
+    const guides = Object.fromEntries(
+      Array.from({ length: 60 }, (_, i) => [
+        `guides/topic-${i}.md`,
+        `# Topic ${i}\n\nFetch the data topic ${i} shows.\n`,
+      ]),
+    );
+    const ask = await corpusProject({
+      ...guides,
+      "api/cache.md": `# Cache
+
+## Parameters
+
+Wrap a function: \`const cached = cache(fetchData)\`.
+`,
+      "getting-started/fetching-data.md": `# Fetching data
+
+Fetch data in a server component with an async function.
+`,
+    });
+    expect(answered(await ask("how do I fetch data"))).toMatchObject({
+      path: "getting-started/fetching-data.md",
+    });
+  });
+
   it("finds an identifier's section from its words spelled out", async () => {
     const ask = await corpusProject({
       "api/vitals.md": `# Metrics
