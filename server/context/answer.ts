@@ -455,6 +455,11 @@ function scoreCandidates(
   asked: Set<DocumentKind>,
 ) {
   const newer = newerVersions(rows);
+  // When the one identifier the question names has a page of its own
+  // (titled with it), a heading that names it in a document whose path
+  // names nothing else the question asks about is a mention ("Cookies" in
+  // a guide to mutating data), not the identifier's own section.
+  const ownPage = rows.some((row) => row.title_identifier);
 
   return rows
     .map((row) => {
@@ -465,9 +470,11 @@ function scoreCandidates(
       const identifierShare = identifierCount
         ? row.identifier_hits / identifierCount
         : 0;
-      const headingIdentifierShare = identifierCount
-        ? row.heading_identifier_hits / identifierCount
-        : 0;
+      const mention = ownPage && identifierCount === 1 && row.path_hits === 0;
+      const headingIdentifierShare =
+        identifierCount && !mention
+          ? row.heading_identifier_hits / identifierCount
+          : 0;
       const headingShare = knownIdf > 0 ? row.heading_idf / knownIdf : 0;
       const relevance =
         reach * (1 + Math.log1p(row.rank_sum)) +

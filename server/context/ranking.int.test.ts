@@ -540,6 +540,28 @@ Fetch data in a server component with an async function.
     });
   });
 
+  it("answers a bare call from the page titled with it, not from a guide's heading that mentions it", async () => {
+    const ask = await corpusProject({
+      "api/cookies.md": `# cookies
+
+cookies is an async function that reads the cookies of the request.
+
+## Reference
+
+It returns a store with get, set and delete.
+`,
+      "guides/mutating-data.md": `# Mutating data
+
+## Cookies
+
+Set cookies in a Server Action with cookies() from next/headers.
+`,
+    });
+    expect(answered(await ask("cookies()"))).toMatchObject({
+      path: "api/cookies.md",
+    });
+  });
+
   it("finds an identifier's section from its words spelled out", async () => {
     const ask = await corpusProject({
       "api/vitals.md": `# Metrics
