@@ -1,5 +1,10 @@
 import { expect, test, type Page } from "@playwright/test";
-import { createAgentToken, ensureProject, signIn } from "./support";
+import {
+  createAgentToken,
+  ensureProject,
+  openHydrated,
+  signIn,
+} from "./support";
 
 // An operator reads what agents wrote back, and uploads markdown, through
 // the Context pages: deleted notes neither count nor show as canonical,
@@ -150,4 +155,29 @@ test("an upload names the files it skipped and why", async () => {
     name: "Files skipped or indexed with warnings",
   });
   await expect(problems).toContainText("Skipped broken.md");
+});
+
+test("an upload that fails part way says what went in and where it stopped", async () => {
+  await openHydrated(page, `/projects/${project}/context`);
+  const upload = page.getByRole("region", { name: "Upload markdown" });
+  // The first batch of 100 files goes in; the second holds one file over
+  // the size limit and is refused.
+  const files = Array.from({ length: 100 }, (_, i) => ({
+    name: `bulk-${String(i).padStart(3, "0")}.md`,
+    mimeType: "text/markdown",
+    buffer: Buffer.from(`# Bulk ${i}\n\nPage ${i} of the bulk upload.\n`),
+  }));
+  files.push({
+    name: "huge.md",
+    mimeType: "text/markdown",
+    buffer: Buffer.from(`# Huge\n\n${"x".repeat(2_100_000)}\n`),
+  });
+  await upload.getByLabel("Markdown files").setInputFiles(files);
+  await upload.getByRole("button", { name: "Upload" }).click();
+  const status = upload.getByRole("status");
+  await expect(status).toContainText("Indexed 100 files (");
+  await expect(status).toContainText(
+    "The upload stopped at file 101 of 101 (huge.md)",
+  );
+  await expect(upload.locator(".error")).toBeVisible();
 });

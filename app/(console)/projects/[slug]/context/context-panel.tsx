@@ -312,7 +312,10 @@ function UploadPanel(props: { project: string }) {
     setProblems([]);
     const totals = { indexed: 0, unchanged: 0, sections: 0 };
     const summaries: Parameters<typeof uploadProblems>[0] = [];
-    // Batches keep each request small when a whole folder is uploaded.
+    // Batches keep each request small when a whole folder is uploaded. A
+    // batch that fails stops the upload; what the batches before it
+    // indexed is kept, and said.
+    let failedAt: number | null = null;
     for (let i = 0; i < files.length; i += UPLOAD_BATCH) {
       setProgress(`Indexing ${i} of ${files.length} files…`);
       const batch = await Promise.all(
@@ -325,9 +328,8 @@ function UploadPanel(props: { project: string }) {
         .mutateAsync({ project: props.project, source, version, files: batch })
         .catch(() => null);
       if (!summary) {
-        setProgress(null);
-
-        return;
+        failedAt = i;
+        break;
       }
       totals.indexed += summary.indexed;
       totals.unchanged += summary.unchanged;
@@ -337,15 +339,28 @@ function UploadPanel(props: { project: string }) {
     const found = uploadProblems(summaries);
     setProgress(null);
     const skipped = found.filter((f) => f.skipped).length;
-    setOutcome(
+    const done =
       `Indexed ${totals.indexed} files (${totals.sections} sections); ` +
-        `${totals.unchanged} unchanged` +
-        (skipped ? `; ${skipped} skipped` : ""),
-    );
+      `${totals.unchanged} unchanged` +
+      (skipped ? `; ${skipped} skipped` : "");
     setProblems(found);
-    // Only the chosen files are cleared: the next upload most likely goes
-    // to the same source and version.
-    input.value = "";
+    if (failedAt !== null) {
+      // Nothing from the failed batch on was indexed; uploading the same
+      // files again skips the ones already in.
+      if (failedAt > 0) {
+        setOutcome(
+          `${done}. The upload stopped at file ${failedAt + 1} of ` +
+            `${files.length} (${uploadPath(files[failedAt])}); the files ` +
+            `from there on were not indexed. Upload again to finish: ` +
+            `unchanged files are skipped.`,
+        );
+      }
+    } else {
+      setOutcome(done);
+      // Only the chosen files are cleared: the next upload most likely
+      // goes to the same source and version.
+      input.value = "";
+    }
     await queryClient.invalidateQueries({
       queryKey: trpc.context.browse.pathKey(),
     });
