@@ -7,7 +7,7 @@ import { SavingsChart } from "@/components/charts/savings-chart";
 import { formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
 import { DocumentsPanel } from "./documents-panel";
-import { uploadProblems, type UploadProblem } from "./labels";
+import { uploadFailure, uploadProblems, type UploadProblem } from "./labels";
 import { StatusBadge } from "./status-badge";
 
 // The context page: ask a question as an agent would, see what lookups
@@ -290,6 +290,7 @@ function UploadPanel(props: { project: string }) {
   const upload = useMutation(trpc.context.upload.mutationOptions());
   const [folder, setFolder] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
   const [problems, setProblems] = useState<UploadProblem[]>([]);
   const [progress, setProgress] = useState<string | null>(null);
 
@@ -309,6 +310,7 @@ function UploadPanel(props: { project: string }) {
       return;
     }
     setOutcome(null);
+    setFailure(null);
     setProblems([]);
     const totals = { indexed: 0, unchanged: 0, sections: 0 };
     const summaries: Parameters<typeof uploadProblems>[0] = [];
@@ -326,7 +328,16 @@ function UploadPanel(props: { project: string }) {
       );
       const summary = await upload
         .mutateAsync({ project: props.project, source, version, files: batch })
-        .catch(() => null);
+        .catch((error: unknown) => {
+          setFailure(
+            uploadFailure(
+              error,
+              batch.map((file) => file.path),
+            ),
+          );
+
+          return null;
+        });
       if (!summary) {
         failedAt = i;
         break;
@@ -404,7 +415,7 @@ function UploadPanel(props: { project: string }) {
           Upload
         </button>
         {progress && <p role="status">{progress}</p>}
-        {upload.error && <p className="error">{formError(upload.error)}</p>}
+        {failure && <p className="error">{failure}</p>}
         {outcome && <p role="status">{outcome}</p>}
         {problems.length > 0 && (
           <ul aria-label="Files skipped or indexed with warnings">

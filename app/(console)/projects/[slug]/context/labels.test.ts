@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { documentCount, restoreBlockedBy, uploadProblems } from "./labels";
+import {
+  documentCount,
+  restoreBlockedBy,
+  uploadFailure,
+  uploadProblems,
+} from "./labels";
 
 describe("documentCount", () => {
   it("pluralises", () => {
@@ -90,5 +95,28 @@ describe("uploadProblems", () => {
       },
     ]);
     expect(uploadProblems([])).toEqual([]);
+  });
+});
+
+describe("uploadFailure", () => {
+  it("names the file a refusal is about", () => {
+    const error = {
+      message: "Invalid input",
+      data: {
+        details: [
+          { path: "files.1.content", message: "Too big: at most 2000000" },
+        ],
+      },
+    };
+    expect(uploadFailure(error, ["a.md", "guides/huge.md"])).toBe(
+      "guides/huge.md: Too big: at most 2000000",
+    );
+  });
+
+  it("falls back to the error's message, then to a sentence", () => {
+    expect(uploadFailure({ message: "Payload too large" }, [])).toBe(
+      "Payload too large",
+    );
+    expect(uploadFailure(null, [])).toBe("The upload failed");
   });
 });

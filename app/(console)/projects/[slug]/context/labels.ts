@@ -85,3 +85,26 @@ export function uploadProblems(
       .map((f) => ({ ...f, skipped: false })),
   ];
 }
+
+/** Why an upload batch was refused, in words that name the files: a
+ * detail on `files.3.content` names the batch's fourth file. */
+export function uploadFailure(error: unknown, batchPaths: string[]): string {
+  const failure = error as {
+    message?: string;
+    data?: { details?: unknown } | null;
+  } | null;
+  const details = Array.isArray(failure?.data?.details)
+    ? (failure.data.details as { path?: unknown; message?: unknown }[])
+    : [];
+  const lines = details.flatMap((detail) => {
+    if (typeof detail.message !== "string") return [];
+    const path = typeof detail.path === "string" ? detail.path : "";
+    const file = /^files\.(\d+)(?:\.|$)/.exec(path);
+    const name = file ? batchPaths[Number(file[1])] : undefined;
+
+    return [name ? `${name}: ${detail.message}` : `${path}: ${detail.message}`];
+  });
+  if (lines.length > 0) return lines.join("; ");
+
+  return failure?.message || "The upload failed";
+}
