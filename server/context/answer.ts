@@ -12,6 +12,7 @@ import { askedKinds, documentKind, type DocumentKind } from "./document-kinds";
 import { compareVersions } from "./status";
 import { folderWords, namedWords, questionTerms } from "./question";
 import {
+  nearestLexeme,
   singleLexeme,
   weighLexemes,
   weighTerms,
@@ -143,6 +144,10 @@ const emptySectionWeight = 0.5;
  * question word no document contains; "revalidatTag" to "revalidatetag"
  * is 0.69, "middlware" to "middleware" 0.62, "grpc" to "rpc" 0.29. */
 const minCorrection = 0.5;
+
+/** Weight of a word one edit from a misspelled one, found in the text
+ * rather than in a heading. */
+const lexiconCorrectionWeight = 0.8;
 
 /** Words shorter than this need minShortCorrection to be corrected. */
 const minCorrectedLength = 6;
@@ -957,6 +962,24 @@ export async function answerQuestion(
       ];
     }
   }
+  // A misspelled word no heading resembles may still be one edit from a
+  // word of the text ("exlude" for exclude); the commonest such word
+  // stands in for it, weighed down a little.
+  const known = new Set(terms.map((t) => t.query));
+  for (const t of misspelt) {
+    // A short word is as likely another word ("pager" is not "page").
+    if (t.word.length < minCorrectedLength) continue;
+    if (terms.some((other) => other.corrects === t.word)) continue;
+    const lexeme = singleLexeme(t.query);
+    const near = lexeme ? nearestLexeme(project.id, lexeme, servable) : null;
+    if (!near || known.has(near.query)) continue;
+    known.add(near.query);
+    terms = [
+      ...terms,
+      { ...near, weight: lexiconCorrectionWeight, corrects: t.word },
+    ];
+  }
+
   // Heading words the question's words are linked to in the corpus
   // ("icon" and "site" to "favicon") join as weak extra terms.
   const related = await relatedHeadingTerms(

@@ -562,6 +562,27 @@ Set cookies in a Server Action with cookies() from next/headers.
     });
   });
 
+  it("reads a misspelled word as the word of the text one edit away", async () => {
+    const ask = await corpusProject({
+      "api/matcher.md": `# Matcher
+
+## Negative matching
+
+Exclude paths from the proxy with a negative lookahead in the matcher.
+`,
+      "api/images.md": `# Images
+
+## Sizes
+
+Images come in several sizes.
+`,
+    });
+    expect(answered(await ask("matcher exlude paths"))).toMatchObject({
+      path: "api/matcher.md",
+      heading: "Negative matching",
+    });
+  });
+
   it("finds an identifier's section from its words spelled out", async () => {
     const ask = await corpusProject({
       "api/vitals.md": `# Metrics

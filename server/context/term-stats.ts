@@ -253,3 +253,55 @@ export function weighLexemes(
     ];
   });
 }
+
+/** Whether two words are one edit apart: a letter added, dropped,
+ * changed, or two neighbours swapped. */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  if (a.length === b.length) {
+    if (a.slice(i + 1) === b.slice(i + 1)) return true;
+    return (
+      a[i] === b[i + 1] &&
+      a[i + 1] === b[i] &&
+      a.slice(i + 2) === b.slice(i + 2)
+    );
+  }
+
+  return a.length > b.length
+    ? a.slice(i + 1) === b.slice(i)
+    : a.slice(i) === b.slice(i + 1);
+}
+
+/** The commonest lexeme of the servable sections one edit from a
+ * misspelled one ("exlud" for exclude written "exlude"), as a term
+ * standing in for it; from the counts the last weighTerms call for the
+ * same servable documents read, so no query. Lexemes shorter than five
+ * letters are left alone: one edit turns too many short words into
+ * others. */
+export function nearestLexeme(
+  projectId: string,
+  lexeme: string,
+  servable: { key: string },
+): Term | null {
+  const counts = cache.get(`${projectId}\u0000${servable.key}`);
+  if (!counts || lexeme.length < 5 || !/^[a-z]+$/.test(lexeme)) return null;
+  let best: { lexeme: string; df: number } | null = null;
+  for (const [candidate, df] of counts.lexemes) {
+    if (best && df <= best.df) continue;
+    if (oneEditApart(lexeme, candidate) && /^[a-z]+$/.test(candidate)) {
+      best = { lexeme: candidate, df };
+    }
+  }
+  if (!best) return null;
+
+  return {
+    word: best.lexeme,
+    role: "word",
+    query: `'${best.lexeme}'`,
+    df: best.df,
+    idf: Math.log(1 + (counts.sections - best.df + 0.5) / (best.df + 0.5)),
+    weight: 1,
+  };
+}
