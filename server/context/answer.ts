@@ -219,6 +219,17 @@ function servableDocuments(options: {
   };
 }
 
+/** Whether a document's top folder is one of `folders`; a document in
+ * the root belongs to none. */
+function inTopFolder(folders: string[]): SQL {
+  if (folders.length === 0) return sql`false`;
+
+  return sql`(split_part(d.path, '/', 1) in (${sql.join(
+    folders.map((folder) => sql`${folder}`),
+    sql`, `,
+  )}) and d.path like '%/%')`;
+}
+
 async function rankSections(
   db: Database,
   projectId: string,
@@ -397,19 +408,10 @@ async function rankSections(
                (${headingIdentifierHits})::int as heading_identifier_hits,
                (${titleIdentifier}) as title_identifier,
                (${headingIdentifier}) as heading_identifier,
-               (split_part(d.path, '/', 1) in (${sql.join(
-                 shadowed.map((w) => sql`${w}`),
-                 sql`, `,
-               )}) and d.path like '%/%') as shadowed,
+               ${inTopFolder(shadowed)} as shadowed,
                (s.level = 0 or s.body ~ '\\n\\s*\\S') as has_text,
-               (split_part(d.path, '/', 1) in (${sql.join(
-                 scopes.map((w) => sql`${w}`),
-                 sql`, `,
-               )}) and d.path like '%/%') as in_scope,
-               (split_part(d.path, '/', 1) in (${sql.join(
-                 excluded.map((w) => sql`${w}`),
-                 sql`, `,
-               )}) and d.path like '%/%') as excluded
+               ${inTopFolder(scopes)} as in_scope,
+               ${inTopFolder(excluded)} as excluded
           from hits h
           join near n on n.id = h.id
           join context_sections s on s.id = h.id
@@ -1007,9 +1009,9 @@ export async function answerQuestion(
     unknownIdf > 0 ? unknownIdf / (knownIdf + unknownIdf) : 0;
   const wanted = identifiers.filter((id) => !turnedAway(id.toLowerCase()));
   const rows = await rankSections(db, project.id, terms, wanted, {
-    scopes: folders.named.length ? folders.named : [""],
-    excluded: excluded.length ? excluded : [""],
-    shadowed: shadowed.length ? shadowed : [""],
+    scopes: folders.named,
+    excluded,
+    shadowed,
     sections,
     limit: 200,
     servable: servable.where,

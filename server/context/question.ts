@@ -197,21 +197,22 @@ export function folderWords(question: string): {
   const excluded = new Set<string>();
   const nounsAfter = { named: new Set<string>(), excluded: new Set<string>() };
   let negated = false;
+  // Whether the word before was named or turned away from, for the noun
+  // after it ("pages router").
   let previous: "named" | "excluded" | null = null;
   for (const token of tokens) {
     if (negations.has(token)) {
       negated = true;
       previous = null;
+    } else if (negated && negationFiller.has(token)) {
       continue;
-    }
-    if (negated && negationFiller.has(token)) continue;
-    if (previous && folderNouns.has(token)) nounsAfter[previous].add(token);
-    const kind = negated ? "excluded" : "named";
-    if (kind === "excluded" || !folderNouns.has(token) || !previous) {
+    } else if (previous && folderNouns.has(token)) {
+      nounsAfter[previous].add(token);
+    } else {
+      previous = negated ? "excluded" : "named";
       (negated ? excluded : named).add(token);
+      negated = false;
     }
-    previous = kind;
-    negated = false;
   }
   for (const word of named) excluded.delete(word);
   const excludedNouns = [...nounsAfter.excluded].filter(

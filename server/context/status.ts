@@ -598,8 +598,9 @@ function ageRule(
 /** The status of every document of one source. Rules, strongest first:
  * an operator's override; front matter (a superseded_by that names
  * another document, outside a cycle; deprecated; status, where superseded
- * or duplicate without a successor is stale; a declared draft); versions (only the newest release is current, older copies
- * are stale; within a release, a lower front-matter `version` of the same
+ * or duplicate without a successor is stale; a declared draft); versions
+ * (only the newest release is current, older copies are stale; within a
+ * release, a lower front-matter `version` of the same
  * title is stale); near-duplicates within the current version (the newer
  * is canonical); last, age (unchanged longer than the project's limit). */
 export function classifyDocuments(

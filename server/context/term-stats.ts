@@ -55,6 +55,10 @@ const MAX_SETS = 16;
 const MAX_QUERIES = 5_000;
 const cache = new Map<string, Counts>();
 
+/** How rare a word in `df` of `sections` sections is (BM25's IDF). */
+const inverseFrequency = (sections: number, df: number) =>
+  Math.log(1 + (sections - df + 0.5) / (df + 0.5));
+
 /** The lexeme a one-word tsquery ('cach') stands for, else null; one
  * with an escaped backslash is left to a full-text count. */
 export function singleLexeme(query: string): string | null {
@@ -212,7 +216,7 @@ export async function weighTerms(
       role,
       query: stem.query,
       df,
-      idf: Math.log(1 + (count - df + 0.5) / (df + 0.5)),
+      idf: inverseFrequency(count, df),
       weight: 1,
     });
   }
@@ -247,7 +251,7 @@ export function weighLexemes(
         role: "related" as const,
         query: `'${lexeme}'`,
         df,
-        idf: Math.log(1 + (counts.sections - df + 0.5) / (df + 0.5)),
+        idf: inverseFrequency(counts.sections, df),
         weight: 1,
       },
     ];
@@ -301,7 +305,7 @@ export function nearestLexeme(
     role: "word",
     query: `'${best.lexeme}'`,
     df: best.df,
-    idf: Math.log(1 + (counts.sections - best.df + 0.5) / (best.df + 0.5)),
+    idf: inverseFrequency(counts.sections, best.df),
     weight: 1,
   };
 }
