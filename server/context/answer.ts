@@ -109,10 +109,25 @@ export const answerThresholds = {
   maxUnknownShare: 0.3,
   /** Share of the known words' weight the best section must match. */
   minCoverage: 0.35,
+  /** A question with more searchable words than this spells out
+   * circumstances no one section repeats ("three containers behind a load
+   * balancer"), so the share it needs falls in proportion, down to
+   * minLongCoverage. */
+  longQuestionWords: 6,
+  minLongCoverage: 0.25,
   /** A name the question writes ("Sentry", "GraphQL") that at most this
    * share of sections mention must be mentioned by the section served. */
   rareNameShare: 0.01,
 };
+
+/** Share of the question's weight the best section must match, for a
+ * question with this many searchable words. */
+export function coverageNeeded(words: number): number {
+  const { minCoverage, longQuestionWords, minLongCoverage } = answerThresholds;
+  if (words <= longQuestionWords) return minCoverage;
+
+  return Math.max(minLongCoverage, (minCoverage * longQuestionWords) / words);
+}
 
 /** Score factor of a stale, duplicate or superseded section. */
 const statusWeight = 0.85;
@@ -695,33 +710,52 @@ async function relatedHeadingTerms(
 /** Words as a reason lists them: "kafka", "quic". */
 const quoteWords = (words: string[]) => words.map((w) => `"${w}"`).join(", ");
 
-/** The first of the candidates whose heading path or text mentions
- * every one of the words (whole words, any case), among those that match
- * enough of the question to be served. */
+/** The first of the candidates that mentions every one of the words
+ * (whole words, any case) in its own heading path or text, among those
+ * that match enough of the question to be served; failing that, the
+ * first whose document mentions them elsewhere ("Docker" in the
+ * introduction of the page whose later section answers how to build a
+ * small server folder for an image). */
 async function firstMentioning(
   db: Database,
   candidates: Scored[],
   words: string[],
+  minCoverage: number,
 ): Promise<Scored | undefined> {
-  const servable = candidates.filter(
-    (c) => c.coverage >= answerThresholds.minCoverage,
-  );
+  const servable = candidates.filter((c) => c.coverage >= minCoverage);
   if (servable.length === 0) return undefined;
-  const texts = await queryRows<{ id: string; text: string }>(
+  // Names are letters and digits only (namedWords), so they sit in the
+  // pattern as they are; \m and \M bound them as whole words.
+  const mentionsAll = (text: SQL) =>
+    sql.join(
+      words.map((word) => sql`${text} ~* ('\\m' || ${word} || '\\M')`),
+      sql` and `,
+    );
+  const list = (ids: string[]) =>
+    sql.join(
+      [...new Set(ids)].map((id) => sql`${id}`),
+      sql`, `,
+    );
+  const sectionText = sql`s.heading_path || chr(10) || s.body`;
+  const rows = await queryRows<{ id: string; document_id: string }>(
     db,
-    sql`select id, heading_path || chr(10) || body as text
-          from context_sections
-         where id in (${sql.join(
-           servable.map((c) => sql`${c.row.id}`),
-           sql`, `,
-         )})`,
+    sql`select s.id, null as document_id
+          from context_sections s
+         where s.id in (${list(servable.map((c) => c.row.id))})
+           and ${mentionsAll(sectionText)}
+        union all
+        select null, s.document_id
+          from context_sections s
+         where s.document_id in (${list(servable.map((c) => c.row.document_id))})
+         group by s.document_id
+        having ${mentionsAll(sql`string_agg(${sectionText}, chr(10))`)}`,
   );
-  const byId = new Map(texts.map((t) => [t.id, t.text.toLowerCase()]));
-  const mentions = (text: string, word: string) =>
-    new RegExp(`(^|[^\\p{L}\\p{N}])${word}($|[^\\p{L}\\p{N}])`, "u").test(text);
+  const sections = new Set(rows.map((r) => r.id));
+  const documents = new Set(rows.map((r) => r.document_id));
 
-  return servable.find((c) =>
-    words.every((word) => mentions(byId.get(c.row.id) ?? "", word)),
+  return (
+    servable.find((c) => sections.has(c.row.id)) ??
+    servable.find((c) => documents.has(c.row.document_id))
   );
 }
 
@@ -1020,6 +1054,7 @@ export async function answerQuestion(
       .map((t) => t.word)
       .join(" "),
   });
+  const minCoverage = coverageNeeded(asked.filter((t) => t.df > 0).length);
   const scored = preferFocusedSections(
     scoreCandidates(rows, knownIdf, wanted.length, askedKinds(q)),
   );
@@ -1056,7 +1091,7 @@ export async function answerQuestion(
       ? scored[0]
       : absentNames.length > 0
         ? undefined
-        : await firstMentioning(db, scored.slice(0, 5), rareNames);
+        : await firstMentioning(db, scored.slice(0, 5), rareNames, minCoverage);
   if (absentNames.length > 0) {
     // A product or protocol the question names that no document mentions.
     result = noAnswer(
@@ -1086,9 +1121,9 @@ export async function answerQuestion(
         ? "The question has no searchable words"
         : "No section contains the question's words",
     );
-  } else if (best.coverage < answerThresholds.minCoverage) {
+  } else if (best.coverage < minCoverage) {
     const matched = Math.round(best.coverage * 100);
-    const needed = Math.round(answerThresholds.minCoverage * 100);
+    const needed = Math.round(minCoverage * 100);
     result = noAnswer(
       `The best section matches ${matched}% of the question's weight; ` +
         `below ${needed}% is no answer`,

@@ -7,7 +7,7 @@ import { GET as contextRoute } from "@/app/api/agent/v1/context/route";
 import type { Actor } from "@/server/identity/actor";
 import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject } from "@/tests/fixtures";
-import { answerQuestion, type ContextAnswer } from "./answer";
+import { answerQuestion, answerThresholds, type ContextAnswer } from "./answer";
 import { setDocumentStatus } from "./classify";
 import { indexDocuments } from "./indexer";
 
@@ -758,6 +758,97 @@ Run the server behind a proxy.
     expect(answer.alternatives[0]).toMatchObject({
       heading: "Component tests",
     });
+  });
+
+  it("serves a section whose document names the product the question does, when no section near the top does", async () => {
+    // "Docker" is only in the page's introduction; the section that
+    // answers never repeats it.
+    const ask = await corpusProject({
+      "config/output.md": `# Output
+
+Deploying with Docker used to mean installing every dependency in the
+image.
+
+## Copying traced files
+
+The build traces the files a server needs and copies them into a
+standalone folder, without the whole node_modules.
+`,
+      "guides/images.md": `# Images
+
+## Building images
+
+Resize images during the build.
+`,
+    });
+    const answer = answered(
+      await ask(
+        "build a standalone server folder for a Docker image without node_modules",
+      ),
+    );
+    expect(answer).toMatchObject({
+      path: "config/output.md",
+      heading: "Copying traced files",
+    });
+  });
+
+  it("serves a long question's answer that matches fewer of its words than a short one must", async () => {
+    // A long question spells out circumstances no section repeats: the
+    // encryption key section matches "instances", "action" and "key",
+    // under a third of the question's weight.
+    const ask = await corpusProject({
+      "guides/self-hosting.md": `# Self-hosting
+
+## Encryption key
+
+Give every instance the same key to share, so an action stays valid on
+all of them.
+`,
+      "guides/balancing.md": `# Balancing
+
+## Balancer
+
+Put a balancer behind the firewall.
+`,
+      "guides/forms.md": `# Forms
+
+## Submitting
+
+Form submissions post to the server.
+`,
+      "guides/hosting.md": `# Hosting
+
+## Copies
+
+Run several copies of the server.
+`,
+      "guides/errors.md": `# Errors
+
+## Missing files
+
+The build may fail when a file is missing.
+`,
+    });
+    const question =
+      "several copies behind a balancer and a firewall: form submissions fail because the action is missing, which key do all instances share";
+    const long = answered(await ask(question));
+    expect(long).toMatchObject({
+      path: "guides/self-hosting.md",
+      heading: "Encryption key",
+    });
+    expect(long.coverage).toBeLessThan(answerThresholds.minCoverage);
+    expect(long.coverage).toBeGreaterThanOrEqual(
+      answerThresholds.minLongCoverage,
+    );
+
+    // A short question needs the full share: each of these words is in
+    // a different section, so none matches more than about a quarter.
+    const short = await ask("balancer copies missing submissions");
+    expect(short).toMatchObject({ answered: false });
+    if (short.answered) return;
+    expect(short.reason).toMatch(
+      /matches 2\d% of the question's weight; below 35% is no answer/,
+    );
   });
 
   it("answers from a document indexed after a question it could not answer", async () => {
