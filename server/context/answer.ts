@@ -20,6 +20,7 @@ import {
   type TermRole,
 } from "./term-stats";
 import { relatedTerms } from "./term-links";
+import { synonyms } from "./thesaurus";
 import { countTokens } from "./tokens";
 import { recordActivity } from "@/server/observability/activity";
 
@@ -163,6 +164,9 @@ const minCorrection = 0.5;
 /** Weight of a word one edit from a misspelled one, found in the text
  * rather than in a heading. */
 const lexiconCorrectionWeight = 0.8;
+
+/** Weight of a synonym standing in for a word no document contains. */
+const synonymWeight = 0.8;
 
 /** Words shorter than this need minShortCorrection to be corrected. */
 const minCorrectedLength = 6;
@@ -711,11 +715,10 @@ async function relatedHeadingTerms(
 const quoteWords = (words: string[]) => words.map((w) => `"${w}"`).join(", ");
 
 /** The first of the candidates that mentions every one of the words
- * (whole words, any case) in its own heading path or text, among those
- * that match enough of the question to be served; failing that, the
- * first whose document mentions them elsewhere ("Docker" in the
- * introduction of the page whose later section answers how to build a
- * small server folder for an image). */
+ * (whole words, any case) in its own heading path or text, or whose
+ * document does in its title and introduction (the page that opens on
+ * deploying with Docker, for its section on copying the files a server
+ * needs), among those that match enough of the question to be served. */
 async function firstMentioning(
   db: Database,
   candidates: Scored[],
@@ -726,36 +729,39 @@ async function firstMentioning(
   if (servable.length === 0) return undefined;
   // Names are letters and digits only (namedWords), so they sit in the
   // pattern as they are; \m and \M bound them as whole words.
-  const mentionsAll = (text: SQL) =>
-    sql.join(
-      words.map((word) => sql`${text} ~* ('\\m' || ${word} || '\\M')`),
-      sql` and `,
-    );
+  const mentionsAll = sql.join(
+    words.map(
+      (word) =>
+        sql`(s.heading_path || chr(10) || s.body) ~* ('\\m' || ${word} || '\\M')`,
+    ),
+    sql` and `,
+  );
   const list = (ids: string[]) =>
     sql.join(
       [...new Set(ids)].map((id) => sql`${id}`),
       sql`, `,
     );
-  const sectionText = sql`s.heading_path || chr(10) || s.body`;
-  const rows = await queryRows<{ id: string; document_id: string }>(
+  const rows = await queryRows<{
+    id: string;
+    document_id: string;
+    level: number;
+  }>(
     db,
-    sql`select s.id, null as document_id
+    sql`select s.id, s.document_id, s.level
           from context_sections s
-         where s.id in (${list(servable.map((c) => c.row.id))})
-           and ${mentionsAll(sectionText)}
-        union all
-        select null, s.document_id
-          from context_sections s
-         where s.document_id in (${list(servable.map((c) => c.row.document_id))})
-         group by s.document_id
-        having ${mentionsAll(sql`string_agg(${sectionText}, chr(10))`)}`,
+         where (s.id in (${list(servable.map((c) => c.row.id))})
+                or (s.level <= 1 and s.document_id in (${list(
+                  servable.map((c) => c.row.document_id),
+                )})))
+           and ${mentionsAll}`,
   );
   const sections = new Set(rows.map((r) => r.id));
-  const documents = new Set(rows.map((r) => r.document_id));
+  const introductions = new Set(
+    rows.filter((r) => Number(r.level) <= 1).map((r) => r.document_id),
+  );
 
-  return (
-    servable.find((c) => sections.has(c.row.id)) ??
-    servable.find((c) => documents.has(c.row.document_id))
+  return servable.find(
+    (c) => sections.has(c.row.id) || introductions.has(c.row.document_id),
   );
 }
 
@@ -958,10 +964,39 @@ export async function answerQuestion(
     (t) => !turnedAway(t.word) && !nouns.includes(t.word),
   );
 
+  // An English word no document contains stands in for its commonest
+  // synonym that one does ("typeface" for font). A name the question
+  // writes ("Svelte") still has to be in the documents (below).
+  const absent = terms.filter(
+    (t) => t.df === 0 && t.role === "word" && /^\p{L}{4,}$/u.test(t.word),
+  );
+  const synonymsOf = new Map(absent.map((t) => [t.word, synonyms(t.word)]));
+  const candidates = [...new Set([...synonymsOf.values()].flat())];
+  if (candidates.length > 0) {
+    const found = await weighTerms(
+      db,
+      project.id,
+      candidates.map((word) => ({ word, role: "word" as const })),
+      servable,
+    );
+    const known = new Set(terms.map((t) => t.query));
+    for (const [word, list] of synonymsOf) {
+      const term = list
+        .map((synonym) => found.terms.find((t) => t.word === synonym))
+        .find((t) => t && t.df > 0 && !known.has(t.query));
+      if (!term) continue;
+      known.add(term.query);
+      terms = [...terms, { ...term, weight: synonymWeight, corrects: word }];
+    }
+  }
   // A misspelled word no document contains stands in for the heading word
   // it is closest to, weighed by how close.
   const misspelt = terms.filter(
-    (t) => t.df === 0 && t.role === "word" && /^\p{L}{4,}$/u.test(t.word),
+    (t) =>
+      t.df === 0 &&
+      t.role === "word" &&
+      /^\p{L}{4,}$/u.test(t.word) &&
+      !terms.some((other) => other.corrects === t.word),
   );
   const corrections = await correctWords(
     db,

