@@ -244,6 +244,124 @@ describe.each(testKinds)("context statuses on %s", (kind) => {
     expect(duplicate?.statusReason).toMatch(/^\d+% similar to a\/deploy\.md$/);
   });
 
+  it("shows an ignored superseded_by in the status reason on both pages", async () => {
+    const project = await makeProject(handle.db);
+    const summary = await indexDocuments(handle.db, cli, {
+      project: project.slug,
+      source: "runbooks",
+      files: [
+        {
+          path: "paging.md",
+          content:
+            "---\nsuperseded_by: guides/missing-paging.md\n---\n" +
+            "# Paging\n\nPages go out to the on-call engineer.\n",
+        },
+        {
+          path: "rota.md",
+          content:
+            "---\nsuperseded_by: rota.md\nstatus: draft\n---\n" +
+            "# Rota\n\nWho is on call this week.\n",
+        },
+      ],
+    });
+    expect(summary.warnings.map((w) => w.path)).toEqual([
+      "paging.md",
+      "rota.md",
+    ]);
+
+    // What the documents page and a document's page read.
+    const viewer = await makeUser(handle.db, "viewer");
+    const caller = createCaller({ db: handle.db, actor: viewer.actor });
+    const page = await caller.context.browse({ project: project.slug });
+    const byPath = new Map(page.documents.map((d) => [d.path, d]));
+    expect(byPath.get("paging.md")).toMatchObject({
+      status: "canonical",
+      statusReason:
+        "declared successor ignored (superseded_by: " +
+        "guides/missing-paging.md): it names no document of this source",
+    });
+    expect(byPath.get("rota.md")).toMatchObject({
+      status: "stale",
+      statusReason:
+        "front matter declares a draft (status: draft), not published; " +
+        "declared successor ignored (superseded_by: rota.md): it names " +
+        "this document itself",
+    });
+    const paging = byPath.get("paging.md");
+    if (!paging) throw new Error("paging.md missing");
+    const one = await caller.context.document({
+      project: project.slug,
+      documentId: paging.id,
+    });
+    expect(one.statusReason).toBe(paging.statusReason);
+  });
+
+  it("reports a superseded_by cycle across versions whichever is indexed", async () => {
+    const project = await makeProject(handle.db);
+    const v1 = path.join(root, "cycle-v1");
+    const v2 = path.join(root, "cycle-v2");
+    await writeTree(v1, {
+      "alerts.md":
+        "---\nsuperseded_by: paging.md\n---\n# Alerts\n\nAlerts fire.\n",
+    });
+    await writeTree(v2, {
+      "paging.md":
+        "---\nsuperseded_by: alerts.md\n---\n# Paging\n\nPages go out.\n",
+    });
+    const index = (dir: string, version: string) =>
+      indexDirectory(handle.db, cli, {
+        project: project.slug,
+        dir,
+        source: "ops",
+        version,
+      });
+    const cycle =
+      "superseded_by in front matter forms a cycle: alerts.md (1) → " +
+      "paging.md (2) → alerts.md (1); ignored for these documents";
+
+    await index(v1, "1");
+    const second = await index(v2, "2");
+    expect(second.warnings).toEqual([
+      { path: "paging.md", problem: cycle, statusRule: true },
+    ]);
+    const again = await index(v1, "1");
+    expect(again.warnings).toEqual([
+      { path: "alerts.md", problem: cycle, statusRule: true },
+    ]);
+
+    // Handled alike from either side: the newer document stays current and
+    // its reason says why its superseded_by was not followed.
+    const documents = await listDocuments(handle.db, cli, {
+      project: project.slug,
+    });
+    expect(
+      documents.map(({ path, version, status, statusReason }) => ({
+        path,
+        version,
+        status,
+        statusReason,
+      })),
+    ).toEqual([
+      {
+        path: "paging.md",
+        version: "2",
+        status: "canonical",
+        statusReason:
+          "declared successor ignored (superseded_by: alerts.md): it forms " +
+          "a cycle, alerts.md (1) → paging.md (2) → alerts.md (1)",
+      },
+      {
+        path: "alerts.md",
+        version: "1",
+        status: "stale",
+        statusReason:
+          "only in older version 1; declared successor ignored " +
+          "(superseded_by: paging.md): it forms a cycle, alerts.md (1) → " +
+          "paging.md (2) → alerts.md (1)",
+      },
+    ]);
+  });
+
   it("lets an operator override a status, audited", async () => {
     const operator = await makeUser(handle.db, "operator");
     const caller = createCaller({ db: handle.db, actor: operator.actor });

@@ -219,9 +219,13 @@ describe("classifyDocuments", () => {
       frontMatter: { superseded_by: "nowhere.md", status: "draft" },
     });
     const result = classifyDocuments([orphan, draftToo]);
+    // The status reason says why the declaration was not followed, where
+    // the console shows it.
     expect(result.get(orphan.id)).toEqual({
       status: "canonical",
-      reason: null,
+      reason:
+        "declared successor ignored (superseded_by: " +
+        "guides/missing-auth.md): it names no document of this source",
       canonicalId: null,
       warnings: [
         "superseded_by: guides/missing-auth.md in front matter names no " +
@@ -231,7 +235,10 @@ describe("classifyDocuments", () => {
     // The other rules still apply: here, the declared draft.
     expect(result.get(draftToo.id)).toMatchObject({
       status: "stale",
-      reason: "front matter declares a draft (status: draft), not published",
+      reason:
+        "front matter declares a draft (status: draft), not published; " +
+        "declared successor ignored (superseded_by: nowhere.md): it names " +
+        "no document of this source",
       warnings: [expect.stringContaining("nowhere.md")],
     });
   });
@@ -255,7 +262,9 @@ describe("classifyDocuments", () => {
     const result = classifyDocuments([a, b, ...ring, into]);
     expect(result.get(a.id)).toEqual({
       status: "canonical",
-      reason: null,
+      reason:
+        "declared successor ignored (superseded_by: b.md): it forms a " +
+        "cycle, a.md → b.md → a.md",
       canonicalId: null,
       warnings: [
         "superseded_by in front matter forms a cycle: a.md → b.md → a.md; " +
@@ -265,7 +274,10 @@ describe("classifyDocuments", () => {
     // The other rules decide: here, the declared draft.
     expect(result.get(b.id)).toEqual({
       status: "stale",
-      reason: "front matter declares a draft (status: draft), not published",
+      reason:
+        "front matter declares a draft (status: draft), not published; " +
+        "declared successor ignored (superseded_by: a.md): it forms a " +
+        "cycle, a.md → b.md → a.md",
       canonicalId: null,
     });
     expect(ring.map((d) => result.get(d.id)?.status)).toEqual([
@@ -273,6 +285,10 @@ describe("classifyDocuments", () => {
       "canonical",
       "canonical",
     ]);
+    expect(result.get(ring[0].id)?.reason).toBe(
+      "declared successor ignored (superseded_by: r3.md): it forms a " +
+        "cycle, r1.md → r2.md → r3.md → r1.md",
+    );
     expect(result.get(ring[2].id)?.warnings).toEqual([
       "superseded_by in front matter forms a cycle: " +
         "r1.md → r2.md → r3.md → r1.md; ignored for these documents",
@@ -284,6 +300,33 @@ describe("classifyDocuments", () => {
       reason: "superseded by r1.md (front matter)",
       canonicalId: ring[2].id,
     });
+  });
+
+  it("warns of a cycle across versions once in each of its versions", () => {
+    const alerts = doc({
+      path: "alerts.md",
+      version: "1",
+      frontMatter: { superseded_by: "paging.md" },
+    });
+    const paging = doc({
+      path: "paging.md",
+      version: "2",
+      frontMatter: { superseded_by: "alerts.md" },
+    });
+    const result = classifyDocuments([paging, alerts]);
+    const warning =
+      "superseded_by in front matter forms a cycle: alerts.md (1) → " +
+      "paging.md (2) → alerts.md (1); ignored for these documents";
+    // An index run of either version reports the warnings of its own.
+    expect(result.get(alerts.id)?.warnings).toEqual([warning]);
+    expect(result.get(paging.id)?.warnings).toEqual([warning]);
+    expect(result.get(paging.id)).toMatchObject({
+      status: "canonical",
+      reason:
+        "declared successor ignored (superseded_by: alerts.md): it forms a " +
+        "cycle, alerts.md (1) → paging.md (2) → alerts.md (1)",
+    });
+    expect(result.get(alerts.id)?.status).toBe("stale");
   });
 
   it("says so when superseded_by names the document itself", () => {
@@ -300,7 +343,9 @@ describe("classifyDocuments", () => {
     const result = classifyDocuments([self, byTitle]);
     expect(result.get(self.id)).toEqual({
       status: "canonical",
-      reason: null,
+      reason:
+        "declared successor ignored (superseded_by: ./deploy.md): it " +
+        "names this document itself",
       canonicalId: null,
       warnings: [
         "superseded_by: ./deploy.md in front matter names this document " +
@@ -332,7 +377,9 @@ describe("classifyDocuments", () => {
     ] as const) {
       expect(result.get(named.id)).toEqual({
         status: "canonical",
-        reason: null,
+        reason:
+          `declared successor ignored (superseded_by: ${shown}): it is ` +
+          `${kind}, not one document's path or title`,
         canonicalId: null,
         warnings: [
           `superseded_by: ${shown} in front matter is ${kind}; expected one ` +

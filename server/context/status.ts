@@ -247,6 +247,15 @@ interface Successor {
   declared: boolean;
   target: ClassifiedInput | null;
   warnings: string[];
+  /** Why a declared successor was not used, as the status reason says it;
+   * absent when there is none or it was used. */
+  ignored?: string;
+}
+
+/** The part of a status reason that says a declared successor was not
+ * used and why, so the console shows it beside the status it explains. */
+function ignoredSuccessor(named: string, why: string): string {
+  return `declared successor ignored (superseded_by: ${named}): ${why}`;
 }
 
 function declaredSuccessor(
@@ -270,6 +279,11 @@ function declaredSuccessor(
           `${describeValue(supersededBy)}; expected one document's path or ` +
           `title (superseded_by: guides/deploy.md); ignored`,
       ],
+      ignored: ignoredSuccessor(
+        showValue(supersededBy),
+        `it is ${describeValue(supersededBy)}, not one document's path or ` +
+          `title`,
+      ),
     };
   }
   const named = supersededBy.trim();
@@ -282,6 +296,7 @@ function declaredSuccessor(
         `superseded_by: ${named} in front matter names this document ` +
           `itself; not marked superseded`,
       ],
+      ignored: ignoredSuccessor(named, "it names this document itself"),
     };
   }
   if (!target) {
@@ -294,6 +309,7 @@ function declaredSuccessor(
         `superseded_by: ${named} in front matter names no document of ` +
           `this source; not marked superseded`,
       ],
+      ignored: ignoredSuccessor(named, "it names no document of this source"),
     };
   }
 
@@ -625,16 +641,31 @@ export function classifyDocuments(
   const cycles = supersededByCycles(docs, successors);
   const inCycle = new Set(cycles.flat().map((d) => d.id));
   const cycleWarnings = new Map<string, string>();
+  const ignoredInCycle = new Map<string, string>();
   for (const cycle of cycles) {
     const versions = new Set(cycle.map((d) => d.version));
     const name = (d: ClassifiedInput) =>
       versions.size > 1 ? `${d.path} (${d.version || "unversioned"})` : d.path;
-    cycleWarnings.set(
-      cycle[0].id,
-      `superseded_by in front matter forms a cycle: ` +
-        `${[...cycle, cycle[0]].map(name).join(" → ")}; ignored for ` +
-        `these documents`,
-    );
+    const ring = [...cycle, cycle[0]].map(name).join(" → ");
+    // An index run reports the warnings of the version it indexed, so a
+    // ring across versions is told once for each of them: on its first
+    // document of that version.
+    for (const version of versions) {
+      const first = cycle.find((d) => d.version === version);
+      if (!first) continue;
+      cycleWarnings.set(
+        first.id,
+        `superseded_by in front matter forms a cycle: ${ring}; ignored for ` +
+          `these documents`,
+      );
+    }
+    for (const doc of cycle) {
+      const named = String(doc.frontMatter?.superseded_by ?? "").trim();
+      ignoredInCycle.set(
+        doc.id,
+        ignoredSuccessor(named, `it forms a cycle, ${ring}`),
+      );
+    }
   }
   const declaration = (doc: ClassifiedInput): Declaration => {
     const successor = successors.get(doc.id)!;
@@ -736,10 +767,20 @@ export function classifyDocuments(
         reason: null,
         canonicalId: null,
       };
+    const ignored =
+      ignoredInCycle.get(doc.id) ?? successors.get(doc.id)?.ignored;
+    const explained = ignored
+      ? {
+          ...classification,
+          reason: classification.reason
+            ? `${classification.reason}; ${ignored}`
+            : ignored,
+        }
+      : classification;
     const warnings = declarations.get(doc.id)?.warnings ?? [];
     result.set(
       doc.id,
-      warnings.length > 0 ? { ...classification, warnings } : classification,
+      warnings.length > 0 ? { ...explained, warnings } : explained,
     );
   }
 

@@ -277,6 +277,26 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
     }
   });
 
+  it("refuses tools= given twice, naming it, as the HTTP API does", async () => {
+    const response = await fetch(`${server.url}?tools=plans&tools=all`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${alphaSecret}`,
+      },
+      body: initializeBody(),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: {
+        code: "invalid_input",
+        message: "Invalid query parameters: tools: Give this parameter once",
+        details: [{ path: "tools", message: "Give this parameter once" }],
+      },
+    });
+  });
+
   it("discovers the other tools and calls them through use_tool", async () => {
     const groups = await callTool(alpha, "more_tools");
     expect(groups.isError).toBe(false);

@@ -7,6 +7,7 @@ import {
   McpError,
   type CallToolResult,
 } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import type { Database } from "@/db/client";
 import { getDatabase } from "@/db/runtime";
 import { classifyFailure, DomainError } from "@/server/errors";
@@ -14,6 +15,7 @@ import { recordRefusedCall } from "@/server/guardrails/refusals";
 import { authenticateAgent } from "@/server/identity/tokens";
 import { logger } from "@/server/log";
 import { DEFAULT_MAX_BODY_BYTES, toErrorResponse } from "../http";
+import { refuseRepeatedParameters } from "../query";
 import { takeRequestToken } from "../rate-limit";
 import { mcpResourceMetadataUrl } from "./resource-metadata";
 import { findTool, listedTools, type AgentActor } from "./tools";
@@ -24,6 +26,10 @@ import { findTool, listedTools, type AgentActor } from "./tools";
 // nothing is kept between them.
 
 const SERVER_INFO = { name: "flotilla", version: "0.1.0" };
+
+// The query parameters the MCP URL takes, each once: the tool groups to
+// list. Other parameters pass unread, since MCP clients may add their own.
+const MCP_QUERY = z.object({ tools: z.string().optional() });
 
 const INSTRUCTIONS =
   "Flotilla coordinates your work: task_claim a task, task_heartbeat " +
@@ -136,7 +142,9 @@ async function serve(
   calls: string[],
 ): Promise<Response> {
   // ?tools=all (or ?tools=plans,reservations) lists more than the core.
-  const selection = new URL(request.url).searchParams.get("tools");
+  const url = new URL(request.url);
+  refuseRepeatedParameters(url, MCP_QUERY);
+  const selection = url.searchParams.get("tools");
   const mcp = buildServer(db, actor, calls, selection);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
