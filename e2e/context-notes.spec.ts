@@ -182,3 +182,35 @@ test("an upload that fails part way says what went in and where it stopped", asy
   // The refusal names the file it is about.
   await expect(upload.locator(".error")).toContainText("huge.md");
 });
+
+test("a method no route takes is refused with 405 and what the route takes", async ({
+  request,
+}) => {
+  // TRACE never reaches a route handler (Next.js alone fails on it with a
+  // 500); PROPFIND does, but no route file can export it.
+  for (const method of ["TRACE", "PROPFIND"]) {
+    const docs = await request.fetch("/api/agent/v1/context/docs", {
+      method,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(docs.status()).toBe(405);
+    expect(docs.headers()["allow"]).toBe("OPTIONS, POST");
+    expect(await docs.json()).toEqual({
+      error: {
+        code: "method_not_allowed",
+        message:
+          `${method} is not allowed on /api/agent/v1/context/docs; ` +
+          "it takes OPTIONS, POST",
+        details: { allow: ["OPTIONS", "POST"] },
+      },
+    });
+  }
+  const health = await request.fetch("/api/health", { method: "TRACE" });
+  expect(health.status()).toBe(405);
+  expect(health.headers()["allow"]).toBe("GET, HEAD, OPTIONS");
+  const context = await request.fetch(`/projects/${project}/context`, {
+    method: "TRACE",
+  });
+  expect(context.status()).toBe(405);
+  expect(context.headers()["allow"]).toBe("GET, HEAD, POST");
+});

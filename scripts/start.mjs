@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: builds the console when the build is missing or older than
-// the sources, then serves it on PORT (default 3000).
+// the sources, then serves it on PORT (default 3000) with ./serve.mjs.
 import { spawnSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
@@ -47,10 +47,17 @@ if (builtAt < sourcesAt) {
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 
+// Served by ./serve.mjs rather than `next start`: it refuses methods no
+// route can take before Next.js fails on them.
 const port = process.env.PORT ?? "3000";
 const server = spawn(
   process.execPath,
-  [nextBin, "start", "-p", port, ...process.argv.slice(2)],
+  [
+    path.join(root, "scripts", "serve.mjs"),
+    "-p",
+    port,
+    ...process.argv.slice(2),
+  ],
   {
     cwd: root,
     stdio: "inherit",
