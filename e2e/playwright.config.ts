@@ -40,7 +40,9 @@ export default defineConfig({
   },
   webServer: {
     // A fresh database for every run; the build is reused when current.
-    command: `rm -rf ${path.dirname(dataDir)} && node scripts/start.mjs`,
+    // The port is given as an option, as the README does: the console
+    // must take its own address (which sign-in checks) from it.
+    command: `rm -rf ${path.dirname(dataDir)} && node scripts/start.mjs -p ${port}`,
     cwd: root,
     url: `${baseURL}/api/health`,
     timeout: 600_000,
@@ -48,9 +50,7 @@ export default defineConfig({
     stdout: "pipe",
     stderr: "pipe",
     env: {
-      PORT: String(port),
       FLOTILLA_DATA_DIR: dataDir,
-      FLOTILLA_BASE_URL: baseURL,
       DATABASE_URL: "",
       NEXT_TELEMETRY_DISABLED: "1",
       LOG_LEVEL: "warn",

@@ -37,30 +37,58 @@ function parseOptions(args) {
     options[name] = value;
   }
   const port = Number(options.port);
-  if (!/^\d+$/.test(options.port) || port > 65535) {
-    refuse(`Port ${options.port} is not a port number (0-65535)`);
+  if (!/^\d+$/.test(options.port) || port < 1 || port > 65535) {
+    refuse(`Port ${options.port} is not a port number (1-65535)`);
   }
 
   return { hostname: options.hostname, port };
 }
 
 const { hostname, port } = parseOptions(process.argv.slice(2));
+// The console's own address (server/config.ts: sign-in checks the origin
+// against it) comes from PORT, as under `next start`.
+process.env.PORT = String(port);
 const logger = pino({
   level: process.env.LOG_LEVEL ?? "info",
   base: { service: "flotilla" },
 });
 const app = next({ dev: false, dir: root, hostname, port });
-await app.prepare();
-const handle = app.getRequestHandler();
+// Requests wait for Next.js to be ready; it is prepared only once the port
+// is ours, so a busy port opens no database.
+let handle = null;
+let ready = null;
 const server = http.createServer(
-  refuseUnroutableMethods((request, response) => handle(request, response), {
-    logger,
-  }),
+  refuseUnroutableMethods(
+    async (request, response) => {
+      handle ??= await ready;
+      return handle(request, response);
+    },
+    { logger },
+  ),
 );
 server.on("connect", refuseTunnel({ logger }));
+server.on("error", (error) => {
+  const where = `${hostname ?? "every interface"} port ${port}`;
+  console.error(
+    error.code === "EADDRINUSE"
+      ? `Cannot listen on ${where}: it is in use. Stop what holds it, or ` +
+          "choose another port with -p or PORT."
+      : `Cannot listen on ${where}: ${error.message}`,
+  );
+  process.exit(1);
+});
 server.listen(port, hostname, () => {
-  const shown = hostname && hostname !== "0.0.0.0" ? hostname : "localhost";
-  console.log(`Flotilla console ready on http://${shown}:${port}`);
+  ready = app.prepare().then(() => app.getRequestHandler());
+  ready.then(
+    () => {
+      const shown = hostname && hostname !== "0.0.0.0" ? hostname : "localhost";
+      console.log(`Flotilla console ready on http://${shown}:${port}`);
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 });
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => {

@@ -49,7 +49,7 @@ if (builtAt < sourcesAt) {
 
 // Served by ./serve.mjs rather than `next start`: it refuses methods no
 // route can take before Next.js fails on them.
-const port = process.env.PORT ?? "3000";
+const port = process.env.PORT || "3000";
 const server = spawn(
   process.execPath,
   [
