@@ -728,11 +728,13 @@ async function firstMentioning(
   const servable = candidates.filter((c) => c.coverage >= minCoverage);
   if (servable.length === 0) return undefined;
   // Names are letters and digits only (namedWords), so they sit in the
-  // pattern as they are; \m and \M bound them as whole words.
+  // pattern as they are. A whole word is one with no word character on
+  // either side: \m and \M would also need the name's own first and last
+  // characters to be word characters, which "²" in HTTP² is not.
   const mentionsAll = sql.join(
     words.map(
       (word) =>
-        sql`(s.heading_path || chr(10) || s.body) ~* ('\\m' || ${word} || '\\M')`,
+        sql`(s.heading_path || chr(10) || s.body) ~* ('(^|[^[:alnum:]_])' || ${word} || '($|[^[:alnum:]_])')`,
     ),
     sql` and `,
   );
@@ -972,6 +974,9 @@ export async function answerQuestion(
   );
   const synonymsOf = new Map(absent.map((t) => [t.word, synonyms(t.word)]));
   const candidates = [...new Set([...synonymsOf.values()].flat())];
+  // Words whose synonym the question asks too ("which typeface do Google
+  // fonts use"): said twice, they are no unknown word.
+  const restated = new Set<string>();
   if (candidates.length > 0) {
     const found = await weighTerms(
       db,
@@ -983,8 +988,12 @@ export async function answerQuestion(
     for (const [word, list] of synonymsOf) {
       const term = list
         .map((synonym) => found.terms.find((t) => t.word === synonym))
-        .find((t) => t && t.df > 0 && !known.has(t.query));
+        .find((t) => t && t.df > 0);
       if (!term) continue;
+      if (known.has(term.query)) {
+        restated.add(word);
+        continue;
+      }
       known.add(term.query);
       terms = [...terms, { ...term, weight: synonymWeight, corrects: word }];
     }
@@ -996,6 +1005,7 @@ export async function answerQuestion(
       t.df === 0 &&
       t.role === "word" &&
       /^\p{L}{4,}$/u.test(t.word) &&
+      !restated.has(t.word) &&
       !terms.some((other) => other.corrects === t.word),
   );
   const corrections = await correctWords(
@@ -1072,7 +1082,9 @@ export async function answerQuestion(
   const knownIdf = sum(
     asked.filter((t) => t.df > 0).map((t) => t.idf * t.weight),
   );
-  const stillUnknown = unknown.filter((t) => !correctedWords.has(t.word));
+  const stillUnknown = unknown.filter(
+    (t) => !correctedWords.has(t.word) && !restated.has(t.word),
+  );
   const unknownIdf = sum(stillUnknown.map((t) => t.idf));
   const unknownShare =
     unknownIdf > 0 ? unknownIdf / (knownIdf + unknownIdf) : 0;

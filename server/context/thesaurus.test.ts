@@ -38,4 +38,27 @@ describe("thesaurus", () => {
     expect(synonyms("next.config")).toEqual([]);
     expect(synonyms("")).toEqual([]);
   });
+
+  it("gives only synonyms whose commonest meaning is the word's", () => {
+    // "style" means a stylus in its eighth sense, "seal" varnishes in its
+    // fifth, "image" a prototype in its fourth, "slender" and "slim"
+    // have more than two meanings.
+    expect(synonyms("stylus")).toEqual([]);
+    expect(synonyms("varnish")).toEqual([]);
+    expect(synonyms("prototype")).not.toContain("image");
+    expect(synonyms("svelte")).toEqual([]);
+    expect(synonyms("typeface")).toEqual(["font", "fount"]);
+  });
+
+  it("gives none for words that name object members", () => {
+    for (const word of [
+      "constructor",
+      "__proto__",
+      "toString",
+      "hasOwnProperty",
+      "valueOf",
+    ]) {
+      expect(synonyms(word)).toEqual([]);
+    }
+  });
 });

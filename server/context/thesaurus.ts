@@ -137,8 +137,50 @@ function baseForms(word: string, part: Part): string[] {
 /** Most senses a word may have for its synonyms to be read: a word of
  * one or two meanings ("typeface") has synonyms that mean what it does;
  * one of many ("grab": a device, a snatch, to take hold, to catch) has
- * synonyms for meanings the question may not have. */
+ * synonyms for meanings the question may not have. A synonym is held to
+ * the same rule, and the meaning it shares must be its own commonest:
+ * "style" is a stylus only in its eighth sense, "seal" varnishes only in
+ * its fifth, so a product named like them (Stylus, Varnish) is not read
+ * as styles or seals. */
 const maxSenses = 2;
+
+interface Sense {
+  part: Part;
+  data: Buffer;
+  offset: number;
+}
+
+/** The senses of the first of `forms` each part of speech lists, most
+ * frequent first within a part, and the forms it lists. */
+function sensesOf(forms: (part: Part) => string[]): {
+  senses: Sense[];
+  listed: string[];
+} {
+  const senses: Sense[] = [];
+  const listed: string[] = [];
+  for (const [part, { index, data }] of partFiles()) {
+    for (const form of forms(part)) {
+      const line = findLine(index, form);
+      if (!line) continue;
+      listed.push(form);
+      for (const offset of senseOffsets(line)) {
+        senses.push({ part, data, offset });
+      }
+      break;
+    }
+  }
+
+  return { senses, listed };
+}
+
+/** Whether `lemma` has at most maxSenses meanings and `sense` is the
+ * commonest of its part of speech. */
+function meansChiefly(lemma: string, sense: Sense): boolean {
+  const { senses } = sensesOf(() => [lemma]);
+  const first = senses.find((s) => s.part === sense.part);
+
+  return senses.length <= maxSenses && first?.offset === sense.offset;
+}
 
 /** Single-word synonyms of `word`, most frequent sense first, without the
  * word itself or its base form; [] for a word WordNet lacks or one of
@@ -146,24 +188,15 @@ const maxSenses = 2;
 export function synonyms(word: string): string[] {
   const lower = word.toLowerCase();
   if (!/^[a-z][a-z-]*$/.test(lower)) return [];
-  const senses: Array<{ data: Buffer; offset: number }> = [];
-  const forms = new Set<string>([lower]);
-  for (const [part, { index, data }] of partFiles()) {
-    for (const form of baseForms(lower, part)) {
-      const line = findLine(index, form);
-      if (!line) continue;
-      forms.add(form);
-      for (const offset of senseOffsets(line)) senses.push({ data, offset });
-      break;
-    }
-  }
+  const { senses, listed } = sensesOf((part) => baseForms(lower, part));
   if (senses.length > maxSenses) return [];
+  const forms = new Set<string>([lower, ...listed]);
   const found: string[] = [];
-  for (const { data, offset } of senses) {
-    for (const lemma of synsetLemmas(data, offset)) {
-      if (/^[a-z]{3,}$/.test(lemma) && !forms.has(lemma)) {
-        if (!found.includes(lemma)) found.push(lemma);
-      }
+  for (const sense of senses) {
+    for (const lemma of synsetLemmas(sense.data, sense.offset)) {
+      if (!/^[a-z]{3,}$/.test(lemma) || forms.has(lemma)) continue;
+      if (found.includes(lemma) || !meansChiefly(lemma, sense)) continue;
+      found.push(lemma);
     }
   }
 
