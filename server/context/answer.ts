@@ -21,6 +21,7 @@ import {
 } from "./term-stats";
 import { relatedTerms } from "./term-links";
 import { synonyms } from "./thesaurus";
+import { cosine, latentSpace, placeQuestion } from "./latent";
 import { countTokens } from "./tokens";
 import { recordActivity } from "@/server/observability/activity";
 
@@ -450,6 +451,10 @@ const titleIdentifierWeight = 0.3;
  * question names. */
 const headingIdentifierWeight = 0.3;
 
+/** Relevance a section gains by its closeness (cosine, 0..1) to the
+ * question in the latent space of the documents' topics. */
+const latentWeight = 1.2;
+
 /** Weight of a heading's trigram similarity to the question's words: a
  * terse question ("cacheLife preset profiles") reads like the heading
  * that answers it; a long one resembles no heading much. */
@@ -479,6 +484,7 @@ function scoreCandidates(
   knownIdf: number,
   identifierCount: number,
   asked: Set<DocumentKind>,
+  closeness: (row: CandidateRow) => number = () => 0,
 ) {
   const newer = newerVersions(rows);
   // When the one identifier the question names has a page of its own
@@ -511,7 +517,8 @@ function scoreCandidates(
         0.1 * row.path_hits +
         (row.in_scope ? 0.3 : 0) +
         (row.title_identifier ? titleIdentifierWeight : 0) +
-        (row.heading_identifier ? headingIdentifierWeight : 0);
+        (row.heading_identifier ? headingIdentifierWeight : 0) +
+        latentWeight * closeness(row);
       // When stale documents or older releases may answer, a current one
       // that answers about as well still wins.
       const status = row.status === "canonical" ? 1 : statusWeight;
@@ -1102,8 +1109,32 @@ export async function answerQuestion(
       .join(" "),
   });
   const minCoverage = coverageNeeded(asked.filter((t) => t.df > 0).length);
+  // Where the question sits among the sections' topics, once the latent
+  // space of these documents is ready (./latent.ts).
+  const space = await latentSpace(
+    db,
+    project.id,
+    servable,
+    weighed.fingerprint,
+    sections,
+  );
+  const point = space
+    ? placeQuestion(
+        space,
+        asked.flatMap((t) => {
+          const lexeme = t.df > 0 ? singleLexeme(t.query) : null;
+
+          return lexeme ? [{ lexeme, weight: t.idf * t.weight }] : [];
+        }),
+      )
+    : null;
+  const closeness = (row: CandidateRow) => {
+    const vector = space && point ? space.sections.get(row.id) : undefined;
+
+    return vector && point ? Math.max(0, cosine(point, vector)) : 0;
+  };
   const scored = preferFocusedSections(
-    scoreCandidates(rows, knownIdf, wanted.length, askedKinds(q)),
+    scoreCandidates(rows, knownIdf, wanted.length, askedKinds(q), closeness),
   );
   const top3Tokens = topDocumentsTokens(scored.map((s) => s.row));
 

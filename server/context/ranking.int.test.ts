@@ -9,6 +9,7 @@ import { openTestDatabase, testKinds } from "@/tests/db";
 import { makeAgent, makeProject } from "@/tests/fixtures";
 import { answerQuestion, answerThresholds, type ContextAnswer } from "./answer";
 import { setDocumentStatus } from "./classify";
+import { latentLimits } from "./latent";
 import { indexDocuments } from "./indexer";
 
 // Ranking on small fixed corpora: a heading outranks the same word in a
@@ -886,6 +887,61 @@ A component renders after a slight delay.
       reason: 'No document mentions "svelte"',
     });
   });
+
+  it("breaks a near tie toward the section whose topic the question's other words share", async () => {
+    // 420 generated sections on three topics, then two sections alike but
+    // for their topic: the question's rare words ("download", "tables")
+    // are in both, its other words ("glyph", "serif") in font sections
+    // only. The purging one is shorter and says "download" twice, so it
+    // matches better word for word; the latent space of the sections'
+    // topics puts the question among the font sections.
+    const topics = {
+      fonts: ["font", "glyph", "serif", "italic", "kerning", "typeset"],
+      caching: ["cache", "purge", "stale", "expiry", "revalidate", "evict"],
+      routing: ["route", "segment", "slug", "param", "redirect", "rewrite"],
+    };
+    const files: Record<string, string> = {};
+    for (const [topic, words] of Object.entries(topics)) {
+      for (let d = 0; d < 20; d++) {
+        const sectionsText = Array.from({ length: 7 }, (_, i) => {
+          const n = d * 7 + i;
+          const picked = [0, 1, 2, 3].map((j) => words[(n + j) % words.length]);
+
+          return `## ${topic} note ${n}\n\n${picked.join(" ")} apply here.\n`;
+        });
+        files[`${topic}/${d}.md`] =
+          `# ${topic} ${d}\n\n${sectionsText.join("\n")}`;
+      }
+    }
+    files["fonts/typesetting.md"] = `# Typesetting
+
+## Downloading
+
+Download the italic kerning tables once the italic styles and every kerning
+pair of the family are set.
+`;
+    files["caching/purging.md"] = `# Purging
+
+## Downloading
+
+Download the purge tables; download again.
+`;
+    const dims = latentLimits.dims;
+    latentLimits.dims = 3;
+    try {
+      const ask = await corpusProject(files);
+      const answer = answered(await ask("download tables for glyph serif"));
+      expect(answer).toMatchObject({
+        path: "fonts/typesetting.md",
+        heading: "Downloading",
+      });
+      expect(answer.alternatives[0]).toMatchObject({
+        path: "caching/purging.md",
+      });
+    } finally {
+      latentLimits.dims = dims;
+    }
+  }, 60_000);
 
   it("answers from a document indexed after a question it could not answer", async () => {
     // Word counts are kept between lookups; a new document must not be

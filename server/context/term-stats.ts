@@ -109,9 +109,17 @@ export async function weighTerms(
   sections: number;
   folders: string[];
   shadowed: string[];
+  /** Names the state of the servable documents the counts are of. */
+  fingerprint: string;
 }> {
   if (candidates.length === 0) {
-    return { terms: [], sections: 0, folders: [], shadowed: [] };
+    return {
+      terms: [],
+      sections: 0,
+      folders: [],
+      shadowed: [],
+      fingerprint: "",
+    };
   }
   const words = candidates.map((c) => c.word);
   const values = sql.join(
@@ -226,6 +234,7 @@ export async function weighTerms(
     sections: count,
     folders: known.folders,
     shadowed: known.shadowed,
+    fingerprint,
   };
 }
 
