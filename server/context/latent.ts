@@ -356,7 +356,8 @@ export function placeQuestion(
   return point;
 }
 
-async function sectionWords(
+/** The words of the servable sections, in the documents' order. */
+export async function sectionWords(
   db: Database,
   projectId: string,
   servable: SQL,
@@ -368,18 +369,21 @@ async function sectionWords(
     heading: boolean[];
   }>(
     db,
+    // In the documents' own order (source, version, path, line), not by
+    // id: ids differ from one index to the next, and the order decides
+    // which random direction each word starts from.
     sql`select s.id,
                array_agg(u.lexeme order by u.lexeme) as lexemes,
                array_agg(coalesce(array_length(u.positions, 1), 1)
                  order by u.lexeme) as counts,
                array_agg('A' = any(u.weights) order by u.lexeme) as heading
           from context_sections s
+          join context_documents d on d.id = s.document_id
           cross join lateral unnest(s.search) as u
          where s.project_id = ${projectId}
-           and s.document_id in (select d.id from context_documents d
-             where d.project_id = ${projectId} and ${servable})
-         group by s.id
-         order by s.id`,
+           and d.project_id = ${projectId} and ${servable}
+         group by s.id, d.source, d.version, d.path, s.line
+         order by d.source, d.version, d.path, s.line, s.id`,
   );
 
   return rows.map((row) => ({
