@@ -124,7 +124,7 @@ export const answerThresholds = {
 
 /** Share of the question's weight the best section must match, for a
  * question with this many searchable words. */
-export function coverageNeeded(words: number): number {
+function coverageNeeded(words: number): number {
   const { minCoverage, longQuestionWords, minLongCoverage } = answerThresholds;
   if (words <= longQuestionWords) return minCoverage;
 
@@ -1129,9 +1129,9 @@ export async function answerQuestion(
       )
     : null;
   const closeness = (row: CandidateRow) => {
-    const vector = space && point ? space.sections.get(row.id) : undefined;
+    const vector = point && space?.sections.get(row.id);
 
-    return vector && point ? Math.max(0, cosine(point, vector)) : 0;
+    return vector ? Math.max(0, cosine(point, vector)) : 0;
   };
   const scored = preferFocusedSections(
     scoreCandidates(rows, knownIdf, wanted.length, askedKinds(q), closeness),
