@@ -61,6 +61,7 @@ import { newId, now } from "@/server/runtime";
 import type { ContextResult, SectionPointer } from "@/server/context/answer";
 import { indexDirectory } from "@/server/context/indexer";
 import { latentSpacesReady } from "@/server/context/latent";
+import { loadThesaurus } from "@/server/context/thesaurus";
 import { flushActivity } from "@/server/observability/activity";
 
 const caseSchema = z.object({
@@ -285,6 +286,8 @@ async function askAll(
     // questions are asked of a ready index, as a running server has one.
     if (titles[0]) await ask(titles[0].title, true);
     await latentSpacesReady();
+    // As the console does at boot.
+    await loadThesaurus();
     const rows: Asked[] = [];
     for (const c of cases) {
       const { body, ms } = await ask(c.question, false);

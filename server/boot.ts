@@ -1,5 +1,6 @@
 import { getDatabase } from "@/db/runtime";
 import { config } from "./config";
+import { loadThesaurus } from "./context/thesaurus";
 import { logger } from "./log";
 import { startAppLeaseSweeper } from "./orchestration/sweeper";
 import { startAppWebhookWorker } from "./guardrails/webhook-worker";
@@ -24,6 +25,11 @@ export async function startServer(): Promise<void> {
     database: async () => (await getDatabase()).db,
     onError: (err) => logger.warn({ err }, "retention pass failed"),
   });
+  // The synonyms' word lists (tens of megabytes), read before a question
+  // needs them.
+  loadThesaurus().catch((err) =>
+    logger.warn({ err }, "thesaurus could not be read"),
+  );
   const settings = config();
   try {
     const handle = await getDatabase();

@@ -64,6 +64,12 @@ export const contextDocuments = pgTable(
     kind: text("kind"),
     // A soft-deleted note is listed but never answers; restore clears it.
     deletedAt: timestamp("deleted_at", { withTimezone: true }),
+    // The path's words ("app/api-reference/functions/cookies.md" gives
+    // "app api refer function cooki md"), camelCase parts split: ranking
+    // asks whether the path names a question's word.
+    pathSearch: tsvector("path_search").generatedAlwaysAs(
+      sql`to_tsvector('english', regexp_replace(translate("path", '/._-', '    '), '([a-z0-9])([A-Z])', '\\1 \\2', 'g'))`,
+    ),
   },
   (t) => [
     uniqueIndex("context_documents_path_uq").on(
@@ -136,6 +142,16 @@ export const contextSections = pgTable(
     // adds "vercel otel", "useReportWebVitals" adds "use report web vitals").
     search: tsvector("search").generatedAlwaysAs(
       sql`setweight(to_tsvector('english', coalesce("heading_path", '')), 'A') || setweight(to_tsvector('english', context_identifier_parts("heading_path")), 'A') || setweight(to_tsvector('english', coalesce("body", '')), 'B') || setweight(to_tsvector('english', context_identifier_parts("body")), 'B')`,
+    ),
+    // The section's own heading (not its breadcrumb), with its
+    // identifiers' words: ranking asks which question words it names.
+    headingSearch: tsvector("heading_search").generatedAlwaysAs(
+      sql`to_tsvector('english', "heading") || to_tsvector('english', context_identifier_parts("heading"))`,
+    ),
+    // Whether the section holds text beyond its heading line (a document's
+    // introduction, level 0, always counts).
+    hasText: boolean("has_text").generatedAlwaysAs(
+      sql`"level" = 0 or "body" ~ '\\n\\s*\\S'`,
     ),
   },
   (t) => [

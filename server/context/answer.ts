@@ -21,6 +21,7 @@ import {
 } from "./term-stats";
 import { relatedTerms } from "./term-links";
 import { synonyms } from "./thesaurus";
+import { trigramSimilarity, trigrams } from "./trigrams";
 import { cosine, latentSpace, placeQuestion } from "./latent";
 import { countTokens } from "./tokens";
 import { recordActivity } from "@/server/observability/activity";
@@ -345,8 +346,7 @@ async function rankSections(
   const identifierHits: SQL = identifiers.length
     ? sql.join(
         identifiers.map(
-          (id) => sql`(strpos(lower(s.heading_path || chr(10) || s.body),
-              ${id.toLowerCase()}) > 0)::int`,
+          (id) => sql`(strpos(lowered.text, ${id.toLowerCase()}) > 0)::int`,
         ),
         sql` + `,
       )
@@ -355,9 +355,10 @@ async function rankSections(
   // Stage one sums IDF-weighted ts_rank over every matching section (the
   // servable documents hashed once, not looked up per match); stage two
   // looks closer at the best hundred: does the section's own heading,
-  // or its document's path, name the question's words? Their vectors are
-  // built once per section (materialized), not once per word.
-  return queryRows<CandidateRow>(
+  // or its document's path, name the question's words? Each candidate's
+  // rows are read once, with the words of its heading and path stored at
+  // indexing (migration 0012).
+  const rows = await queryRows<Omit<CandidateRow, "heading_similarity">>(
     db,
     sql`with terms(i, q, idf, selective, counted) as (values ${termValues}),
         servable_documents as materialized (
@@ -380,67 +381,76 @@ async function rankSections(
              desc
            limit 100
         ),
-        vectors as materialized (
-          select h.id, s.search,
-                 to_tsvector('english', s.heading)
-                   || to_tsvector('english', context_identifier_parts(s.heading))
-                   as heading_vector,
-                 to_tsvector('english',
-                   regexp_replace(translate(d.path, '/._-', '    '),
-                     '([a-z0-9])([A-Z])', '\\1 \\2', 'g')) as path_vector,
-                 similarity(${asked}, s.heading)::float8 as heading_similarity
+        candidates as materialized (
+          select h.id, h.rank_sum, h.matched_idf, h.asked_idf,
+                 s.search, s.heading_search, d.path_search,
+                 s.document_id, d.path, d.source, d.version, s.heading,
+                 s.heading_path, s.level, s.line, s.tokens,
+                 d.tokens as document_tokens, d.title as document_title,
+                 d.status, d.status_reason,
+                 lower(coalesce(d.front_matter->>'version', '')) as stage,
+                 (${identifierHits})::int as identifier_hits,
+                 (${headingIdentifierHits})::int as heading_identifier_hits,
+                 (${titleIdentifier}) as title_identifier,
+                 (${headingIdentifier}) as heading_identifier,
+                 ${inTopFolder(shadowed)} as shadowed,
+                 s.has_text,
+                 ${inTopFolder(scopes)} as in_scope,
+                 ${inTopFolder(excluded)} as excluded
             from hits h
             join context_sections s on s.id = h.id
             join context_documents d on d.id = s.document_id
+            -- The section's text lowercased once, not once per identifier
+            -- (offset 0 keeps the planner from inlining it into each use).
+            cross join lateral (
+              select lower(s.heading_path || chr(10) || s.body) as text
+              offset 0
+            ) lowered
         ),
         near as (
-          select v.id, v.heading_similarity,
-                 sum(case when v.heading_vector @@ t.q
+          select c.id,
+                 sum(case when c.heading_search @@ t.q
                      then t.idf else 0 end)::float8 as heading_idf,
                  coalesce(array_agg(t.i order by t.i)
-                   filter (where v.heading_vector @@ t.q), '{}')
+                   filter (where c.heading_search @@ t.q), '{}')
                    as heading_terms,
-                 count(*) filter (where v.path_vector @@ t.q)::int
+                 count(*) filter (where c.path_search @@ t.q)::int
                    as path_hits,
-                 sum(case when not t.selective and v.search @@ t.q
-                     then t.idf * ts_rank(v.search, t.q, 1) else 0 end)::float8
+                 sum(case when not t.selective and c.search @@ t.q
+                     then t.idf * ts_rank(c.search, t.q, 1) else 0 end)::float8
                    as common_rank,
-                 sum(case when not t.selective and v.search @@ t.q
+                 sum(case when not t.selective and c.search @@ t.q
                      then t.idf else 0 end)::float8 as common_idf,
                  sum(case when not t.selective and t.counted
-                     and v.search @@ t.q then t.idf else 0 end)::float8
+                     and c.search @@ t.q then t.idf else 0 end)::float8
                    as common_asked_idf
-            from vectors v
+            from candidates c
             cross join terms t
-           group by v.id, v.heading_similarity
+           group by c.id
         )
-        select s.id, s.document_id, d.path, d.source, d.version, s.heading,
-               s.heading_path, s.level, s.line, s.tokens,
-               d.tokens as document_tokens, d.title as document_title,
-               d.status, d.status_reason,
-               lower(coalesce(d.front_matter->>'version', '')) as stage,
-               h.rank_sum + n.common_rank as rank_sum,
-               h.matched_idf + n.common_idf as matched_idf,
-               h.asked_idf + n.common_asked_idf as asked_idf,
-               n.heading_idf, n.heading_terms, n.heading_similarity,
-               n.path_hits,
-               (${identifierHits})::int as identifier_hits,
-               (${headingIdentifierHits})::int as heading_identifier_hits,
-               (${titleIdentifier}) as title_identifier,
-               (${headingIdentifier}) as heading_identifier,
-               ${inTopFolder(shadowed)} as shadowed,
-               (s.level = 0 or s.body ~ '\\n\\s*\\S') as has_text,
-               ${inTopFolder(scopes)} as in_scope,
-               ${inTopFolder(excluded)} as excluded
-          from hits h
-          join near n on n.id = h.id
-          join context_sections s on s.id = h.id
-          join context_documents d on d.id = s.document_id
-         order by (h.matched_idf + n.common_idf)
-                  * (1 + h.rank_sum + n.common_rank) desc,
-                  (d.status = 'canonical') desc, s.tokens desc
+        select c.id, c.document_id, c.path, c.source, c.version, c.heading,
+               c.heading_path, c.level, c.line, c.tokens, c.document_tokens,
+               c.document_title, c.status, c.status_reason, c.stage,
+               c.rank_sum + n.common_rank as rank_sum,
+               c.matched_idf + n.common_idf as matched_idf,
+               c.asked_idf + n.common_asked_idf as asked_idf,
+               n.heading_idf, n.heading_terms,
+               n.path_hits, c.identifier_hits, c.heading_identifier_hits,
+               c.title_identifier, c.heading_identifier, c.shadowed,
+               c.has_text, c.in_scope, c.excluded
+          from candidates c
+          join near n on n.id = c.id
+         order by (c.matched_idf + n.common_idf)
+                  * (1 + c.rank_sum + n.common_rank) desc,
+                  (c.status = 'canonical') desc, c.tokens desc
          limit ${limit}`,
   );
+  const question = trigrams(asked);
+
+  return rows.map((row) => ({
+    ...row,
+    heading_similarity: trigramSimilarity(question, trigrams(row.heading)),
+  }));
 }
 
 /** Relevance a section gains when its document's title is an

