@@ -123,6 +123,20 @@ export const answerThresholds = {
   rareNameShare: 0.01,
 };
 
+/** Why a best section that matched too little of the question is no
+ * answer, in percentages with as many decimals as it takes for the two to
+ * read differently ("34.7%, below 35.0%", never "35%, below 35%"). */
+export function weakMatchReason(coverage: number, needed: number): string {
+  let digits = 0;
+  const shown = (share: number) => (share * 100).toFixed(digits);
+  while (digits < 3 && shown(coverage) === shown(needed)) digits++;
+
+  return (
+    `The best section matches ${shown(coverage)}% of the question's ` +
+    `weight; below ${shown(needed)}% is no answer`
+  );
+}
+
 /** Share of the question's weight the best section must match, for a
  * question with this many searchable words. */
 function coverageNeeded(words: number): number {
@@ -1210,12 +1224,7 @@ export async function answerQuestion(
         : "No section contains the question's words",
     );
   } else if (best.coverage < minCoverage) {
-    const matched = Math.round(best.coverage * 100);
-    const needed = Math.round(minCoverage * 100);
-    result = noAnswer(
-      `The best section matches ${matched}% of the question's weight; ` +
-        `below ${needed}% is no answer`,
-    );
+    result = noAnswer(weakMatchReason(best.coverage, minCoverage));
   } else {
     const served = await tierText(db, tier, best.row);
     const at = pointer(best.row, best.score);
