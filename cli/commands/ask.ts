@@ -48,7 +48,7 @@ export function register(program: Command) {
         "FLOTILLA_TOKEN)",
     )
     .argument("<question>", "what you want to know")
-    .option("--limit <n>", "the answer and up to n-1 alternatives (1-4)")
+    .option("--limit <n>", "the answer and up to n-1 alternatives (1-5)")
     .option("--source <name>", "only documents of this source")
     .option("--include-stale", "let stale or duplicate documents answer")
     .addOption(

@@ -165,7 +165,7 @@ describe("OpenAPI document", () => {
     const limits = (path: string) =>
       document.paths[path].get.parameters?.find((p) => p.name === "limit");
     expect(limits("/api/agent/v1/context")).toMatchObject({
-      schema: { type: "integer", minimum: 1, maximum: 4 },
+      schema: { type: "integer", minimum: 1, maximum: 5 },
     });
     expect(limits("/api/agent/v1/approvals")).toMatchObject({
       schema: { type: "integer", minimum: 1, maximum: 200, default: 50 },

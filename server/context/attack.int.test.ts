@@ -195,7 +195,7 @@ describe.each(testKinds)("context layer under attack on %s", (kind) => {
         ["q=fonts&tier=", "tier"],
         ["q=fonts&tier=all", "tier"],
         ["q=fonts&include_stale=yes", "include_stale"],
-        ["q=fonts&limit=5", "limit"],
+        ["q=fonts&limit=6", "limit"],
         ["q=fonts&limit=0", "limit"],
         ["q=fonts&source=wiki", "source"],
         ["q=fonts&answer=yes", "answer"],
@@ -252,35 +252,37 @@ describe.each(testKinds)("context layer under attack on %s", (kind) => {
     });
   });
 
-  it("refuses bad context_answer arguments over MCP with the field at fault", async () => {
-    const tool = async (args: Record<string, unknown>) => {
-      const response = await mcpRoute(
-        new Request("http://test/api/mcp", {
-          method: "POST",
-          headers: {
-            authorization: `Bearer ${secret}`,
-            "content-type": "application/json",
-            accept: "application/json, text/event-stream",
-          },
-          body: JSON.stringify({
-            jsonrpc: "2.0",
-            id: 1,
-            method: "tools/call",
-            params: { name: "context_answer", arguments: args },
-          }),
+  /** Calls the context_answer tool over MCP as an agent would. */
+  const tool = async (args: Record<string, unknown>) => {
+    const response = await mcpRoute(
+      new Request("http://test/api/mcp", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${secret}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "context_answer", arguments: args },
         }),
-      );
-      expect(response.status).toBe(200);
-      const { result } = (await response.json()) as {
-        result: {
-          isError?: boolean;
-          content: Array<{ text: string }>;
-          structuredContent?: { error?: { details?: unknown[] } };
-        };
+      }),
+    );
+    expect(response.status).toBe(200);
+    const { result } = (await response.json()) as {
+      result: {
+        isError?: boolean;
+        content: Array<{ text: string }>;
+        structuredContent?: { error?: { details?: unknown[] } };
       };
-
-      return result;
     };
+
+    return result;
+  };
+
+  it("refuses bad context_answer arguments over MCP with the field at fault", async () => {
     const good = await tool({ q: "google fonts", tier: "pointer" });
     expect(good.isError).toBeFalsy();
     expect(good.content[0].text).toMatch(/^Fonts > Google fonts/);
@@ -291,6 +293,7 @@ describe.each(testKinds)("context layer under attack on %s", (kind) => {
       [{ q: "fonts", tier: "all" }, "tier"],
       [{ q: "fonts", includeStale: "true" }, "includeStale"],
       [{ q: "fonts", limit: 0 }, "limit"],
+      [{ q: "fonts", limit: 6 }, "limit"],
       [{ q: "fonts", source: "wiki" }, "source"],
     ];
     for (const [args, path] of bad) {
@@ -299,6 +302,51 @@ describe.each(testKinds)("context layer under attack on %s", (kind) => {
       expect(result.content[0].text).toMatch(/^invalid_input: /);
       expect(result.structuredContent?.error?.details).toEqual([
         expect.objectContaining({ path }),
+      ]);
+    }
+  });
+
+  it("takes the same limits over the agent API and MCP", async () => {
+    const overHttp = async (limit: number) => {
+      const response = await contextRoute(
+        new Request(
+          `http://test/api/agent/v1/context?q=servers&limit=${limit}`,
+          { headers: { authorization: `Bearer ${secret}` } },
+        ),
+        { params: Promise.resolve({}) },
+      );
+      const body = (await response.json()) as {
+        alternatives?: unknown[];
+        error?: { message: string; details: unknown[] };
+      };
+
+      return { status: response.status, body };
+    };
+    // The answer and up to limit - 1 alternatives, 1 to 5 on both.
+    for (const limit of [1, 5]) {
+      const http = await overHttp(limit);
+      expect({ limit, status: http.status }).toEqual({ limit, status: 200 });
+      expect(http.body.alternatives?.length).toBeLessThan(limit);
+      const mcp = await tool({ q: "servers", limit });
+      expect({ limit, isError: mcp.isError ?? false }).toEqual({
+        limit,
+        isError: false,
+      });
+    }
+    for (const limit of [0, 6]) {
+      const http = await overHttp(limit);
+      expect({ limit, status: http.status }).toEqual({ limit, status: 400 });
+      expect(http.body.error?.message).toMatch(
+        /limit: Must be at (least|most)/,
+      );
+      expect(http.body.error?.details).toEqual([
+        { path: "limit", message: expect.stringMatching(/^Must be at/) },
+      ]);
+      const mcp = await tool({ q: "servers", limit });
+      expect(mcp.isError).toBe(true);
+      expect(mcp.content[0].text).toMatch(/^invalid_input: .*limit/);
+      expect(mcp.structuredContent?.error?.details).toEqual([
+        expect.objectContaining({ path: "limit" }),
       ]);
     }
   });

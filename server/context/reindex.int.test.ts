@@ -410,7 +410,13 @@ describe.each(testKinds)("re-indexing a source on %s", (kind) => {
         statusReason:
           "front matter declares a draft (status: wip), not published",
       },
-      { path: "shipping.md", status: "canonical", statusReason: null },
+      {
+        path: "shipping.md",
+        status: "canonical",
+        statusReason: expect.stringMatching(
+          /^declared status ignored \(status: shiny\): it is not a known status \(known: .*\)$/,
+        ),
+      },
     ]);
 
     const plain = await answerQuestion(handle.db, cli, {

@@ -296,6 +296,67 @@ describe.each(testKinds)("context statuses on %s", (kind) => {
     expect(one.statusReason).toBe(paging.statusReason);
   });
 
+  it("shows an ignored status in the status reason, still warning in the summary", async () => {
+    const project = await makeProject(handle.db);
+    const summary = await indexDocuments(handle.db, cli, {
+      project: project.slug,
+      source: "runbooks",
+      files: [
+        {
+          path: "pager.md",
+          content:
+            "---\nstatus: retired\n---\n" +
+            "# Pager\n\nThe pager rotates every Monday.\n",
+        },
+        {
+          path: "escalation.md",
+          content:
+            "---\nstatus: 42\n---\n" +
+            "# Escalation\n\nEscalate after fifteen minutes.\n",
+        },
+      ],
+    });
+    expect(summary.warnings).toEqual([
+      expect.objectContaining({
+        path: "escalation.md",
+        problem: expect.stringMatching(
+          /^status: 42 in front matter is not a known status \(known: .*\); ignored$/,
+        ),
+      }),
+      expect.objectContaining({
+        path: "pager.md",
+        problem: expect.stringMatching(
+          /^status: retired in front matter is not a known status/,
+        ),
+      }),
+    ]);
+
+    // What the documents page and a document's page read.
+    const viewer = await makeUser(handle.db, "viewer");
+    const caller = createCaller({ db: handle.db, actor: viewer.actor });
+    const page = await caller.context.browse({ project: project.slug });
+    const byPath = new Map(page.documents.map((d) => [d.path, d]));
+    expect(byPath.get("pager.md")).toMatchObject({
+      status: "canonical",
+      statusReason: expect.stringMatching(
+        /^declared status ignored \(status: retired\): it is not a known status \(known: canonical, stale, duplicate, superseded, .*draft.*\)$/,
+      ),
+    });
+    expect(byPath.get("escalation.md")).toMatchObject({
+      status: "canonical",
+      statusReason: expect.stringMatching(
+        /^declared status ignored \(status: 42\): it is a number, not a known status \(known: /,
+      ),
+    });
+    const pager = byPath.get("pager.md");
+    if (!pager) throw new Error("pager.md missing");
+    const one = await caller.context.document({
+      project: project.slug,
+      documentId: pager.id,
+    });
+    expect(one.statusReason).toBe(pager.statusReason);
+  });
+
   it("reports a superseded_by cycle across versions whichever is indexed", async () => {
     const project = await makeProject(handle.db);
     const v1 = path.join(root, "cycle-v1");

@@ -468,6 +468,57 @@ describe("classifyDocuments", () => {
     ]);
   });
 
+  it("says in the status reason which declared status it ignored and why", () => {
+    const unknown = doc({ path: "x.md", frontMatter: { status: "retired" } });
+    const number = doc({ path: "y.md", frontMatter: { status: 42 } });
+    const empty = doc({ path: "z.md", frontMatter: { status: "" } });
+    // An ignored superseded_by and an ignored status are both explained.
+    const both = doc({
+      path: "w.md",
+      frontMatter: { status: "shiny", superseded_by: "nowhere.md" },
+    });
+    const result = classifyDocuments([unknown, number, empty, both]);
+    const known =
+      /\(known: canonical, stale, duplicate, superseded, .*draft.*current.*\)$/;
+    expect(result.get(unknown.id)).toMatchObject({
+      status: "canonical",
+      reason: expect.stringMatching(
+        /^declared status ignored \(status: retired\): it is not a known status \(known: /,
+      ),
+      warnings: [expect.stringContaining("status: retired in front matter")],
+    });
+    expect(result.get(unknown.id)?.reason).toMatch(known);
+    expect(result.get(number.id)?.reason).toMatch(
+      /^declared status ignored \(status: 42\): it is a number, not a known status \(known: /,
+    );
+    expect(result.get(empty.id)?.reason).toMatch(
+      /^declared status ignored \(status: ""\): it is not a known status/,
+    );
+    expect(result.get(both.id)).toMatchObject({
+      status: "canonical",
+      reason: expect.stringMatching(
+        /^declared successor ignored \(superseded_by: nowhere\.md\): it names no document of this source; declared status ignored \(status: shiny\): it is not a known status/,
+      ),
+      warnings: [
+        expect.stringContaining("nowhere.md"),
+        expect.stringContaining("status: shiny"),
+      ],
+    });
+    // Another rule that decides the status keeps its own reason, with the
+    // ignored declaration after it.
+    const old = doc({
+      path: "v.md",
+      version: "1",
+      frontMatter: { status: "retired" },
+    });
+    const current = doc({ path: "v.md", version: "2" });
+    const versioned = classifyDocuments([old, current]);
+    expect(versioned.get(old.id)?.reason).toMatch(
+      /^older version 1 of v\.md; declared status ignored \(status: retired\)/,
+    );
+    expect(versioned.get(current.id)?.reason).toBeNull();
+  });
+
   it("marks the older of two near-duplicates duplicate", () => {
     const older = doc({
       path: "b-notes.md",

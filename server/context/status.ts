@@ -218,6 +218,9 @@ const knownStatuses = [
 interface Declaration {
   classification: Classification | null;
   warnings: string[];
+  /** Why a declared `status` was not used, as the status reason says it;
+   * absent when there is none or it was used. */
+  ignored?: string;
 }
 
 /** What to call a front-matter value that is not text, for a warning. */
@@ -384,10 +387,21 @@ function declaredStatus(
     });
   }
   if (!currentStatuses.includes(value)) {
+    const known = `known: ${knownStatuses.join(", ")}`;
+    const kind =
+      typeof declared === "string" ? "" : `${describeValue(declared)}, `;
     warnings.push(
       `status: ${shown || '""'} in front matter is not a known status ` +
-        `(known: ${knownStatuses.join(", ")}); ignored`,
+        `(${known}); ignored`,
     );
+
+    return {
+      classification: null,
+      warnings,
+      ignored:
+        `declared status ignored (status: ${shown || '""'}): it is ` +
+        `${kind}not a known status (${known})`,
+    };
   }
 
   return declare(null);
@@ -687,6 +701,7 @@ export function classifyDocuments(
     return {
       classification: other.classification,
       warnings: [...warnings, ...other.warnings],
+      ignored: other.ignored,
     };
   };
   const declarations = new Map(docs.map((doc) => [doc.id, declaration(doc)]));
@@ -767,8 +782,14 @@ export function classifyDocuments(
         reason: null,
         canonicalId: null,
       };
-    const ignored =
-      ignoredInCycle.get(doc.id) ?? successors.get(doc.id)?.ignored;
+    // What the front matter declared and the rules did not use, each
+    // with why, so the console shows it beside the status it explains.
+    const ignored = [
+      ignoredInCycle.get(doc.id) ?? successors.get(doc.id)?.ignored,
+      declarations.get(doc.id)?.ignored,
+    ]
+      .filter(Boolean)
+      .join("; ");
     const explained = ignored
       ? {
           ...classification,

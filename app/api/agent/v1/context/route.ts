@@ -1,7 +1,15 @@
 import { z } from "zod";
 import { agentRoute, refuseOtherMethods } from "@/server/api/http";
 import { queryInteger } from "@/server/api/query";
-import { answerQuestion, contextTiers } from "@/server/context";
+import {
+  answerQuestion,
+  answerQuestionInput,
+  contextTiers,
+} from "@/server/context";
+
+// `limit` takes the range answerQuestion declares, read from its schema so
+// this route and the MCP tool (which uses that schema as it is) agree.
+const limitRange = answerQuestionInput.shape.limit.unwrap();
 
 // One section of the agent's project docs that answers `q`, or an explicit
 // no-answer; both are 200, since an honest no-answer is a result.
@@ -11,7 +19,10 @@ import { answerQuestion, contextTiers } from "@/server/context";
 export const GET = agentRoute({
   query: z.object({
     q: z.string().trim().min(1).max(1000),
-    limit: queryInteger({ min: 1, max: 4 }).optional(),
+    limit: queryInteger({
+      min: limitRange.minValue ?? Number.MIN_SAFE_INTEGER,
+      max: limitRange.maxValue ?? Number.MAX_SAFE_INTEGER,
+    }).optional(),
     source: z.string().trim().min(1).max(100).optional(),
     include_stale: z
       .enum(["true", "false", "1", "0"])
