@@ -6,6 +6,7 @@ import { SignOutButton } from "./auth-sign-out";
 import { ApprovalsBadge } from "./ApprovalsBadge";
 import { EscalationsBadge } from "./EscalationsBadge";
 import { NotificationsBadge } from "./NotificationsBadge";
+import { SidebarNav } from "./SidebarNav";
 
 const links = [
   { href: "", label: "Overview" },
@@ -34,8 +35,7 @@ export function ProjectNav(props: {
   const base = `/projects/${props.slug}`;
 
   return (
-    <nav className="sidebar" aria-label="Project">
-      <div className="brand">Flotilla</div>
+    <SidebarNav label="Project">
       <Link href="/projects">All projects</Link>
       <div className="section-label">{props.name}</div>
       {links.map((link) => {
@@ -78,6 +78,6 @@ export function ProjectNav(props: {
         {props.email} · {props.role}
       </div>
       <SignOutButton />
-    </nav>
+    </SidebarNav>
   );
 }

@@ -1,13 +1,13 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { SignOutButton } from "./auth-sign-out";
+import { SidebarNav } from "./SidebarNav";
 
 // The frame of pages outside a project: the projects list and settings.
 export function AccountShell(props: { email: string; children: ReactNode }) {
   return (
     <div className="shell">
-      <nav className="sidebar" aria-label="Account">
-        <div className="brand">Flotilla</div>
+      <SidebarNav label="Account">
         <Link href="/projects">Projects</Link>
         <Link href="/settings/tokens">Personal tokens</Link>
         <Link href="/api-reference">API reference</Link>
@@ -16,7 +16,7 @@ export function AccountShell(props: { email: string; children: ReactNode }) {
           {props.email}
         </div>
         <SignOutButton />
-      </nav>
+      </SidebarNav>
       <main className="main">{props.children}</main>
     </div>
   );

@@ -63,11 +63,7 @@ export function SavingsChart(props: { project: string; days?: number }) {
     baseline === "document" ? f.usdSavedVsDocument : f.usdSavedVsTop3;
 
   return (
-    <figure
-      className="panel"
-      aria-label="Context savings"
-      style={{ margin: 0 }}
-    >
+    <figure className="panel" aria-label="Context savings">
       <figcaption className="row" style={{ fontWeight: 600 }}>
         Context savings, last {days} days (UTC)
         <label

@@ -93,7 +93,7 @@ export function SpendStackChart(props: {
   const rows = [...byBucket.values()];
 
   return (
-    <figure className="panel" aria-label={props.title} style={{ margin: 0 }}>
+    <figure className="panel" aria-label={props.title}>
       <figcaption style={{ fontWeight: 600, marginBottom: "0.5rem" }}>
         {props.title}
       </figcaption>

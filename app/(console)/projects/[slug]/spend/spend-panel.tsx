@@ -213,10 +213,10 @@ function BurnDown(props: {
         </p>
       ) : (
         <div
+          className="cards"
           style={{
-            display: "grid",
-            gap: "1rem",
-            gridTemplateColumns: "repeat(auto-fill, minmax(420px, 1fr))",
+            gridTemplateColumns:
+              "repeat(auto-fill, minmax(min(420px, 100%), 1fr))",
           }}
         >
           {props.goals.map((goal) => {
@@ -562,7 +562,7 @@ export function SpendPanel(props: { project: string }) {
           <section
             className="panel row"
             aria-label="Summary"
-            style={{ gap: "2rem" }}
+            style={{ gap: "1rem 2rem", alignItems: "flex-start" }}
           >
             <div>
               <div className="muted">Total in range</div>
@@ -634,13 +634,7 @@ export function SpendPanel(props: { project: string }) {
 
           <Spikes overview={data} />
 
-          <div
-            style={{
-              display: "grid",
-              gap: "1rem",
-              gridTemplateColumns: "repeat(auto-fit, minmax(320px, 1fr))",
-            }}
-          >
+          <div className="cards">
             <section className="panel" aria-label="Top agents">
               <h2 style={{ marginTop: 0 }}>Top agents</h2>
               <TopTable label="Agent" rows={data.top.agents} />
