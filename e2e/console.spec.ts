@@ -249,6 +249,16 @@ test("context search answers from the Next.js docs", async () => {
   await expect(answer).toContainText(
     /[\d,]+ tokens served \(section\); section [\d,]+, whole document [\d,]+/,
   );
+  await expect(answer.getByLabel("Read as")).toHaveCount(0);
+
+  // The docs never say "typeface"; the answer says it read it as "font".
+  await page
+    .getByLabel("Question")
+    .fill("use a google typeface without layout shift");
+  await page.getByRole("button", { name: "Search" }).click();
+  await expect(answer.getByLabel("Read as")).toHaveText(
+    'Read "typeface" as "font" (synonym)',
+  );
 
   await page
     .getByLabel("Question")

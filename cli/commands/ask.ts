@@ -1,6 +1,7 @@
 import { Option, type Command } from "commander";
 import type { ContextResult } from "@/client";
 import { contextTiers, type ContextTier } from "@/server/context/answer";
+import { describeReadAs } from "@/server/context/read-as";
 import { emit } from "../context";
 import { agentClient, callServer } from "./agent-client";
 
@@ -21,8 +22,11 @@ export function describeAnswer(answer: ContextResult): string {
   const others = answer.alternatives
     .map((other) => `  also: ${other.path} > ${other.headingPath}`)
     .join("\n");
+  const readAs = describeReadAs(answer.readAs);
   if (!answer.answered) {
-    return [`No answer: ${answer.reason}`, others].filter(Boolean).join("\n");
+    return [`No answer: ${answer.reason}`, readAs, others]
+      .filter(Boolean)
+      .join("\n");
   }
   const why = answer.statusReason ? `: ${answer.statusReason}` : "";
   const stale =
@@ -31,6 +35,7 @@ export function describeAnswer(answer: ContextResult): string {
 
   return [
     `${answer.path}:${answer.line} ${answer.headingPath}${stale}`,
+    ...(readAs ? [readAs] : []),
     ...(text ? ["", text] : []),
     ...(others ? ["", others] : []),
   ].join("\n");

@@ -68,6 +68,15 @@ export interface SectionPointer {
   status: string;
 }
 
+/** A word of the question the lookup read as another: a synonym the
+ * documents use ("typeface" as font) or the spelling closest to one of
+ * their words ("revalidat" as revalidate; a stem ends in "…"). */
+export interface ReadAs {
+  word: string;
+  as: string;
+  why: "synonym" | "spelling";
+}
+
 export interface ContextAnswer extends SectionPointer {
   answered: true;
   question: string;
@@ -90,6 +99,7 @@ export interface ContextAnswer extends SectionPointer {
   statusReason: string | null;
   /** Share of the question's weight that the section matched, 0..1. */
   coverage: number;
+  readAs: ReadAs[];
   alternatives: SectionPointer[];
 }
 
@@ -98,6 +108,7 @@ export interface ContextNoAnswer {
   question: string;
   tier: ContextTier;
   reason: string;
+  readAs: ReadAs[];
   /** The nearest sections, too weak to serve, for a person to look at. */
   alternatives: SectionPointer[];
 }
@@ -1074,6 +1085,8 @@ export async function answerQuestion(
       ];
     }
   }
+  /** Corrections that are stems of a word, not words (./term-stats.ts). */
+  const stems = new Set<string>();
   // A misspelled word no heading resembles may still be one edit from a
   // word of the text ("exlude" for exclude); the commonest such word
   // stands in for it, weighed down a little.
@@ -1090,6 +1103,7 @@ export async function answerQuestion(
       ...terms,
       { ...near, weight: lexiconCorrectionWeight, corrects: t.word },
     ];
+    stems.add(near.word);
   }
 
   // Heading words the question's words are linked to in the corpus
@@ -1104,6 +1118,20 @@ export async function answerQuestion(
   terms = [...terms, ...related];
   const correctedWords = new Set(
     terms.flatMap((t) => (t.corrects ? [t.corrects] : [])),
+  );
+  // How the question was read, for the agent and the playground to show.
+  const readAs: ReadAs[] = terms.flatMap((t) =>
+    t.corrects
+      ? [
+          {
+            word: t.corrects,
+            as: stems.has(t.word) ? `${t.word}…` : t.word,
+            why: synonymsOf.get(t.corrects)?.includes(t.word)
+              ? ("synonym" as const)
+              : ("spelling" as const),
+          },
+        ]
+      : [],
   );
   const asked = terms.filter(
     (t) => t.role !== "joined" && t.role !== "related",
@@ -1170,6 +1198,7 @@ export async function answerQuestion(
     question: q,
     tier,
     reason,
+    readAs,
     alternatives: nearest,
   });
   let result: ContextResult;
@@ -1247,6 +1276,7 @@ export async function answerQuestion(
       status: best.row.status,
       statusReason: best.row.status_reason,
       coverage: Math.round(best.coverage * 1000) / 1000,
+      readAs,
       alternatives: scored
         .filter((s) => s !== best)
         .slice(0, limit - 1)

@@ -227,6 +227,12 @@ describe.each(testKinds)("context ranking on %s", (kind) => {
       path: "api/revalidate-tag.md",
       heading: "Parameters",
     });
+    // The answer says how it read the word.
+    expect(answer.readAs).toEqual([
+      { word: "revalidattag", as: "revalidatetag", why: "spelling" },
+    ]);
+    // A question read as written says nothing of the kind.
+    expect(answered(await ask("revalidateTag parameters")).readAs).toEqual([]);
   });
 
   it("still says no answer for a word that resembles no heading", async () => {
@@ -578,10 +584,15 @@ Exclude paths from the proxy with a negative lookahead in the matcher.
 Images come in several sizes.
 `,
     });
-    expect(answered(await ask("matcher exlude paths"))).toMatchObject({
+    const answer = answered(await ask("matcher exlude paths"));
+    expect(answer).toMatchObject({
       path: "api/matcher.md",
       heading: "Negative matching",
     });
+    // Read as the stem of the text's word, marked as a stem.
+    expect(answer.readAs).toEqual([
+      { word: "exlude", as: "exclud…", why: "spelling" },
+    ]);
   });
 
   it("finds an identifier's section from its words spelled out", async () => {
@@ -879,6 +890,9 @@ A component renders after a slight delay.
       path: "guides/fonts.md",
       heading: "Google fonts",
     });
+    expect(answer.readAs).toEqual([
+      { word: "typeface", as: "font", why: "synonym" },
+    ]);
 
     // "Svelte" is a name the documents must contain, whatever its
     // synonyms as an adjective ("slight").

@@ -469,6 +469,15 @@ describe.each(testKinds)("MCP server on %s", (kind) => {
     });
     expect(none.isError).toBe(false);
     expect(none.text).toMatch(/^No answer: /);
+
+    // A word read as its synonym is said under the pointer.
+    const synonym = await callTool(alpha, "context_answer", {
+      q: "load a google typeface without layout shift",
+    });
+    expect(synonym.text.split("\n").slice(0, 2)).toEqual([
+      expect.stringMatching(/^Fonts \(fonts\.md:1,/),
+      'Read "typeface" as "font" (synonym)',
+    ]);
   });
 
   it("reports a native event batch, item by item", async () => {

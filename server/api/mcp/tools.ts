@@ -78,6 +78,7 @@ import {
   nativeBatchSchema,
   nativeEventSchema,
 } from "@/server/observability/model";
+import { describeReadAs } from "@/server/context/read-as";
 
 // The MCP tools: each calls the same domain function as its agent API route,
 // validates with the same zod schema, and answers in compact text an agent
@@ -231,8 +232,10 @@ function pointer(section: SectionPointer): string {
 }
 
 function contextText(result: ContextResult): string {
+  const readAs = describeReadAs(result.readAs);
   if (!result.answered) {
     const lines = [`No answer: ${result.reason}`];
+    if (readAs) lines.push(readAs);
     if (result.alternatives.length > 0) {
       lines.push("Nearest sections (too weak to serve):");
       lines.push(...result.alternatives.map(pointer));
@@ -251,6 +254,7 @@ function contextText(result: ContextResult): string {
       (result.status === "canonical" ? "" : `, ${result.status}`) +
       ")",
   ];
+  if (readAs) lines.push(readAs);
   if (result.text.trim()) lines.push("", result.text.trim());
   if (result.alternatives.length > 0) {
     lines.push("", "Also:", ...result.alternatives.map(pointer));

@@ -6,6 +6,7 @@ import { formatCount } from "@/components/charts/format";
 import { SavingsChart } from "@/components/charts/savings-chart";
 import { formError } from "@/components/forms";
 import { useTRPC } from "@/components/trpc";
+import { describeReadAs } from "@/server/context/read-as";
 import { DocumentsPanel } from "./documents-panel";
 import { uploadFailure, uploadProblems, type UploadProblem } from "./labels";
 import { StatusBadge } from "./status-badge";
@@ -121,6 +122,7 @@ function SearchPanel(props: { project: string }) {
         <div aria-label="Answer">
           <h3>No answer</h3>
           <p className="muted">{answer.reason}</p>
+          <ReadAsNote readAs={answer.readAs} />
           <Alternatives
             project={props.project}
             label="Nearest sections:"
@@ -138,6 +140,7 @@ function SearchPanel(props: { project: string }) {
               <span className="muted">{answer.statusReason}</span>
             )}
           </div>
+          <ReadAsNote readAs={answer.readAs} />
           <p className="muted" aria-label="Token counts">
             {formatCount(answer.servedTokens)} tokens served ({answer.tier});
             section {formatCount(answer.sectionTokens)}, whole document{" "}
@@ -156,6 +159,17 @@ function SearchPanel(props: { project: string }) {
       )}
     </section>
   );
+}
+
+/** Which of the question's words were read as other words, if any. */
+function ReadAsNote(props: { readAs: Parameters<typeof describeReadAs>[0] }) {
+  const line = describeReadAs(props.readAs);
+
+  return line ? (
+    <p className="muted" aria-label="Read as">
+      {line}
+    </p>
+  ) : null;
 }
 
 /** Pointers to other sections: status, breadcrumb and path:line. */
