@@ -647,8 +647,30 @@ export function preferFocusedSections(scored: Scored[], top = 5): Scored[] {
       }
     }
   }
+  list.sort((a, b) => b.score - a.score);
+  // A document's introduction names its topic; when one of the document's
+  // own sections matches the question nearly as well, that section says
+  // the particular thing asked ("the Modals section" of intercepting
+  // routes, not its overview).
+  const lead = list[0];
+  if (lead && lead.row.level <= 1) {
+    const particular = list
+      .slice(1, top)
+      .find(
+        (s) =>
+          s.row.document_id === lead.row.document_id &&
+          s.row.level > lead.row.level &&
+          s.row.has_text &&
+          s.coverage >= answerThresholds.minCoverage &&
+          s.coverage >= focusedCoverageShare * lead.coverage,
+      );
+    if (particular) {
+      raise(particular, lead);
+      list.sort((a, b) => b.score - a.score);
+    }
+  }
 
-  return list.sort((a, b) => b.score - a.score);
+  return list;
 }
 
 function pointer(row: CandidateRow, score: number): SectionPointer {

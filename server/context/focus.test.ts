@@ -91,4 +91,45 @@ describe("preferFocusedSections", () => {
     };
     expect(first([detail, parent(1)])).toBe("Session management");
   });
+
+  describe("a document's introduction", () => {
+    const intro = (coverage: number): Scored => ({
+      row: row({
+        heading: "Intercepting Routes",
+        heading_path: "Intercepting Routes",
+        level: 1,
+        heading_terms: [0, 1],
+        heading_idf: 6,
+      }),
+      coverage,
+      score: 3.5,
+    });
+    const modals = (over: Partial<CandidateRow>, coverage: number): Scored => ({
+      row: row({
+        heading: "Modals",
+        heading_path: "Intercepting Routes > Examples > Modals",
+        level: 3,
+        ...over,
+      }),
+      coverage,
+      score: 3.3,
+    });
+
+    it("gives way to a section of its document that matches nearly as well", () => {
+      expect(first([intro(1), modals({}, 0.9)])).toBe("Modals");
+    });
+
+    it("stays first when its sections match much less, or say nothing", () => {
+      expect(first([intro(1), modals({}, 0.5)])).toBe("Intercepting Routes");
+      expect(first([intro(1), modals({ has_text: false }, 1)])).toBe(
+        "Intercepting Routes",
+      );
+    });
+
+    it("stays first over another document's section", () => {
+      expect(
+        first([intro(1), modals({ document_id: "other", path: "x.md" }, 1)]),
+      ).toBe("Intercepting Routes");
+    });
+  });
 });
