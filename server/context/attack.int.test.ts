@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseHandle } from "@/db/client";
 import { useDatabase } from "@/db/runtime";
 import { GET as contextRoute } from "@/app/api/agent/v1/context/route";
-import { POST as mcpRoute } from "@/app/api/mcp/route";
 import type { Actor } from "@/server/identity/actor";
 import { openTestDatabase, testKinds } from "@/tests/db";
+import { callTool } from "@/tests/mcp";
 import { makeAgent, makeProject } from "@/tests/fixtures";
 import { answerQuestion } from "./answer";
 import { indexDocuments } from "./indexer";
@@ -253,34 +253,8 @@ describe.each(testKinds)("context layer under attack on %s", (kind) => {
   });
 
   /** Calls the context_answer tool over MCP as an agent would. */
-  const tool = async (args: Record<string, unknown>) => {
-    const response = await mcpRoute(
-      new Request("http://test/api/mcp", {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${secret}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "tools/call",
-          params: { name: "context_answer", arguments: args },
-        }),
-      }),
-    );
-    expect(response.status).toBe(200);
-    const { result } = (await response.json()) as {
-      result: {
-        isError?: boolean;
-        content: Array<{ text: string }>;
-        structuredContent?: { error?: { details?: unknown[] } };
-      };
-    };
-
-    return result;
-  };
+  const tool = (args: Record<string, unknown>) =>
+    callTool(secret, "context_answer", args);
 
   it("refuses bad context_answer arguments over MCP with the field at fault", async () => {
     const good = await tool({ q: "google fonts", tier: "pointer" });

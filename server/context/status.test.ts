@@ -519,6 +519,32 @@ describe("classifyDocuments", () => {
     expect(versioned.get(current.id)?.reason).toBeNull();
   });
 
+  it("cuts a long declared value between characters, never inside an emoji", () => {
+    // The value is cut to 80 characters for the reason and the warning;
+    // the emoji here straddles that cut.
+    const emoji = doc({
+      path: "x.md",
+      frontMatter: { status: `${"a".repeat(79)}🎉🎉` },
+    });
+    const listed = doc({
+      path: "y.md",
+      frontMatter: { superseded_by: [`${"b".repeat(76)}🚀🚀`] },
+    });
+    const result = classifyDocuments([emoji, listed]);
+    const loneSurrogate =
+      /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    for (const id of [emoji.id, listed.id]) {
+      const { reason, warnings } = result.get(id)!;
+      expect(reason).not.toMatch(loneSurrogate);
+      for (const warning of warnings ?? []) {
+        expect(warning).not.toMatch(loneSurrogate);
+      }
+    }
+    expect(result.get(emoji.id)?.reason).toMatch(
+      /^declared status ignored \(status: a{79}🎉\): it is not a known status/,
+    );
+  });
+
   it("marks the older of two near-duplicates duplicate", () => {
     const older = doc({
       path: "b-notes.md",

@@ -240,7 +240,9 @@ function showValue(value: unknown): string {
   const text =
     typeof value === "object" ? JSON.stringify(value) : String(value);
 
-  return text.trim().slice(0, 80);
+  // Cut between characters, not UTF-16 units: half an emoji is no valid
+  // Unicode, and the index run's audit entry (jsonb) refuses it.
+  return [...text.trim()].slice(0, 80).join("");
 }
 
 /** What a document's `superseded_by` names: its successor, or none (with
