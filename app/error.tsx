@@ -1,5 +1,7 @@
 "use client";
 
+import Link from "next/link";
+
 // Shown when a console page fails to render: most often because the
 // database is unreachable. The message is generic; details are in the
 // server log.
@@ -20,9 +22,12 @@ export default function ConsoleError(props: {
             Reference for the server log: <code>{props.error.digest}</code>
           </p>
         )}
-        <button type="button" onClick={() => props.reset()}>
-          Try again
-        </button>
+        <p className="row">
+          <button type="button" onClick={() => props.reset()}>
+            Try again
+          </button>
+          <Link href="/projects">Back to the projects list</Link>
+        </p>
       </div>
     </main>
   );

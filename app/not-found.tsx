@@ -1,7 +1,8 @@
 import Link from "next/link";
 
-// Shown for an address no page answers, and for a plan, goal or task
-// that is not in its project.
+// Shown for an address no page answers, and for a project, session,
+// plan, goal, task or document that does not exist (or is not in its
+// project).
 export default function NotFound() {
   return (
     <main className="center-card">

@@ -219,6 +219,23 @@ test("the operator reads the session timeline", async () => {
   await expect(page.getByTestId("session-cost")).not.toHaveText("$0.00");
 });
 
+test("a project or session that does not exist is a 404 page", async () => {
+  for (const address of [
+    "/projects/no-such-project",
+    "/projects/no-such-project/context",
+    `/projects/${project}/sessions/no-such-session`,
+  ]) {
+    const response = await page.goto(address);
+    expect([address, response?.status()]).toEqual([address, 404]);
+    await expect(
+      page.getByRole("heading", { name: "Page not found" }),
+    ).toBeVisible();
+    await expect(
+      page.getByRole("link", { name: "Back to the projects list" }),
+    ).toBeVisible();
+  }
+});
+
 test("the spend chart shows what the fleet cost", async () => {
   await openHydrated(page, `/projects/${project}/spend`);
   await page.getByLabel("From").fill("2026-11-01");

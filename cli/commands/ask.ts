@@ -20,7 +20,7 @@ interface AskOptions {
 
 export function describeAnswer(answer: ContextResult): string {
   const others = answer.alternatives
-    .map((other) => `  also: ${other.path} > ${other.headingPath}`)
+    .map((other) => `  also: ${other.path}:${other.line} ${other.headingPath}`)
     .join("\n");
   const readAs = describeReadAs(answer.readAs);
   if (!answer.answered) {

@@ -4,6 +4,7 @@ import {
   formatDuration,
   formatUsd,
   formatUsdExact,
+  uncountedLookups,
 } from "./format";
 
 describe("formatUsd", () => {
@@ -61,5 +62,16 @@ describe("formatCompact", () => {
     expect(formatCompact(5_000)).toBe("5k");
     expect(formatCompact(999_960)).toBe("1M");
     expect(formatCompact(2_140_000)).toBe("2.1M");
+  });
+});
+
+describe("uncountedLookups", () => {
+  it("says one lookup in the singular", () => {
+    expect(uncountedLookups(1)).toBe(
+      "1 lookup by a person or tool is not counted.",
+    );
+    expect(uncountedLookups(1200)).toBe(
+      "1,200 lookups by people and tools are not counted.",
+    );
   });
 });

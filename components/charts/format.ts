@@ -69,3 +69,12 @@ export function formatDuration(ms: number | null | undefined): string {
 
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
+
+/** The note under the savings figures on lookups they leave out: those by
+ * people (the playground) and tools (the CLI with a person's token, the
+ * eval). */
+export function uncountedLookups(lookups: number): string {
+  return lookups === 1
+    ? "1 lookup by a person or tool is not counted."
+    : `${formatCount(lookups)} lookups by people and tools are not counted.`;
+}

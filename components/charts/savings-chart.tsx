@@ -13,7 +13,7 @@ import {
   YAxis,
 } from "recharts";
 import { useTRPC } from "@/components/trpc";
-import { formatCount, formatUsd } from "./format";
+import { formatCount, formatUsd, uncountedLookups } from "./format";
 
 // Context savings per UTC day: tokens agents were served, stacked under the
 // tokens they saved against a baseline (the served section's whole
@@ -95,8 +95,7 @@ export function SavingsChart(props: { project: string; days?: number }) {
               `${formatUsd(usd(measured))}.`
             : "No eval recorded yet, so no figure at measured correctness."}
           {data.otherLookups.lookups > 0 &&
-            ` ${formatCount(data.otherLookups.lookups)} lookups by people ` +
-              "and tools are not counted."}
+            ` ${uncountedLookups(data.otherLookups.lookups)}`}
         </p>
       )}
       {data && (

@@ -1,6 +1,7 @@
 import { headers } from "next/headers";
-import { redirect } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { getDatabase } from "@/db/runtime";
+import { DomainError } from "@/server/errors";
 import { requireProjectRole } from "@/server/identity/access";
 import type { Role } from "@/server/identity/actor";
 import { sessionActor } from "@/server/identity/session";
@@ -18,7 +19,18 @@ export async function requirePageActor() {
 export async function requirePageProject(slug: string, role: Role = "viewer") {
   const actor = await requirePageActor();
   const { db } = await getDatabase();
-  const access = await requireProjectRole(db, actor, slug, role);
+  const access = await orNotFound(requireProjectRole(db, actor, slug, role));
 
   return { actor, db, ...access };
+}
+
+/** What a page reads, or the not-found page when the thing it names
+ * (a project, a session) does not exist: a 404, not the error page. */
+export async function orNotFound<T>(reading: Promise<T>): Promise<T> {
+  try {
+    return await reading;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "not_found") notFound();
+    throw error;
+  }
 }

@@ -689,24 +689,38 @@ function pointer(row: CandidateRow, score: number): SectionPointer {
 /** Heading words close to question words no document contains, by
  * trigram similarity: "revalidatTag" finds revalidateTag. Looks only at
  * the heading paths (trigram-indexed), where API names and topics are. */
+interface Correction {
+  /** The heading word, lowercased as the question's words are. */
+  word: string;
+  /** As a heading writes it ("revalidateTag"). */
+  shown: string;
+  similarity: number;
+}
+
 async function correctWords(
   db: Database,
   projectId: string,
   words: string[],
   servable: SQL,
-): Promise<Map<string, { word: string; similarity: number }>> {
-  const corrections = new Map<string, { word: string; similarity: number }>();
+): Promise<Map<string, Correction>> {
+  const corrections = new Map<string, Correction>();
   if (words.length === 0) return corrections;
   const values = sql.join(
     words.map((word, i) => sql`(${i}::int, ${word}::text)`),
     sql`, `,
   );
-  const rows = await queryRows<{ idx: number; word: string; sim: number }>(
+  const rows = await queryRows<{
+    idx: number;
+    word: string;
+    shown: string;
+    sim: number;
+  }>(
     db,
-    sql`select w.idx, x.word, similarity(w.word, x.word)::float8 as sim
+    sql`select w.idx, x.word, x.shown,
+               similarity(w.word, x.word)::float8 as sim
           from (values ${values}) as w(idx, word)
           cross join lateral (
-            select distinct lower(part) as word
+            select lower(part) as word, min(part) as shown
               from context_sections s
               cross join lateral regexp_split_to_table(
                 s.heading_path, '[^[:alnum:]_]+') as part
@@ -714,6 +728,7 @@ async function correctWords(
                and s.heading_path %> w.word
                and s.document_id in (select d.id from context_documents d
                  where d.project_id = ${projectId} and ${servable})
+             group by lower(part)
           ) as x
          where similarity(w.word, x.word) >= ${minCorrection}
          order by w.idx, sim desc, x.word`,
@@ -721,7 +736,11 @@ async function correctWords(
   for (const row of rows) {
     const word = words[Number(row.idx)];
     if (!corrections.has(word) && row.word !== word) {
-      corrections.set(word, { word: row.word, similarity: Number(row.sim) });
+      corrections.set(word, {
+        word: row.word,
+        shown: row.shown,
+        similarity: Number(row.sim),
+      });
     }
   }
 
@@ -855,6 +874,32 @@ async function unmentioned(
     : `No current document mentions ${quoteWords(words)}; stale, duplicate ` +
         `or superseded ones mention ${quoteWords(inOlder)} (ask with include_stale ` +
         `to search them)`;
+}
+
+/** Why a project with no servable section cannot answer: nothing is
+ * indexed yet, or only documents the question did not ask to search. */
+async function nothingIndexed(
+  db: Database,
+  projectId: string,
+  includeStale: boolean | undefined,
+): Promise<string> {
+  const [row] = await queryRows<{ sections: number }>(
+    db,
+    sql`select count(*)::int as sections from context_sections s
+          join context_documents d on d.id = s.document_id
+         where s.project_id = ${projectId} and d.deleted_at is null`,
+  );
+  if (Number(row?.sections ?? 0) === 0) {
+    return (
+      "Nothing is indexed in this project yet: index a folder with " +
+      "`flotilla context index` or upload markdown on the Context page"
+    );
+  }
+
+  return includeStale
+    ? "No indexed document answers from this source"
+    : "No current document is indexed here; stale, duplicate or " +
+        "superseded ones answer only with include_stale";
 }
 
 /** Refuses a source the project has no documents of, naming the ones it
@@ -1072,6 +1117,8 @@ export async function answerQuestion(
       !restated.has(t.word) &&
       !terms.some((other) => other.corrects === t.word),
   );
+  /** A heading word a misspelling was read as, as the heading writes it. */
+  const headingForms = new Map<string, string>();
   const corrections = await correctWords(
     db,
     project.id,
@@ -1105,6 +1152,7 @@ export async function answerQuestion(
         ...terms,
         { ...term, weight: correction.similarity, corrects: word },
       ];
+      headingForms.set(term.word, correction.shown);
     }
   }
   /** Corrections that are stems of a word, not words (./term-stats.ts). */
@@ -1141,13 +1189,22 @@ export async function answerQuestion(
   const correctedWords = new Set(
     terms.flatMap((t) => (t.corrects ? [t.corrects] : [])),
   );
-  // How the question was read, for the agent and the playground to show.
+  // How the question was read, for the agent and the playground to show,
+  // each word as the question and the documents write it.
+  const lowered = q.toLowerCase();
+  const asAsked = (word: string) => {
+    const at = lowered.length === q.length ? lowered.indexOf(word) : -1;
+
+    return at < 0 ? word : q.slice(at, at + word.length);
+  };
   const readAs: ReadAs[] = terms.flatMap((t) =>
     t.corrects
       ? [
           {
-            word: t.corrects,
-            as: stems.has(t.word) ? `${t.word}…` : t.word,
+            word: asAsked(t.corrects),
+            as: stems.has(t.word)
+              ? `${t.word}…`
+              : (headingForms.get(t.word) ?? t.word),
             why: synonymsOf.get(t.corrects)?.includes(t.word)
               ? ("synonym" as const)
               : ("spelling" as const),
@@ -1245,7 +1302,11 @@ export async function answerQuestion(
       : absentNames.length > 0
         ? undefined
         : await firstMentioning(db, scored.slice(0, 5), rareNames, minCoverage);
-  if (absentNames.length > 0) {
+  if (sections === 0 && weighed.terms.length > 0) {
+    // Nothing to search: say so, not that no document mentions the words.
+    // (A question without searchable words counts no sections either.)
+    result = noAnswer(await nothingIndexed(db, project.id, includeStale));
+  } else if (absentNames.length > 0) {
     // A product or protocol the question names that no document mentions.
     result = noAnswer(
       await unmentioned(db, project.id, absentNames, includeStale, source),

@@ -255,15 +255,27 @@ describe.each(testKinds)("context on %s", (kind) => {
     const empty = await callRoute("?q=", secret);
     expect(empty.status).toBe(400);
     expect(empty.body).toMatchObject({
-      error: { code: "invalid_input", details: [{ path: "q" }] },
+      error: {
+        code: "invalid_input",
+        details: [
+          { path: "q", message: "Must not be empty: the question to answer" },
+        ],
+      },
     });
     const missing = await callRoute("", secret);
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({
-      error: { details: [{ path: "q" }] },
+      error: {
+        details: [{ path: "q", message: "Required: the question to answer" }],
+      },
     });
     const long = await callRoute(`?q=${"a".repeat(1001)}`, secret);
     expect(long.status).toBe(400);
+    expect(long.body).toMatchObject({
+      error: {
+        details: [{ path: "q", message: "Must be at most 1000 characters" }],
+      },
+    });
 
     expect((await callRoute("?q=fonts")).status).toBe(401);
 
@@ -324,5 +336,37 @@ describe.each(testKinds)("context on %s", (kind) => {
       files,
     });
     expect(summary).toMatchObject({ indexed: 120, sections: 840 });
+  });
+
+  it("says when nothing is indexed, rather than that no document mentions the words", async () => {
+    const project = await makeProject(handle.db);
+    const ask = (includeStale?: boolean) =>
+      answerQuestion(handle.db, cli, {
+        project: project.slug,
+        q: "how do I revalidate a cache tag",
+        includeStale,
+      });
+    expect(await ask()).toMatchObject({
+      answered: false,
+      reason: expect.stringMatching(/^Nothing is indexed in this project yet/),
+    });
+
+    // Only a stale document: the default answer has nothing current to
+    // search, and says how to search the stale one.
+    await indexDocuments(handle.db, cli, {
+      project: project.slug,
+      files: [
+        {
+          path: "old.md",
+          content:
+            "---\nstatus: deprecated\n---\n# Cache tags\n\nRevalidate a tag.\n",
+        },
+      ],
+    });
+    expect(await ask()).toMatchObject({
+      answered: false,
+      reason: expect.stringMatching(/^No current document .*include_stale/),
+    });
+    expect(await ask(true)).toMatchObject({ answered: true, path: "old.md" });
   });
 });

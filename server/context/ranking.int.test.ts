@@ -229,7 +229,7 @@ describe.each(testKinds)("context ranking on %s", (kind) => {
     });
     // The answer says how it read the word.
     expect(answer.readAs).toEqual([
-      { word: "revalidattag", as: "revalidatetag", why: "spelling" },
+      { word: "revalidatTag", as: "revalidateTag", why: "spelling" },
     ]);
     // A question read as written says nothing of the kind.
     expect(answered(await ask("revalidateTag parameters")).readAs).toEqual([]);

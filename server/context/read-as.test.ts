@@ -68,7 +68,7 @@ describe("how the question was read", () => {
       [
         "No answer: No section contains the question's words",
         'Read "typeface" as "font" (synonym)',
-        "  also: guides/fonts.md > Fonts > Google fonts",
+        "  also: guides/fonts.md:3 Fonts > Google fonts",
       ].join("\n"),
     );
   });

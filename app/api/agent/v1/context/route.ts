@@ -18,7 +18,11 @@ const limitRange = answerQuestionInput.shape.limit.unwrap();
 // `tier=pointer|section|document` says how much text comes back.
 export const GET = agentRoute({
   query: z.object({
-    q: z.string().trim().min(1).max(1000),
+    q: z
+      .string({ error: "Required: the question to answer" })
+      .trim()
+      .min(1, "Must not be empty: the question to answer")
+      .max(1000, "Must be at most 1000 characters"),
     limit: queryInteger({
       min: limitRange.minValue ?? Number.MIN_SAFE_INTEGER,
       max: limitRange.maxValue ?? Number.MAX_SAFE_INTEGER,

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import { LiveSession } from "@/components/session-timeline/live-session";
-import { requirePageProject } from "@/server/api/page-auth";
+import { orNotFound, requirePageProject } from "@/server/api/page-auth";
 import { getSession } from "@/server/observability/sessions";
 
 // One session: its totals, grade and hash-chain verdict, and its timeline.
@@ -16,11 +16,13 @@ export default async function SessionPage(props: {
 }) {
   const { slug, id } = await props.params;
   const { db, actor, project } = await requirePageProject(slug);
-  const detail = await getSession(db, actor, {
-    project: project.slug,
-    sessionId: decodeURIComponent(id),
-    limit: FIRST_PAGE,
-  });
+  const detail = await orNotFound(
+    getSession(db, actor, {
+      project: project.slug,
+      sessionId: decodeURIComponent(id),
+      limit: FIRST_PAGE,
+    }),
+  );
   const { session } = detail;
 
   return (
