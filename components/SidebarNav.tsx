@@ -1,7 +1,7 @@
 "use client";
 
 import { usePathname } from "next/navigation";
-import { useEffect, useId, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 
 // The console's navigation frame. On a wide screen it is the dark sidebar
 // with every link showing; on a phone (see .sidebar in app/globals.css) it
@@ -12,10 +12,25 @@ export function SidebarNav(props: { label: string; children: ReactNode }) {
   const pathname = usePathname();
   const linksId = useId();
 
+  const toggle = useRef<HTMLButtonElement>(null);
+
   // Following a link closes the menu, so the page it opens is in view.
   useEffect(() => {
     setOpen(false);
   }, [pathname]);
+
+  // So does Escape, handing the focus back to the Menu button.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== "Escape") return;
+      setOpen(false);
+      toggle.current?.focus();
+    };
+    document.addEventListener("keydown", onKey);
+
+    return () => document.removeEventListener("keydown", onKey);
+  }, [open]);
 
   return (
     <nav className="sidebar" aria-label={props.label}>
@@ -23,6 +38,7 @@ export function SidebarNav(props: { label: string; children: ReactNode }) {
         <div className="sidebar-top">
           <div className="brand">Flotilla</div>
           <button
+            ref={toggle}
             type="button"
             className="menu-toggle secondary"
             aria-expanded={open}

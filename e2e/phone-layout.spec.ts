@@ -113,6 +113,14 @@ test("the navigation opens from the Menu button on a phone", async () => {
   const menu = nav.getByRole("button", { name: "Menu" });
   await expect(menu).toBeInViewport();
 
+  // Escape folds it away again.
+  await menu.click();
+  await expect(goals).toBeInViewport();
+  await page.keyboard.press("Escape");
+  await expect(goals).toBeHidden();
+  await expect(menu).toHaveAttribute("aria-expanded", "false");
+  await expect(menu).toBeFocused();
+
   await menu.click();
   await expect(menu).toHaveAttribute("aria-expanded", "true");
   await expect(goals).toBeInViewport();
