@@ -219,11 +219,17 @@ test("the operator reads the session timeline", async () => {
   await expect(page.getByTestId("session-cost")).not.toHaveText("$0.00");
 });
 
-test("a project or session that does not exist is a 404 page", async () => {
+test("a project, session, goal, task, plan or document that does not exist is a 404 page", async () => {
+  const unknownId = "00000000-0000-4000-8000-000000000000";
   for (const address of [
     "/projects/no-such-project",
     "/projects/no-such-project/context",
     `/projects/${project}/sessions/no-such-session`,
+    `/projects/${project}/goals/${unknownId}`,
+    `/projects/${project}/goals/not-an-id`,
+    `/projects/${project}/tasks/${unknownId}`,
+    `/projects/${project}/plans/not-an-id`,
+    `/projects/${project}/context/${unknownId}`,
   ]) {
     const response = await page.goto(address);
     expect([address, response?.status()]).toEqual([address, 404]);

@@ -24,13 +24,19 @@ export async function requirePageProject(slug: string, role: Role = "viewer") {
   return { actor, db, ...access };
 }
 
-/** What a page reads, or the not-found page when the thing it names
- * (a project, a session) does not exist: a 404, not the error page. */
+/** What a page reads, or the not-found page when the thing it names (a
+ * project, session, goal, task, plan or document) does not exist or its
+ * id is malformed: a 404, not the error page. */
 export async function orNotFound<T>(reading: Promise<T>): Promise<T> {
   try {
     return await reading;
   } catch (error) {
-    if (error instanceof DomainError && error.code === "not_found") notFound();
+    if (
+      error instanceof DomainError &&
+      (error.code === "not_found" || error.code === "invalid_input")
+    ) {
+      notFound();
+    }
     throw error;
   }
 }

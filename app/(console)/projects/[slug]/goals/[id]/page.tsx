@@ -1,6 +1,5 @@
 import { notFound } from "next/navigation";
-import { requirePageProject } from "@/server/api/page-auth";
-import { DomainError } from "@/server/errors";
+import { orNotFound, requirePageProject } from "@/server/api/page-auth";
 import { getGoal } from "@/server/orchestration";
 import { GoalDetail } from "./goal-detail";
 
@@ -9,12 +8,8 @@ export default async function GoalPage(props: {
 }) {
   const { slug, id } = await props.params;
   const { db, actor, project, role } = await requirePageProject(slug);
-  const goal = await getGoal(db, actor, { goalId: id }).catch((error) => {
-    // A malformed or unknown id is a missing page, not a crash.
-    if (error instanceof DomainError) return null;
-    throw error;
-  });
-  if (!goal || goal.projectId !== project.id) notFound();
+  const goal = await orNotFound(getGoal(db, actor, { goalId: id }));
+  if (goal.projectId !== project.id) notFound();
 
   return (
     <GoalDetail

@@ -1,6 +1,5 @@
 import { notFound } from "next/navigation";
-import { requirePageProject } from "@/server/api/page-auth";
-import { DomainError } from "@/server/errors";
+import { orNotFound, requirePageProject } from "@/server/api/page-auth";
 import { getPlan } from "@/server/orchestration";
 import { PlanReview } from "./plan-review";
 
@@ -9,12 +8,8 @@ export default async function PlanPage(props: {
 }) {
   const { slug, id } = await props.params;
   const { db, actor, project, role } = await requirePageProject(slug);
-  const plan = await getPlan(db, actor, { planId: id }).catch((error) => {
-    // A malformed or unknown id is a missing page, not a crash.
-    if (error instanceof DomainError) return null;
-    throw error;
-  });
-  if (!plan || plan.projectId !== project.id) notFound();
+  const plan = await orNotFound(getPlan(db, actor, { planId: id }));
+  if (plan.projectId !== project.id) notFound();
 
   return (
     <PlanReview

@@ -1,6 +1,5 @@
 import { notFound } from "next/navigation";
-import { requirePageProject } from "@/server/api/page-auth";
-import { DomainError } from "@/server/errors";
+import { orNotFound, requirePageProject } from "@/server/api/page-auth";
 import { getTask } from "@/server/orchestration";
 import { TaskDetail } from "./task-detail";
 
@@ -9,12 +8,8 @@ export default async function TaskPage(props: {
 }) {
   const { slug, id } = await props.params;
   const { db, actor, project, role } = await requirePageProject(slug);
-  const task = await getTask(db, actor, { taskId: id }).catch((error) => {
-    // A malformed or unknown id is a missing page, not a crash.
-    if (error instanceof DomainError) return null;
-    throw error;
-  });
-  if (!task || task.projectId !== project.id) notFound();
+  const task = await orNotFound(getTask(db, actor, { taskId: id }));
+  if (task.projectId !== project.id) notFound();
 
   return (
     <TaskDetail
